@@ -1,0 +1,21 @@
+import CGit2
+import CShims
+
+/// Process-wide libgit2 state. `git_libgit2_init` is reference counted; we call it once for the process.
+public enum LibGit2 {
+    private static let initialized: Bool = {
+        git_libgit2_init()
+        return true
+    }()
+
+    /// Make sure libgit2 is initialised; cheap after the first call.
+    public static func ensureInitialized() { _ = initialized }
+
+    /// The version of the libgit2 the process runs on, e.g. "1.5.1".
+    public static var version: String {
+        ensureInitialized()
+        var major: Int32 = 0, minor: Int32 = 0, rev: Int32 = 0
+        git_libgit2_version(&major, &minor, &rev)
+        return "\(major).\(minor).\(rev)"
+    }
+}

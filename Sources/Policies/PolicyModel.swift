@@ -1,0 +1,198 @@
+import Foundation
+
+/// A validated promotion policy: one application, its images, and the stages they move through.
+///
+/// Produced only by `PolicyParser`; every field is already checked, and stage defaults
+/// (repository, branch, `from`) are resolved, so the planner never re-validates.
+public struct Policy: Sendable, Hashable {
+    /// Unique across all policy files; `[a-z0-9-]+`.
+    public var name: String
+    /// The file this policy was read from, as given to the parser (used in MR text and messages).
+    public var sourcePath: String
+    /// Image names (repository without tag or digest), promoted together as one unit.
+    public var images: [String]
+    /// In file order. The first stage is written by CI and never promoted into.
+    public var stages: [Stage]
+
+    public init(name: String, sourcePath: String, images: [String], stages: [Stage]) {
+        self.name = name
+        self.sourcePath = sourcePath
+        self.images = images
+        self.stages = stages
+    }
+
+    /// The stage named `name`, if any.
+    public func stage(named name: String) -> Stage? { stages.first { $0.name == name } }
+
+    /// The stage `stage` promotes from, or nil for a first stage.
+    public func upstream(of stage: Stage) -> Stage? { stage.from.flatMap { self.stage(named: $0) } }
+}
+
+/// One environment of a policy.
+public struct Stage: Sendable, Hashable {
+    public var name: String
+    /// The upstream stage's name; nil for the first stage (CI writes it).
+    public var from: String?
+    /// GitLab project (path like `group/oms-deploy` or a numeric id), resolved from the policy default.
+    public var repository: String
+    /// Target branch, resolved from the policy default.
+    public var branch: String
+    /// Files or folders inside the repository, relative, without `..`.
+    public var paths: [String]
+    /// Checks run on this stage when it is the upstream of a promotion.
+    public var health: [HealthCheck]
+    /// How long the candidate must have been continuously in `from`.
+    public var soak: PolicyDuration?
+    public var merge: MergeMode
+    /// GitLab approvals required before the bot merges (only with `merge: approved`).
+    public var approvals: Int
+    /// IANA time-zone identifier for windows and freezes; default "UTC".
+    public var timezone: String
+    /// Merges happen only inside one of these; empty means always.
+    public var windows: [MergeWindow]
+    public var freezes: [Freeze]
+    /// Only tags matching this regex are promoted into the stage.
+    public var tagPattern: String?
+    /// Whether a lower semantic version than the stage runs may be promoted.
+    public var allowDowngrade: Bool
+    /// Which upstream state to promote when the upstream changes faster than the soak time.
+    public var pick: PickStrategy
+    public var labels: [String]
+    public var reviewers: [String]
+    public var assignees: [String]
+
+    public init(
+        name: String, from: String? = nil, repository: String, branch: String, paths: [String],
+        health: [HealthCheck] = [], soak: PolicyDuration? = nil, merge: MergeMode = .manual, approvals: Int = 0,
+        timezone: String = "UTC", windows: [MergeWindow] = [], freezes: [Freeze] = [], tagPattern: String? = nil,
+        allowDowngrade: Bool = false, pick: PickStrategy = .latest, labels: [String] = [], reviewers: [String] = [],
+        assignees: [String] = []
+    ) {
+        self.name = name; self.from = from; self.repository = repository; self.branch = branch; self.paths = paths
+        self.health = health; self.soak = soak; self.merge = merge; self.approvals = approvals
+        self.timezone = timezone; self.windows = windows; self.freezes = freezes; self.tagPattern = tagPattern
+        self.allowDowngrade = allowDowngrade; self.pick = pick; self.labels = labels; self.reviewers = reviewers
+        self.assignees = assignees
+    }
+}
+
+/// How the bot merges its MR into a stage.
+public enum MergeMode: String, Sendable, Hashable, CaseIterable {
+    /// Merge as soon as GitLab says mergeable (or set auto-merge while a pipeline runs).
+    case auto
+    /// Merge only when GitLab reports the required approvals, inside a window, with gates passing.
+    case approved
+    /// Never merge; people do.
+    case manual
+}
+
+/// Which upstream state becomes the candidate.
+public enum PickStrategy: String, Sendable, Hashable, CaseIterable {
+    /// What the upstream runs now (waits for it to soak).
+    case latest
+    /// The newest upstream state that has soaked, even when newer ones exist.
+    case newestSoaked = "newest-soaked"
+}
+
+/// A health check on an upstream stage. Fail-closed: an error or timeout counts as failed.
+public enum HealthCheck: Sendable, Hashable {
+    /// Argo CD application Healthy + Synced, running the candidate tags, last sync finished `settle` ago.
+    case argocd(application: String, settle: PolicyDuration?)
+    /// GET `url` answers `status`.
+    case http(url: String, status: Int)
+    /// Instant query whose scalar result must be below and/or above the bounds.
+    case prometheus(query: String, below: Double?, above: Double?)
+}
+
+/// A duration written as `30m`, `2h`, `1d`, `1h30m`, `45s`.
+public struct PolicyDuration: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var seconds: Int
+    public init(seconds: Int) { self.seconds = seconds }
+
+    /// Parses `1d2h30m15s`-style text (units in descending order, each at most once). Nil when malformed or zero-length.
+    public init?(parsing text: String) {
+        let units: [(Character, Int)] = [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)]
+        var total = 0, digits = "", nextUnit = 0, sawUnit = false
+        for ch in text {
+            if ch.isASCII, ch.isNumber { digits.append(ch); continue }
+            guard !digits.isEmpty, let index = units[nextUnit...].firstIndex(where: { $0.0 == ch }),
+                  let value = Int(digits) else { return nil }
+            total += value * units[index].1
+            nextUnit = index + 1
+            digits = ""
+            sawUnit = true
+            if nextUnit > units.count { return nil }
+        }
+        guard digits.isEmpty, sawUnit else { return nil }
+        seconds = total
+    }
+
+    public var timeInterval: TimeInterval { TimeInterval(seconds) }
+
+    /// Canonical text, e.g. `1h30m`.
+    public var description: String {
+        if seconds == 0 { return "0s" }
+        var rest = seconds, text = ""
+        for (unit, size) in [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)] where rest >= size {
+            text += "\(rest / size)\(unit)"
+            rest %= size
+        }
+        return text
+    }
+
+    public static func < (lhs: PolicyDuration, rhs: PolicyDuration) -> Bool { lhs.seconds < rhs.seconds }
+}
+
+/// Days of the week as written in policies (`mon`..`sun`).
+public enum Weekday: String, Sendable, Hashable, CaseIterable, Comparable {
+    case mon, tue, wed, thu, fri, sat, sun
+
+    /// Foundation's `Calendar` weekday number (1 = Sunday).
+    public var calendarWeekday: Int {
+        switch self {
+        case .sun: 1
+        case .mon: 2
+        case .tue: 3
+        case .wed: 4
+        case .thu: 5
+        case .fri: 6
+        case .sat: 7
+        }
+    }
+
+    public static func < (lhs: Weekday, rhs: Weekday) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
+
+/// A recurring merge window in the stage's time zone: `days` and `hours: "10:00-16:00"`.
+public struct MergeWindow: Sendable, Hashable {
+    public var days: Set<Weekday>
+    /// Minutes after local midnight; `end` is exclusive. `end <= start` means the window crosses midnight.
+    public var startMinute: Int
+    public var endMinute: Int
+
+    public init(days: Set<Weekday>, startMinute: Int, endMinute: Int) {
+        self.days = days
+        self.startMinute = startMinute
+        self.endMinute = endMinute
+    }
+}
+
+/// A calendar date (no time) in the stage's time zone.
+public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var year: Int, month: Int, day: Int
+    public init(year: Int, month: Int, day: Int) { self.year = year; self.month = month; self.day = day }
+    public var description: String { String(format: "%04d-%02d-%02d", year, month, day) }
+    public static func < (l: LocalDate, r: LocalDate) -> Bool { (l.year, l.month, l.day) < (r.year, r.month, r.day) }
+}
+
+/// No merges from the start of `from` until the end of `until` (inclusive, local dates).
+public struct Freeze: Sendable, Hashable {
+    public var from: LocalDate
+    public var until: LocalDate
+    public var reason: String?
+    public init(from: LocalDate, until: LocalDate, reason: String? = nil) {
+        self.from = from; self.until = until; self.reason = reason
+    }
+}

@@ -1,0 +1,4 @@
+import Testing
+@testable import GitLab
+
+@Test func GitLabModuleLinks() { #expect(Bool(true)) }

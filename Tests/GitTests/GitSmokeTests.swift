@@ -1,0 +1,4 @@
+import Testing
+@testable import Git
+
+@Test func GitModuleLinks() { #expect(Bool(true)) }

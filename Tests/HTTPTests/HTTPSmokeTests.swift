@@ -1,0 +1,4 @@
+import Testing
+@testable import HTTP
+
+@Test func HTTPModuleLinks() { #expect(Bool(true)) }

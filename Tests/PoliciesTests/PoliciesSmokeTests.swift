@@ -1,0 +1,4 @@
+import Testing
+@testable import Policies
+
+@Test func PoliciesModuleLinks() { #expect(Bool(true)) }

@@ -1,0 +1,4 @@
+import Testing
+@testable import PromobotCLI
+
+@Test func PromobotCLIModuleLinks() { #expect(Bool(true)) }

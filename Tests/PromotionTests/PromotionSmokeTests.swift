@@ -1,0 +1,4 @@
+import Testing
+@testable import Promotion
+
+@Test func PromotionModuleLinks() { #expect(Bool(true)) }
