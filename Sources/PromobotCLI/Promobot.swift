@@ -8,7 +8,7 @@ public struct Promobot: AsyncParsableCommand {
         commandName: "promobot",
         abstract: "A GitOps promotion bot for GitLab: moves image tags dev -> test -> prod through merge requests.",
         version: version,
-        subcommands: [VersionCommand.self]
+        subcommands: [ValidateCommand.self, SetImageCommand.self, SandboxCommand.self, VersionCommand.self]
     )
 
     public init() {}
