@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "Git", dependencies: ["CGit2", "CShims"]),
         .target(name: "HTTP", dependencies: ["CCurl", "CShims"]),
         .target(name: "GitLab", dependencies: ["HTTP"]),
-        .target(name: "Health", dependencies: ["HTTP", "Policies"]),
+        .target(name: "Health", dependencies: ["HTTP", "Policies", "Manifests"]),
         .target(name: "Sandbox", dependencies: [
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
@@ -68,7 +68,8 @@ let package = Package(
         .testTarget(name: "GitLabTests", dependencies: ["GitLab", "HTTP", "Sandbox", "Git"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "HTTP", "GitLab"]),
         .testTarget(name: "PromotionTests", dependencies: ["Promotion", "Policies", "Manifests", "Sandbox", "Git", "GitLab", "HTTP", "Health"]),
-        .testTarget(name: "PromobotCLITests", dependencies: ["PromobotCLI", "Sandbox"]),
+        .testTarget(name: "PromobotCLITests", dependencies: ["PromobotCLI", "Sandbox", "Policies", "Manifests"]),
+        .testTarget(name: "HealthTests", dependencies: ["Health", "Sandbox", "HTTP", "Policies"]),
     ],
     swiftLanguageModes: [.v6]
 )

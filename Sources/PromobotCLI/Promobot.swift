@@ -8,7 +8,10 @@ public struct Promobot: AsyncParsableCommand {
         commandName: "promobot",
         abstract: "A GitOps promotion bot for GitLab: moves image tags dev -> test -> prod through merge requests.",
         version: version,
-        subcommands: [ValidateCommand.self, SetImageCommand.self, SandboxCommand.self, VersionCommand.self]
+        subcommands: [
+            RunCommand.self, PlanCommand.self, StatusCommand.self, ValidateCommand.self, SetImageCommand.self,
+            DemoCommand.self, SandboxCommand.self, VersionCommand.self,
+        ]
     )
 
     public init() {}

@@ -1,10 +1,119 @@
 import ArgumentParser
+import Foundation
+import Policies
 
-/// `promobot validate` (placeholder until its module lands).
+/// `promobot validate [PATH...]`: checks policy files and the global config, reporting every problem.
+///
+/// Exit status 0 when there are no errors (warnings allowed), 1 otherwise. Output goes to stdout
+/// or `--output FILE` as text, JSON or a GitLab Code Quality report.
 struct ValidateCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "validate", abstract: "Not built yet.")
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Check policy files and the config file; report every problem as path:line:col.",
+        discussion: """
+            PATHs may be policy files or folders (searched for *.yaml and *.yml). Without PATHs, the \
+            configured policies folder is checked (default: policies/). A file named promobot.yaml, \
+            or the file given with --config, is checked as the global config; promobot.yaml in the \
+            working directory is checked when it exists.
+            """
+    )
+
+    @Argument(help: "Policy files or folders (default: the configured policies folder).")
+    var paths: [String] = []
+
+    @Option(name: .long, help: "The global config file to check (default: promobot.yaml when it exists).")
+    var config: String?
+
+    @Option(name: .long, help: "Output format: text, json or codequality (a GitLab Code Quality report).")
+    var format: DiagnosticReport.Format = .text
+
+    @Option(name: .long, help: "Write the report to this file instead of standard output.")
+    var output: String?
 
     func run() async throws {
-        throw ValidationError("'validate' is not built yet")
+        let outcome = Self.check(paths: paths, config: config, environment: ProcessInfo.processInfo.environment)
+        let report = DiagnosticReport.render(outcome.diagnostics, format: format, policyCount: outcome.policyCount)
+        if let output {
+            do {
+                try report.write(toFile: output, atomically: true, encoding: .utf8)
+            } catch {
+                throw ValidationError("cannot write the report to '\(output)': \(error.localizedDescription)")
+            }
+            if format != .text {
+                print(DiagnosticReport.summary(outcome.diagnostics, policyCount: outcome.policyCount))
+            }
+        } else {
+            print(report, terminator: "")
+        }
+        if outcome.diagnostics.contains(where: \.isError) { throw ExitCode(1) }
+    }
+
+    /// What `validate` found: every diagnostic (config first, then policies) and the number of valid policies.
+    struct Outcome {
+        var diagnostics: [Diagnostic]
+        var policyCount: Int
+    }
+
+    /// Runs every check; the only I/O is reading the named files and folders.
+    static func check(paths: [String], config explicitConfig: String?, environment: [String: String]) -> Outcome {
+        var diagnostics: [Diagnostic] = []
+        let manager = FileManager.default
+
+        // Config files: --config, promobot.yaml among the PATHs, else ./promobot.yaml when present.
+        var configFiles: [String] = []
+        var policyPaths: [String] = []
+        for path in paths {
+            let name = (path as NSString).lastPathComponent
+            if name == "promobot.yaml" || name == "promobot.yml" { configFiles.append(path) } else { policyPaths.append(path) }
+        }
+        if let explicitConfig { configFiles.insert(explicitConfig, at: 0) }
+        if configFiles.isEmpty, manager.fileExists(atPath: ConfigParser.defaultFileName) {
+            configFiles.append(ConfigParser.defaultFileName)
+        }
+        var loadedConfig: PromobotConfig?
+        for file in Array(Set(configFiles)).sorted() {
+            guard let data = manager.contents(atPath: file) else {
+                diagnostics.append(Diagnostic(path: file, line: 0, column: 0, message: "cannot read the config file (does it exist?)"))
+                continue
+            }
+            let (parsed, configDiagnostics) = ConfigParser.parse(
+                yaml: String(decoding: data, as: UTF8.self), path: file, environment: environment)
+            diagnostics += configDiagnostics
+            if file == configFiles.first { loadedConfig = parsed }
+        }
+
+        // Policies: the PATHs, or the configured folder when no PATH was named.
+        if paths.isEmpty {
+            policyPaths = [(loadedConfig ?? PromobotConfig.default(environment: environment)).policies]
+        }
+        var policyCount = 0
+        if !policyPaths.isEmpty {
+            let set = PolicyLoader.load(paths: policyPaths)
+            diagnostics += set.diagnostics
+            policyCount = set.policies.count
+            if let loadedConfig { diagnostics += servicesMissing(for: set.policies, config: loadedConfig) }
+        }
+        return Outcome(diagnostics: diagnostics, policyCount: policyCount)
+    }
+
+    /// Warnings for health checks that need a service the config does not configure.
+    static func servicesMissing(for policies: [Policy], config: PromobotConfig) -> [Diagnostic] {
+        let path = config.sourcePath ?? ConfigParser.defaultFileName
+        var kinds: [String: String] = [:]  // kind -> first policy using it
+        for policy in policies {
+            for check in policy.stages.flatMap(\.health) {
+                switch check {
+                case .argocd where config.argocd?.url == nil: kinds["argocd"] = kinds["argocd"] ?? policy.name
+                case .prometheus where config.prometheus?.url == nil: kinds["prometheus"] = kinds["prometheus"] ?? policy.name
+                default: break
+                }
+            }
+        }
+        return kinds.keys.sorted().map { kind in
+            Diagnostic(path: path, line: 0, column: 0, severity: .warning,
+                       message: "policy '\(kinds[kind]!)' uses \(kind) health checks but '\(kind).url' is not configured: those checks will fail")
+        }
     }
 }
+
+extension DiagnosticReport.Format: ExpressibleByArgument {}

@@ -1,0 +1,160 @@
+import CGit2
+import Foundation
+
+extension CachedRepository {
+    // MARK: - Fetch
+
+    /// Lists the remote's refs and fetches only the wanted branches whose tips are not already local.
+    ///
+    /// One round trip when nothing moved (the ref listing); two when objects are needed. The first call on a
+    /// fresh cache folder is the clone. Afterwards `refs/remotes/origin/<branch>` equals the remote tip for every
+    /// wanted branch; tracking refs of wanted branches that vanished from the remote are deleted.
+    /// - Parameter branches: short branch names, e.g. `["main", "promote/app-prod"]`.
+    /// - Returns: tips of the wanted branches that exist remotely (missing branches are absent, not an error),
+    ///   whether a download happened, and every advertised branch.
+    /// - Throws: `GitError` (`.network`, `.authentication`, `.certificate`, `.invalidArgument`, `.other`).
+    public func refresh(branches: [String]) throws -> RefreshResult {
+        try locked {
+            for branch in branches { _ = try Self.headsRef(branch, operation: "refresh \(branch)") }
+            let session = try openSession()
+            counterCell.add(refListings: 1)
+            let remoteRefs = Self.branchTips(try session.connectAndList(direction: GIT_DIRECTION_FETCH))
+            var tips: [String: ObjectID] = [:]
+            var missing: [String] = []
+            for branch in branches {
+                guard let tip = remoteRefs[branch] else { continue }
+                tips[branch] = tip
+                if !handle.objectExists(tip) { missing.append(branch) }
+            }
+            var fetched = false
+            if !missing.isEmpty {
+                counterCell.add(fetches: 1)
+                try session.download(refspecs: missing.map { "+refs/heads/\($0):\(Self.trackingRef($0))" })
+                fetched = true
+            }
+            for branch in branches {
+                if let tip = tips[branch] {
+                    try handle.setReference(Self.trackingRef(branch), to: tip, log: "promobot: refresh")
+                } else {
+                    try handle.deleteReference(Self.trackingRef(branch))
+                }
+            }
+            return RefreshResult(tips: tips, fetched: fetched, remoteRefs: remoteRefs)
+        }
+    }
+
+    /// The remote tips of `branches` from one ref listing; nothing is downloaded and no local ref changes.
+    /// - Returns: tips of the branches that exist remotely (missing ones are absent).
+    /// - Throws: `GitError` (`.network`, `.authentication`, `.certificate`, `.invalidArgument`, `.other`).
+    public func remoteTips(branches: [String]) throws -> [String: ObjectID] {
+        try locked {
+            for branch in branches { _ = try Self.headsRef(branch, operation: "remoteTips \(branch)") }
+            let session = try openSession()
+            counterCell.add(refListings: 1)
+            let remoteRefs = Self.branchTips(try session.connectAndList(direction: GIT_DIRECTION_FETCH))
+            return remoteRefs.filter { branches.contains($0.key) }
+        }
+    }
+
+    /// The local tracking tip of `branch` as of the last `refresh` or `push` (no network).
+    public func localTip(of branch: String) throws -> ObjectID? {
+        try locked {
+            _ = try Self.headsRef(branch, operation: "localTip \(branch)")
+            return try handle.referenceTarget(Self.trackingRef(branch))
+        }
+    }
+
+    static func branchTips(_ advertised: [String: ObjectID]) -> [String: ObjectID] {
+        var result: [String: ObjectID] = [:]
+        for (name, oid) in advertised where name.hasPrefix("refs/heads/") {
+            result[String(name.dropFirst("refs/heads/".count))] = oid
+        }
+        return result
+    }
+
+    // MARK: - Push
+
+    /// Pushes `commit` to `branch` with a lease: the update happens only if the remote branch is at `expected`
+    /// (nil: the branch must not exist). Force-updates are allowed (the bot rebuilds its own branches).
+    ///
+    /// The lease is checked over the same connection as the push: the ref advertisement read on connect is
+    /// compared with `expected`, and libgit2 sends that advertised value as the old value of the update, so the
+    /// server's receive-pack refuses the update if the branch moved in between (for smart HTTP, between the
+    /// advertisement GET and the receive-pack POST). Local-path remotes (tests) have no server-side compare:
+    /// there the window is the time between connect and the ref write.
+    /// - Throws: `GitError` with `.leaseRejected(actual:)` when the branch is elsewhere, `.rejected(message)`
+    ///   with the server's text when a hook or branch protection refuses it, `.notFound` when `commit` is not
+    ///   in this cache, and `.network` / `.authentication` / `.certificate` for transport failures.
+    public func push(_ commit: ObjectID, to branch: String, expecting expected: ObjectID?) throws {
+        try locked {
+            let ref = try Self.headsRef(branch, operation: "push \(branch)")
+            guard handle.objectExists(commit) else {
+                throw GitError(kind: .notFound, operation: "push \(ref)",
+                               message: "commit \(commit.hex) is not in the local cache", remote: remote.redactedURL)
+            }
+            let localRef = "refs/promobot/push/\(branch)"
+            try handle.setReference(localRef, to: commit, log: "promobot: push source")
+            defer { try? handle.deleteReference(localRef) }
+            try sendUpdate(refspec: "+\(localRef):\(ref)", ref: ref, expected: expected, operation: "push \(ref)")
+            try handle.setReference(Self.trackingRef(branch), to: commit, log: "promobot: push")
+        }
+    }
+
+    /// Deletes the remote `branch` if it is still at `expected` (same lease rules as `push`).
+    /// - Throws: `GitError` `.leaseRejected(actual:)` (actual nil when the branch is already gone),
+    ///   `.rejected(message)`, or transport errors.
+    public func deleteBranch(_ branch: String, expecting expected: ObjectID) throws {
+        try locked {
+            let ref = try Self.headsRef(branch, operation: "delete \(branch)")
+            try sendUpdate(refspec: ":\(ref)", ref: ref, expected: expected, operation: "delete \(ref)")
+            try handle.deleteReference(Self.trackingRef(branch))
+        }
+    }
+
+    /// Connects for push, checks the lease against the advertisement, uploads, and maps server refusals.
+    private func sendUpdate(refspec: String, ref: String, expected: ObjectID?, operation: String) throws {
+        let session = try openSession()
+        counterCell.add(pushes: 1)
+        let advertised = try session.connectAndList(direction: GIT_DIRECTION_PUSH)
+        let actual = advertised[ref]
+        guard actual == expected else {
+            throw leaseError(operation: operation, ref: ref, expected: expected, actual: actual)
+        }
+        session.context.expectedOld[ref] = expected
+        do {
+            try session.upload(refspecs: [refspec])
+        } catch {
+            if let mismatch = session.context.leaseMismatch {
+                throw leaseError(operation: operation, ref: ref, expected: expected, actual: mismatch.actual)
+            }
+            if let status = session.context.pushStatuses[ref] {
+                throw try rejection(status: status, session: session, ref: ref, expected: expected, operation: operation)
+            }
+            throw error
+        }
+        if let status = session.context.pushStatuses[ref] {
+            throw try rejection(status: status, session: session, ref: ref, expected: expected, operation: operation)
+        }
+    }
+
+    /// A refused update is a lost lease when the branch has moved since; otherwise the server's own refusal.
+    private func rejection(status: String, session: RemoteSession, ref: String, expected: ObjectID?,
+                           operation: String) throws -> GitError {
+        let serverText = session.serverText
+        let check = try openSession()
+        counterCell.add(refListings: 1)
+        let now = try check.connectAndList(direction: GIT_DIRECTION_FETCH)[ref]
+        if now != expected {
+            return leaseError(operation: operation, ref: ref, expected: expected, actual: now)
+        }
+        let text = serverText.isEmpty ? status : "\(serverText)\n(\(status))"
+        return GitError(kind: .rejected(text), operation: operation,
+                        message: "the server refused the update of \(ref): \(text)", remote: remote.redactedURL)
+    }
+
+    private func leaseError(operation: String, ref: String, expected: ObjectID?, actual: ObjectID?) -> GitError {
+        GitError(kind: .leaseRejected(actual: actual), operation: operation,
+                 message: "\(ref) is at \(actual?.hex ?? "<absent>"), expected \(expected?.hex ?? "<absent>")",
+                 remote: remote.redactedURL)
+    }
+}

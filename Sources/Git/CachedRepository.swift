@@ -1,0 +1,76 @@
+import CGit2
+import Foundation
+
+/// One bare clone in a `RepositoryCache`: refresh branches, read files and history, build commits, push.
+///
+/// Nothing here needs a work tree: reads go through tree objects, commits are built with tree builders.
+/// Local tracking refs live at `refs/remotes/origin/<branch>`; the repository's config never holds a remote
+/// URL or credentials (every network call uses an anonymous in-memory remote).
+///
+/// Thread-safety: `@unchecked Sendable` because every public entry point takes one lock (shared by all
+/// `CachedRepository` values for the same folder) for its whole duration, network round trips included.
+/// Calls are therefore serialized per remote; blocking, so call from a thread that may block
+/// (not from a cooperative-pool task in a tight loop).
+public final class CachedRepository: @unchecked Sendable {
+    /// The remote this clone mirrors (credentials in memory only).
+    public let remote: GitRemote
+    /// The bare repository folder.
+    public let path: URL
+    let handle: RepositoryHandle
+    let options: GitTransportOptions
+    let lock: NSLock
+    let counterCell: CounterCell
+
+    init(remote: GitRemote, path: URL, handle: RepositoryHandle, options: GitTransportOptions,
+         lock: NSLock, counters: CounterCell) {
+        self.remote = remote
+        self.path = path
+        self.handle = handle
+        self.options = options
+        self.lock = lock
+        self.counterCell = counters
+    }
+
+    /// Network round trips made through this repository so far.
+    public var counters: GitCounters { counterCell.snapshot }
+
+    /// The local tracking ref for `branch`.
+    static func trackingRef(_ branch: String) -> String { "refs/remotes/origin/\(branch)" }
+
+    /// Runs `body` under the repository lock.
+    func locked<T>(_ body: () throws -> T) throws -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    func openSession() throws(GitError) -> RemoteSession {
+        try RemoteSession(repository: handle, remote: remote, options: options)
+    }
+
+    /// Validates a branch name (`main`, `promote/app-prod`) and returns `refs/heads/<branch>`.
+    static func headsRef(_ branch: String, operation: String) throws(GitError) -> String {
+        let ref = "refs/heads/\(branch)"
+        var valid: Int32 = 0
+        if branch.isEmpty || git_reference_name_is_valid(&valid, ref) < 0 || valid == 0 {
+            git_error_clear()
+            throw GitError(kind: .invalidArgument, operation: operation,
+                           message: "'\(branch)' is not a valid branch name")
+        }
+        return ref
+    }
+
+    /// Normalises a repo-relative path ("./a//b/" -> "a/b"; "" or "." is the root) and rejects ".." and absolute paths.
+    static func normalize(_ path: String, operation: String) throws(GitError) -> String {
+        if path.hasPrefix("/") {
+            throw GitError(kind: .invalidArgument, operation: operation,
+                           message: "path '\(path)' must be relative to the repository root")
+        }
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true).filter { $0 != "." }
+        if parts.contains("..") || parts.contains(".git") {
+            throw GitError(kind: .invalidArgument, operation: operation,
+                           message: "path '\(path)' must not contain '..' or '.git'")
+        }
+        return parts.joined(separator: "/")
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+
+/// Network round-trip counts, so tests and the benchmark can prove how often the remote was contacted.
+public struct GitCounters: Sendable, Hashable {
+    /// Ref listings (`git ls-remote` equivalents, i.e. connections that read the advertisement).
+    public var refListings: Int
+    /// Object downloads (the first clone counts as one fetch).
+    public var fetches: Int
+    /// Pushes and branch deletions sent to the remote.
+    public var pushes: Int
+
+    /// Creates counts; all zero by default.
+    public init(refListings: Int = 0, fetches: Int = 0, pushes: Int = 0) {
+        self.refListings = refListings
+        self.fetches = fetches
+        self.pushes = pushes
+    }
+}
+
+/// A lock-protected counter cell shared between a repository and its cache (internal).
+final class CounterCell: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = GitCounters()
+    private let parent: CounterCell?
+
+    init(parent: CounterCell? = nil) { self.parent = parent }
+
+    var snapshot: GitCounters { lock.withLock { value } }
+
+    func add(refListings: Int = 0, fetches: Int = 0, pushes: Int = 0) {
+        lock.withLock {
+            value.refListings += refListings
+            value.fetches += fetches
+            value.pushes += pushes
+        }
+        parent?.add(refListings: refListings, fetches: fetches, pushes: pushes)
+    }
+}

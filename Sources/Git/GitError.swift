@@ -1,0 +1,122 @@
+import CGit2
+
+/// An error from a git operation, with libgit2's own message and a remote URL that never carries credentials.
+///
+/// `kind` is what callers switch on (`.leaseRejected` is the one the promotion engine handles: somebody else
+/// moved the branch, re-plan). `description` says what failed, where, and what to do; it is safe to log.
+public struct GitError: Error, CustomStringConvertible, Sendable {
+    /// What went wrong, coarse enough to switch on.
+    public enum Kind: Sendable, Hashable {
+        /// A push or delete with a lease found the remote branch at `actual` (nil: the branch does not exist)
+        /// instead of the expected commit. Nothing was changed on the remote.
+        case leaseRejected(actual: ObjectID?)
+        /// The server refused the ref update; carries the server's own text (e.g. a protected-branch hook message).
+        case rejected(String)
+        /// The remote asked for credentials and refused the ones we have (or we had none).
+        case authentication
+        /// The server's TLS certificate failed verification.
+        case certificate
+        /// A commit, path or repository does not exist.
+        case notFound
+        /// Connecting to or talking to the remote failed (DNS, refused connection, HTTP status, SSH).
+        case network
+        /// The caller passed something unusable (a malformed path or branch name).
+        case invalidArgument
+        /// Anything else libgit2 reported.
+        case other
+    }
+
+    /// What went wrong, coarse enough to switch on.
+    public var kind: Kind
+    /// The operation that failed, e.g. `"git_remote_connect"` or `"push refs/heads/promote/x"`.
+    public var operation: String
+    /// libgit2's text for the failure (`git_error_last()`), or our own for errors we detect; credentials removed.
+    public var message: String
+    /// libgit2's return code (e.g. -16 for `GIT_EAUTH`); 0 for errors detected by this module.
+    public var code: Int32
+    /// The remote involved, with any userinfo removed; nil for local operations.
+    public var remote: String?
+
+    /// Creates an error; `message` and `remote` are redacted by the caller (see `GitRemote.redacted`).
+    public init(kind: Kind, operation: String, message: String, code: Int32 = 0, remote: String? = nil) {
+        self.kind = kind
+        self.operation = operation
+        self.message = message
+        self.code = code
+        self.remote = remote
+    }
+
+    /// One line for logs and CLI output: what failed, on which remote, libgit2's message and a hint.
+    public var description: String {
+        var text = "git \(operation) failed"
+        if let remote { text += " (remote \(remote))" }
+        text += ": \(message)"
+        if code != 0 { text += " [libgit2 code \(code)]" }
+        switch kind {
+        case .leaseRejected:
+            text += "; someone else moved the branch: refresh and re-plan"
+        case .rejected:
+            text += "; the server refused the update: check branch protection and push rules"
+        case .authentication:
+            text += "; check that the token or SSH key is valid and has write_repository/read_repository access"
+        case .certificate:
+            text += "; check the CA bundle (caBundlePath) or the server's certificate"
+        case .network:
+            text += "; check the URL, network and proxy settings"
+        case .notFound, .invalidArgument, .other:
+            break
+        }
+        return text
+    }
+}
+
+/// Maps a libgit2 return code to a thrown `GitError`, reading the thread-local `git_error_last()`
+/// immediately (callers must not `await` between the failing call and this one).
+///
+/// - Parameters:
+///   - code: the libgit2 return value; `>= 0` is success and is returned unchanged.
+///   - operation: the libgit2 function or our step name, kept in the error.
+///   - remote: the redacted remote URL, if a remote is involved.
+///   - secrets: strings that must never appear in the message (tokens, passphrases).
+/// - Throws: `GitError` when `code < 0`.
+@discardableResult
+func check(_ code: Int32, operation: String, remote: String? = nil, secrets: [String] = [],
+           unclassified: GitError.Kind = .other) throws(GitError) -> Int32 {
+    guard code < 0 else { return code }
+    throw GitError.fromLastError(code: code, operation: operation, remote: remote, secrets: secrets,
+                                 unclassified: unclassified)
+}
+
+extension GitError {
+    /// Builds an error from libgit2's thread-local last error; see `check(_:operation:remote:secrets:unclassified:)`.
+    /// `unclassified` is the kind for errors whose code and class say nothing specific (e.g. an OS-level
+    /// "connection refused" during a network call is `.network`).
+    static func fromLastError(code: Int32, operation: String, remote: String?, secrets: [String],
+                              unclassified: Kind = .other) -> GitError {
+        var message = "unknown libgit2 error"
+        var errorClass: Int32 = 0
+        if let last = git_error_last() {
+            if let text = last.pointee.message { message = String(cString: text) }
+            errorClass = last.pointee.klass
+        }
+        git_error_clear()
+        let kind: Kind
+        switch code {
+        case GIT_EAUTH.rawValue: kind = .authentication
+        case GIT_ECERTIFICATE.rawValue: kind = .certificate
+        case GIT_ENOTFOUND.rawValue: kind = .notFound
+        case GIT_EINVALIDSPEC.rawValue: kind = .invalidArgument
+        default:
+            switch errorClass {
+            case Int32(GIT_ERROR_NET.rawValue), Int32(GIT_ERROR_HTTP.rawValue), Int32(GIT_ERROR_SSH.rawValue):
+                kind = message.contains("401") || message.lowercased().contains("authentication") ? .authentication : .network
+            case Int32(GIT_ERROR_SSL.rawValue):
+                kind = message.lowercased().contains("certificate") ? .certificate : .network
+            default:
+                kind = unclassified
+            }
+        }
+        return GitError(kind: kind, operation: operation, message: Redaction.scrub(message, secrets: secrets),
+                        code: code, remote: remote)
+    }
+}

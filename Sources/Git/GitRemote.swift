@@ -1,0 +1,125 @@
+import Foundation
+
+/// Credentials for one remote, held in memory only.
+///
+/// They reach libgit2 only through the credentials callback: never a git config, never a URL on disk,
+/// never an error message. `description` is redacted so an accidental `print` leaks nothing.
+public enum GitCredentials: Sendable, Hashable, CustomStringConvertible {
+    /// No credentials (local paths, public repositories, tests).
+    case none
+    /// An HTTPS token (GitLab project/group/personal access token), sent as username `oauth2`, token as password.
+    case token(String)
+    /// An SSH key pair. `privateKey`/`publicKey` are file paths, or the PEM/OpenSSH text itself when it starts
+    /// with `-----BEGIN`. The username comes from the URL (`git@host:...`), else `git`.
+    case sshKey(privateKey: String, publicKey: String?, passphrase: String?)
+
+    /// Redacted, e.g. `token(***)`.
+    public var description: String {
+        switch self {
+        case .none: return "none"
+        case .token: return "token(***)"
+        case .sshKey: return "sshKey(***)"
+        }
+    }
+
+    /// The strings that must never appear in output.
+    var secrets: [String] {
+        switch self {
+        case .none: return []
+        case .token(let token): return token.isEmpty ? [] : [token]
+        case .sshKey(let privateKey, _, let passphrase):
+            var result: [String] = []
+            if privateKey.hasPrefix("-----BEGIN") { result.append(privateKey) }
+            if let passphrase, !passphrase.isEmpty { result.append(passphrase) }
+            return result
+        }
+    }
+}
+
+/// A remote repository and the credentials to reach it.
+///
+/// `url` may be `https://`, `http://`, `ssh://`, scp-like `git@host:group/repo.git`, `file://` or a local path.
+/// Userinfo in the URL (`https://user:pass@host/...`) is accepted but never stored or printed: it is split off
+/// and used as in-memory credentials when `credentials` is `.none`.
+public struct GitRemote: Sendable, Hashable, CustomStringConvertible {
+    /// The remote URL as given (may contain userinfo; use `redactedURL` for anything you print or store).
+    public var url: String
+    /// How to authenticate; in memory only.
+    public var credentials: GitCredentials
+
+    /// Creates a remote description; nothing is contacted.
+    public init(url: String, credentials: GitCredentials = .none) {
+        self.url = url
+        self.credentials = credentials
+    }
+
+    /// The URL without userinfo: safe to log, store, and use as the libgit2 remote URL.
+    public var redactedURL: String { Redaction.stripUserinfo(url).url }
+
+    /// The redacted URL and credential kind.
+    public var description: String { "\(redactedURL) (credentials: \(credentials))" }
+
+    /// The credentials actually offered to the server: explicit ones, else any `user:password` split off the URL.
+    var effectiveCredentials: EffectiveCredentials {
+        switch credentials {
+        case .token(let token): return .userPass(user: "oauth2", password: token)
+        case .sshKey(let privateKey, let publicKey, let passphrase):
+            return .sshKey(privateKey: privateKey, publicKey: publicKey, passphrase: passphrase)
+        case .none:
+            let split = Redaction.stripUserinfo(url)
+            if let user = split.user, let password = split.password { return .userPass(user: user, password: password) }
+            return .none
+        }
+    }
+
+    /// Everything that must be scrubbed from messages and files.
+    var secrets: [String] {
+        var result = credentials.secrets
+        if let password = Redaction.stripUserinfo(url).password, !password.isEmpty { result.append(password) }
+        return result
+    }
+}
+
+/// Credentials in the form the libgit2 callback needs (internal).
+enum EffectiveCredentials: Sendable {
+    case none
+    case userPass(user: String, password: String)
+    case sshKey(privateKey: String, publicKey: String?, passphrase: String?)
+}
+
+/// URL and message scrubbing shared by every entry point (internal).
+enum Redaction {
+    /// Splits `scheme://user:password@host/...` into the URL without userinfo and the userinfo parts.
+    /// scp-like `git@host:path` keeps its user (it is a login name, not a secret) and has no password.
+    static func stripUserinfo(_ url: String) -> (url: String, user: String?, password: String?) {
+        guard let schemeEnd = url.range(of: "://") else { return (url, nil, nil) }
+        let afterScheme = url[schemeEnd.upperBound...]
+        let authorityEnd = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? afterScheme.endIndex
+        let authority = afterScheme[..<authorityEnd]
+        guard let at = authority.lastIndex(of: "@") else { return (url, nil, nil) }
+        let userinfo = authority[..<at]
+        let rest = url[authority.index(after: at)...]
+        let stripped = String(url[..<schemeEnd.upperBound]) + String(rest)
+        let parts = userinfo.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        let user = parts.first.map { String($0).removingPercentEncoding ?? String($0) }
+        let password = parts.count > 1 ? (String(parts[1]).removingPercentEncoding ?? String(parts[1])) : nil
+        return (stripped, user, password)
+    }
+
+    /// Replaces every secret (and its percent-encoded form) with `***`, and strips userinfo from any URL in `text`.
+    static func scrub(_ text: String, secrets: [String]) -> String {
+        var result = text
+        for secret in secrets where !secret.isEmpty {
+            result = result.replacingOccurrences(of: secret, with: "***")
+            if let encoded = secret.addingPercentEncoding(withAllowedCharacters: .alphanumerics), encoded != secret {
+                result = result.replacingOccurrences(of: encoded, with: "***")
+            }
+        }
+        // Any "scheme://userinfo@" left in libgit2's text loses its userinfo.
+        if let regex = try? NSRegularExpression(pattern: "([A-Za-z][A-Za-z0-9+.-]*://)[^/@\\s]+@") {
+            let range = NSRange(result.startIndex..., in: result)
+            result = regex.stringByReplacingMatches(in: result, range: range, withTemplate: "$1")
+        }
+        return result
+    }
+}

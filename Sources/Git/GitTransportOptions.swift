@@ -1,0 +1,19 @@
+/// Transport settings shared by every remote of a `RepositoryCache`.
+public struct GitTransportOptions: Sendable, Hashable {
+    /// A PEM bundle of CA certificates to trust for HTTPS. libgit2 holds this process-wide
+    /// (`GIT_OPT_SET_SSL_CERT_LOCATIONS`), so the last cache created with a bundle wins; nil keeps the system store.
+    public var caBundlePath: String?
+    /// When true (the default), a connection whose certificate fails verification is refused.
+    /// False accepts any certificate (test servers only).
+    public var verifyTLS: Bool
+    /// When true (the default), libgit2 picks the proxy from git config / `https_proxy` / `http_proxy` /
+    /// `no_proxy` (`GIT_PROXY_AUTO`); false connects directly.
+    public var proxyFromEnvironment: Bool
+
+    /// Creates transport settings; nothing is applied until a `RepositoryCache` is created.
+    public init(caBundlePath: String? = nil, verifyTLS: Bool = true, proxyFromEnvironment: Bool = true) {
+        self.caBundlePath = caBundlePath
+        self.verifyTLS = verifyTLS
+        self.proxyFromEnvironment = proxyFromEnvironment
+    }
+}

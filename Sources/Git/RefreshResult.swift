@@ -1,0 +1,17 @@
+/// What `CachedRepository.refresh(branches:)` found and did.
+public struct RefreshResult: Sendable, Hashable {
+    /// Tip of each requested branch that exists on the remote (now also the local tracking ref).
+    /// A branch missing on the remote is absent.
+    public var tips: [String: ObjectID]
+    /// True when objects were downloaded; false when the ref listing showed nothing new (one round trip).
+    public var fetched: Bool
+    /// Every branch the remote advertised (`refs/heads/` stripped) with its tip.
+    public var remoteRefs: [String: ObjectID]
+
+    /// Creates a result (public so fakes in other modules can build one).
+    public init(tips: [String: ObjectID], fetched: Bool, remoteRefs: [String: ObjectID]) {
+        self.tips = tips
+        self.fetched = fetched
+        self.remoteRefs = remoteRefs
+    }
+}

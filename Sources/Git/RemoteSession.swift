@@ -1,0 +1,202 @@
+import CGit2
+import Foundation
+
+/// State shared with libgit2's C callbacks through their `payload` pointer (internal).
+///
+/// Lives as long as the `RemoteSession` that owns it; only touched on the thread running the session.
+final class CallbackContext {
+    let credentials: EffectiveCredentials
+    let verifyTLS: Bool
+    var credentialAttempts = 0
+    var sideband = ""
+    /// refname -> server status text for updates the server refused.
+    var pushStatuses: [String: String] = [:]
+    /// refname -> the old value libgit2 is about to send (from the advertisement on this connection).
+    var expectedOld: [String: ObjectID?] = [:]
+    /// Set by `push_negotiation` when the advertised old value differs from the lease.
+    var leaseMismatch: (ref: String, actual: ObjectID?)?
+
+    init(credentials: EffectiveCredentials, verifyTLS: Bool) {
+        self.credentials = credentials
+        self.verifyTLS = verifyTLS
+    }
+
+    func acquire(_ out: UnsafeMutablePointer<UnsafeMutablePointer<git_credential>?>?, usernameFromURL: UnsafePointer<CChar>?, allowed: UInt32) -> Int32 {
+        credentialAttempts += 1
+        switch credentials {
+        case .none:
+            git_error_set_str(Int32(GIT_ERROR_NET.rawValue), "the remote requires authentication and no credentials are configured")
+            return GIT_EAUTH.rawValue
+        case .userPass(let user, let password):
+            guard credentialAttempts == 1 else {
+                git_error_set_str(Int32(GIT_ERROR_NET.rawValue), "the remote rejected the credentials (user \(user))")
+                return GIT_EAUTH.rawValue
+            }
+            guard allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT.rawValue != 0 else {
+                git_error_set_str(Int32(GIT_ERROR_NET.rawValue), "the remote does not accept username/password (token) authentication")
+                return GIT_EAUTH.rawValue
+            }
+            return git_credential_userpass_plaintext_new(out, user, password)
+        case .sshKey(let privateKey, let publicKey, let passphrase):
+            // libgit2 may ask for the username first, then for the key: allow one of each.
+            guard credentialAttempts <= 2 else {
+                git_error_set_str(Int32(GIT_ERROR_SSH.rawValue), "the remote rejected the SSH key")
+                return GIT_EAUTH.rawValue
+            }
+            let user = usernameFromURL.map { String(cString: $0) } ?? "git"
+            if allowed & GIT_CREDENTIAL_SSH_KEY.rawValue != 0 {
+                if privateKey.hasPrefix("-----BEGIN") {
+                    return git_credential_ssh_key_memory_new(out, user, publicKey, privateKey, passphrase)
+                }
+                return git_credential_ssh_key_new(out, user, publicKey, privateKey, passphrase)
+            }
+            if allowed & GIT_CREDENTIAL_USERNAME.rawValue != 0 {
+                return git_credential_username_new(out, user)
+            }
+            git_error_set_str(Int32(GIT_ERROR_SSH.rawValue), "the remote does not accept SSH key authentication")
+            return GIT_EAUTH.rawValue
+        }
+    }
+
+    func certificateCheck(valid: Bool, host: String) -> Int32 {
+        if valid || !verifyTLS { return 0 }
+        git_error_set_str(Int32(GIT_ERROR_SSL.rawValue),
+                          "the certificate (or SSH host key) of \(host) could not be verified")
+        return GIT_ECERTIFICATE.rawValue
+    }
+}
+
+/// One connection to a remote through an anonymous (in-memory, never saved) libgit2 remote (internal).
+///
+/// Owns the `git_remote` and frees it in `deinit`. Not thread-safe; used under `CachedRepository`'s lock.
+final class RemoteSession {
+    let remote: OpaquePointer
+    let context: CallbackContext
+    let redactedURL: String
+    let secrets: [String]
+    let options: GitTransportOptions
+    private var callbacks = git_remote_callbacks()
+    private var proxy = git_proxy_options()
+
+    init(repository: RepositoryHandle, remote gitRemote: GitRemote, options: GitTransportOptions) throws(GitError) {
+        redactedURL = gitRemote.redactedURL
+        secrets = gitRemote.secrets
+        self.options = options
+        context = CallbackContext(credentials: gitRemote.effectiveCredentials, verifyTLS: options.verifyTLS)
+        var created: OpaquePointer?
+        try check(git_remote_create_anonymous(&created, repository.pointer, redactedURL),
+                  operation: "git_remote_create_anonymous", remote: redactedURL, secrets: secrets)
+        guard let created else {
+            throw GitError(kind: .other, operation: "git_remote_create_anonymous", message: "no remote", remote: redactedURL)
+        }
+        remote = created
+
+        git_remote_init_callbacks(&callbacks, UInt32(GIT_REMOTE_CALLBACKS_VERSION))
+        callbacks.payload = Unmanaged.passUnretained(context).toOpaque()
+        callbacks.credentials = { out, _, usernameFromURL, allowed, payload in
+            guard let payload else { return GIT_EUSER.rawValue }
+            let context = Unmanaged<CallbackContext>.fromOpaque(payload).takeUnretainedValue()
+            return context.acquire(out, usernameFromURL: usernameFromURL, allowed: allowed)
+        }
+        callbacks.certificate_check = { _, valid, host, payload in
+            guard let payload else { return GIT_EUSER.rawValue }
+            let context = Unmanaged<CallbackContext>.fromOpaque(payload).takeUnretainedValue()
+            return context.certificateCheck(valid: valid != 0, host: host.map { String(cString: $0) } ?? "?")
+        }
+        callbacks.sideband_progress = { text, length, payload in
+            guard let payload, let text, length > 0 else { return 0 }
+            let context = Unmanaged<CallbackContext>.fromOpaque(payload).takeUnretainedValue()
+            let bytes = UnsafeRawBufferPointer(start: text, count: Int(length))
+            context.sideband += String(decoding: bytes, as: UTF8.self)
+            return 0
+        }
+        callbacks.push_update_reference = { refname, status, payload in
+            guard let payload, let refname, let status else { return 0 }
+            let context = Unmanaged<CallbackContext>.fromOpaque(payload).takeUnretainedValue()
+            context.pushStatuses[String(cString: refname)] = String(cString: status)
+            return 0
+        }
+        callbacks.push_negotiation = { updates, count, payload in
+            guard let payload, let updates else { return 0 }
+            let context = Unmanaged<CallbackContext>.fromOpaque(payload).takeUnretainedValue()
+            for index in 0..<count {
+                guard let update = updates[index] else { continue }
+                let ref = String(cString: update.pointee.dst_refname)
+                guard let expected = context.expectedOld[ref] else { continue }
+                let old = ObjectID(update.pointee.src)
+                let actual: ObjectID? = old.isZero ? nil : old
+                if actual != expected {
+                    context.leaseMismatch = (ref, actual)
+                    git_error_set_str(Int32(GIT_ERROR_REFERENCE.rawValue), "lease check failed for \(ref)")
+                    return GIT_EUSER.rawValue
+                }
+            }
+            return 0
+        }
+
+        git_proxy_options_init(&proxy, UInt32(GIT_PROXY_OPTIONS_VERSION))
+        proxy.type = options.proxyFromEnvironment ? GIT_PROXY_AUTO : GIT_PROXY_NONE
+    }
+
+    deinit {
+        git_remote_disconnect(remote)
+        git_remote_free(remote)
+    }
+
+    private func checked(_ code: Int32, _ operation: String) throws(GitError) {
+        try check(code, operation: operation, remote: redactedURL, secrets: secrets, unclassified: .network)
+    }
+
+    /// Connects and returns the advertised refs (name -> oid). One round trip.
+    func connectAndList(direction: git_direction) throws(GitError) -> [String: ObjectID] {
+        try checked(git_remote_connect(remote, direction, &callbacks, &proxy, nil),
+                    "git_remote_connect (\(direction == GIT_DIRECTION_PUSH ? "push" : "fetch"))")
+        var heads: UnsafeMutablePointer<UnsafePointer<git_remote_head>?>?
+        var count = 0
+        try checked(git_remote_ls(&heads, &count, remote), "git_remote_ls")
+        var result: [String: ObjectID] = [:]
+        if let heads {
+            for index in 0..<count {
+                guard let head = heads[index] else { continue }
+                result[String(cString: head.pointee.name)] = ObjectID(head.pointee.oid)
+            }
+        }
+        return result
+    }
+
+    /// Downloads the objects needed for `refspecs` over the current connection; refs are not touched.
+    func download(refspecs: [String]) throws(GitError) {
+        var fetchOptions = git_fetch_options()
+        git_fetch_options_init(&fetchOptions, UInt32(GIT_FETCH_OPTIONS_VERSION))
+        fetchOptions.callbacks = callbacks
+        fetchOptions.proxy_opts = proxy
+        fetchOptions.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE
+        fetchOptions.update_fetchhead = 0
+        fetchOptions.prune = GIT_FETCH_NO_PRUNE
+        try withStrArray(refspecs) { array throws(GitError) in
+            try checked(git_remote_download(remote, array, &fetchOptions), "git_remote_download")
+        }
+    }
+
+    /// Sends `refspecs` over the current (push) connection. Server refusals land in `context.pushStatuses`.
+    func upload(refspecs: [String]) throws(GitError) {
+        var pushOptions = git_push_options()
+        git_push_options_init(&pushOptions, UInt32(GIT_PUSH_OPTIONS_VERSION))
+        pushOptions.callbacks = callbacks
+        pushOptions.proxy_opts = proxy
+        pushOptions.pb_parallelism = 1
+        try withStrArray(refspecs) { array throws(GitError) in
+            try checked(git_remote_upload(remote, array, &pushOptions), "git_remote_upload")
+        }
+    }
+
+    /// Server text captured from the sideband (hook output), trimmed and redacted.
+    var serverText: String {
+        let lines = context.sideband
+            .replacingOccurrences(of: "\r", with: "\n")
+            .split(separator: "\n")
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+        return Redaction.scrub(lines.joined(separator: "\n"), secrets: secrets)
+    }
+}

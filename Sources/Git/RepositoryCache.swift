@@ -1,0 +1,101 @@
+import CGit2
+import CShims
+import Foundation
+
+/// A folder of bare clones, one per remote URL, shared by every part of the bot.
+///
+/// Each remote gets `<root>/<host-and-path>-<hash>.git`, named from the URL without credentials, so the folder
+/// name never contains a secret and two spellings of credentials share one clone. Nothing touches the network
+/// until a `CachedRepository` method is called: the first `refresh` is the clone (init bare + fetch of the wanted
+/// branches), later ones fetch only what moved.
+///
+/// Thread-safety: `Sendable`; `repository(for:)` may be called from any thread or task. Repositories for the
+/// same folder share one lock, so concurrent users of one remote are serialized. Two *processes* sharing one
+/// cache folder are not coordinated; give each process its own root.
+public final class RepositoryCache: Sendable {
+    /// The folder holding the bare clones.
+    public let root: URL
+    /// Transport settings applied to every remote of this cache.
+    public let options: GitTransportOptions
+    private let state: CacheState
+    private let counterCell = CounterCell()
+
+    /// Creates a cache rooted at `root` (created on first use). Applies `options.caBundlePath` process-wide
+    /// on the first `repository(for:)` call (libgit2 keeps CA locations globally).
+    public init(root: URL, options: GitTransportOptions = GitTransportOptions()) {
+        self.root = root
+        self.options = options
+        self.state = CacheState()
+    }
+
+    /// Network round trips made through every repository of this cache so far.
+    public var counters: GitCounters { counterCell.snapshot }
+
+    /// The cached repository for `remote`, opening or creating its bare clone folder (no network access).
+    ///
+    /// Returns the same `CachedRepository` for equal `GitRemote` values.
+    /// - Throws: `GitError` when the folder cannot be created or opened, or the CA bundle cannot be loaded.
+    public func repository(for remote: GitRemote) throws -> CachedRepository {
+        LibGit2.ensureInitialized()
+        if let caBundlePath = options.caBundlePath, !state.caApplied() {
+            let rc = promobot_git_opts_set_ssl_cert_locations(caBundlePath, nil)
+            try check(rc, operation: "set CA bundle \(caBundlePath)")
+            state.markCAApplied()
+        }
+        let folder = root.appendingPathComponent(Self.folderName(for: remote.redactedURL), isDirectory: true)
+        let options = options, counterCell = counterCell
+        return try state.repository(for: remote, folder: folder.path) { lock in
+            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+            let handle = try RepositoryHandle.openOrInitBare(at: folder)
+            return CachedRepository(remote: remote, path: folder, handle: handle, options: options,
+                                    lock: lock, counters: CounterCell(parent: counterCell))
+        }
+    }
+
+    /// The clone folder name for a (credential-free) URL: sanitized host + path, plus a short hash of the URL.
+    public static func folderName(for redactedURL: String) -> String {
+        var readable = redactedURL
+        if let scheme = readable.range(of: "://") { readable = String(readable[scheme.upperBound...]) }
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+        var sanitized = String(readable.map { allowed.contains($0) ? $0 : "-" })
+        while sanitized.contains("--") { sanitized = sanitized.replacingOccurrences(of: "--", with: "-") }
+        sanitized = sanitized.trimmingCharacters(in: CharacterSet(charactersIn: "-."))
+        if sanitized.hasSuffix(".git") { sanitized.removeLast(4) }
+        if sanitized.count > 60 { sanitized = String(sanitized.suffix(60)) }
+        return "\(sanitized)-\(shortHash(redactedURL)).git"
+    }
+
+    private static func shortHash(_ text: String) -> String {
+        LibGit2.ensureInitialized()
+        var oid = git_oid()
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { git_odb_hash(&oid, $0.baseAddress, $0.count, GIT_OBJECT_BLOB) }
+        return String(ObjectID(oid).hex.prefix(10))
+    }
+}
+
+/// The mutable part of `RepositoryCache`, behind a lock (internal).
+final class CacheState: @unchecked Sendable {
+    private let mutex = NSLock()
+    private var repositories: [GitRemote: CachedRepository] = [:]
+    private var folderLocks: [String: NSLock] = [:]
+    private var caDone = false
+
+    func caApplied() -> Bool { mutex.withLock { caDone } }
+    func markCAApplied() { mutex.withLock { caDone = true } }
+
+    /// Returns the repository for `remote`, creating it under the cache lock so two threads never
+    /// initialise one folder at once. Repositories of one folder share one lock.
+    func repository(for remote: GitRemote, folder: String,
+                    create: (NSLock) throws -> CachedRepository) throws -> CachedRepository {
+        try mutex.withLock {
+            if let existing = repositories[remote] { return existing }
+            let folderLock = folderLocks[folder] ?? NSLock()
+            folderLocks[folder] = folderLock
+            // Another GitRemote value for the same folder may be mid-operation: take its lock while opening.
+            let created = try folderLock.withLock { try create(folderLock) }
+            repositories[remote] = created
+            return created
+        }
+    }
+}

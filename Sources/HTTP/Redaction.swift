@@ -1,0 +1,117 @@
+import Foundation
+
+/// Removes secrets from URLs, headers and messages before they reach errors, logs or metrics.
+///
+/// Secrets are: URL userinfo (`https://user:pass@host`), the values of query items that carry
+/// tokens (`private_token`, `access_token`, `job_token`, ...), and the values of headers that carry
+/// credentials (`Authorization`, `PRIVATE-TOKEN`, `JOB-TOKEN`, cookies, ...).
+/// All members are pure functions and thread-safe.
+public enum Redaction {
+    /// What a secret is replaced with.
+    public static let placeholder = "REDACTED"
+
+    /// Lower-cased names of query items whose values are secrets.
+    public static let sensitiveQueryItems: Set<String> = [
+        "private_token", "access_token", "job_token", "token", "password", "secret", "client_secret",
+    ]
+
+    /// Lower-cased names of headers whose values are secrets.
+    public static let sensitiveHeaders: Set<String> = [
+        "authorization", "proxy-authorization", "private-token", "job-token", "cookie", "set-cookie",
+        "x-gitlab-token", "x-api-key",
+    ]
+
+    /// Whether the header `name` carries a credential (compared case-insensitively).
+    public static func isSensitiveHeader(_ name: String) -> Bool {
+        sensitiveHeaders.contains(name.lowercased())
+    }
+
+    /// `url` as a string with userinfo and token query values replaced by ``placeholder``.
+    ///
+    /// `https://bot:s3cret@gitlab.example.com/api/v4/projects?private_token=abc&page=2` becomes
+    /// `https://REDACTED@gitlab.example.com/api/v4/projects?private_token=REDACTED&page=2`.
+    public static func redact(url: URL) -> String {
+        redact(url: url.absoluteString)
+    }
+
+    /// Same as ``redact(url:)-(URL)`` for a URL held as a string. A string that does not parse as a
+    /// URL is still scrubbed of anything that looks like userinfo or a token query item.
+    public static func redact(url: String) -> String {
+        if var components = URLComponents(string: url) {
+            let hadUserInfo = components.percentEncodedUser != nil || components.percentEncodedPassword != nil
+            components.percentEncodedUser = nil
+            components.percentEncodedPassword = nil
+            if let items = components.percentEncodedQueryItems {
+                components.percentEncodedQueryItems = items.map { item in
+                    guard item.value != nil, sensitiveQueryItems.contains(item.name.lowercased()) else { return item }
+                    return URLQueryItem(name: item.name, value: placeholder)
+                }
+            }
+            if let rebuilt = components.string {
+                guard hadUserInfo, let schemeEnd = rebuilt.range(of: "://") else { return rebuilt }
+                var result = rebuilt
+                result.insert(contentsOf: "\(placeholder)@", at: schemeEnd.upperBound)
+                return result
+            }
+        }
+        return scrubLooseURL(url)
+    }
+
+    /// `headers` with the values of credential-carrying headers replaced by ``placeholder``; safe to log.
+    public static func redact(headers: HTTPHeaders) -> HTTPHeaders {
+        var result = HTTPHeaders()
+        for field in headers {
+            result.add(field.name, isSensitiveHeader(field.name) ? placeholder : field.value)
+        }
+        return result
+    }
+
+    /// `text` with every occurrence of each of `secrets` replaced by ``placeholder``.
+    /// Empty and very short (< 4 characters) secrets are ignored, so ordinary words are not mangled.
+    public static func redact(text: String, secrets: [String]) -> String {
+        var result = text
+        for secret in secrets.sorted(by: { $0.count > $1.count }) where secret.count >= 4 {
+            result = result.replacingOccurrences(of: secret, with: placeholder)
+        }
+        return result
+    }
+
+    /// The secret values `request` carries (header credentials, userinfo, token query values),
+    /// in raw and percent-decoded forms, for ``redact(text:secrets:)``.
+    public static func secrets(in request: HTTPRequest) -> [String] {
+        var secrets: [String] = []
+        for field in request.headers where isSensitiveHeader(field.name) {
+            secrets.append(field.value)
+            // "Bearer abc" / "Basic abc": the credential alone may be echoed too.
+            if let space = field.value.firstIndex(of: " ") {
+                secrets.append(String(field.value[field.value.index(after: space)...]))
+            }
+        }
+        if let components = URLComponents(url: request.url, resolvingAgainstBaseURL: false) {
+            secrets += [components.percentEncodedUser, components.user,
+                        components.percentEncodedPassword, components.password].compactMap { $0 }
+            for item in components.percentEncodedQueryItems ?? [] where sensitiveQueryItems.contains(item.name.lowercased()) {
+                if let value = item.value {
+                    secrets.append(value)
+                    if let decoded = value.removingPercentEncoding { secrets.append(decoded) }
+                }
+            }
+        }
+        return secrets.filter { !$0.isEmpty }
+    }
+
+    /// Fallback for strings URLComponents rejects: cut userinfo and token values by pattern.
+    private static func scrubLooseURL(_ url: String) -> String {
+        var result = url
+        if let regex = try? NSRegularExpression(pattern: "(://)[^/@\\s]*@") {
+            result = regex.stringByReplacingMatches(
+                in: result, range: NSRange(result.startIndex..., in: result), withTemplate: "$1\(placeholder)@")
+        }
+        let names = sensitiveQueryItems.joined(separator: "|")
+        if let regex = try? NSRegularExpression(pattern: "(?i)([?&;](?:\(names))=)[^&#\\s]*") {
+            result = regex.stringByReplacingMatches(
+                in: result, range: NSRange(result.startIndex..., in: result), withTemplate: "$1\(placeholder)")
+        }
+        return result
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import HTTP
+import Manifests
+import Policies
+
+/// Reads an Argo CD application and decides whether the upstream really runs the candidate, healthily.
+///
+/// Pure, so the rules are table-tested: Healthy + Synced, every candidate image among
+/// `status.summary.images`, and the last operation finished (Succeeded) at least `settle` ago —
+/// trusting health right after a sync is how other tools promote a broken release.
+enum ArgoCDVerdict {
+    static func evaluate(response: HTTPResponse, application: String, candidate: [String], settle: PolicyDuration?, now: Date) -> (Bool, String) {
+        guard response.status == 200 else {
+            let reason = (try? JSONDecoder().decode(ArgoError.self, from: response.body))?.message
+            return (false, "Argo CD answered \(response.status) for application '\(application)'" + (reason.map { ": \($0)" } ?? ""))
+        }
+        guard let app = try? JSONDecoder().decode(ArgoApplication.self, from: response.body) else {
+            return (false, "Argo CD returned an application document promobot cannot read")
+        }
+        let health = app.status?.health?.status ?? "Unknown"
+        let sync = app.status?.sync?.status ?? "Unknown"
+        guard health == "Healthy" else {
+            return (false, "health is \(health)" + (app.status?.health?.message.map { " (\($0))" } ?? ""))
+        }
+        guard sync == "Synced" else { return (false, "sync is \(sync)") }
+        if let operation = app.status?.operationState, let phase = operation.phase, phase != "Succeeded" {
+            return (false, "last operation is \(phase)")
+        }
+        let running = app.status?.summary?.images ?? []
+        let missing = candidate.filter { wanted in !running.contains { ImageMatch.same(wanted, $0) } }
+        guard missing.isEmpty else {
+            let shown = running.isEmpty ? "none" : running.joined(separator: ", ")
+            return (false, "not running \(missing.joined(separator: ", ")) (runs \(shown))")
+        }
+        if let settle {
+            guard let finishedText = app.status?.operationState?.finishedAt, let finished = ArgoDate.parse(finishedText) else {
+                return (false, "no finished sync operation to measure settle \(settle) from")
+            }
+            let elapsed = now.timeIntervalSince(finished)
+            if elapsed < settle.timeInterval {
+                let left = PolicyDuration(seconds: Int((settle.timeInterval - elapsed).rounded(.up)))
+                return (false, "synced \(PolicyDuration(seconds: max(0, Int(elapsed)))) ago, settle is \(settle) (\(left) left)")
+            }
+        }
+        return (true, "Healthy, Synced, running \(candidate.count) candidate image(s)")
+    }
+}
+
+/// Compares image references the way a registry does (`nginx` == `docker.io/library/nginx`).
+enum ImageMatch {
+    static func same(_ lhs: String, _ rhs: String) -> Bool {
+        guard let l = try? ImageReference.parse(lhs), let r = try? ImageReference.parse(rhs) else { return lhs == rhs }
+        guard l.name == r.name else { return false }
+        if let ld = l.digest, let rd = r.digest { return ld == rd }
+        return l.tag == r.tag
+    }
+}
+
+enum ArgoDate {
+    static func parse(_ text: String) -> Date? {
+        let plain = ISO8601DateFormatter()
+        if let date = plain.date(from: text) { return date }
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return fractional.date(from: text)
+    }
+}
+
+private struct ArgoError: Decodable { var message: String? }
+
+private struct ArgoApplication: Decodable {
+    struct Status: Decodable {
+        struct Health: Decodable { var status: String?; var message: String? }
+        struct Sync: Decodable { var status: String?; var revision: String? }
+        struct Summary: Decodable { var images: [String]? }
+        struct Operation: Decodable { var phase: String?; var finishedAt: String? }
+        var health: Health?
+        var sync: Sync?
+        var summary: Summary?
+        var operationState: Operation?
+    }
+    var status: Status?
+}

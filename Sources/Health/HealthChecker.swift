@@ -1,0 +1,110 @@
+import Foundation
+import HTTP
+import Manifests
+import Policies
+
+/// Runs a stage's health checks against Argo CD, HTTP endpoints and Prometheus.
+///
+/// Thread-safe (immutable). Every check is fail-closed: transport errors, timeouts, unexpected
+/// answers and missing configuration all produce a failed `HealthCheckResult` with the reason.
+public struct HealthChecker: Sendable {
+    public var transport: any HTTPTransport
+    public var argocd: ServiceAccess?
+    public var prometheus: ServiceAccess?
+    /// Upper bound for one check's request, so a hanging endpoint cannot stall the cycle.
+    public var timeout: Duration
+
+    public init(transport: any HTTPTransport, argocd: ServiceAccess?, prometheus: ServiceAccess?, timeout: Duration = .seconds(10)) {
+        self.transport = transport
+        self.argocd = argocd
+        self.prometheus = prometheus
+        self.timeout = timeout
+    }
+
+    /// Runs `checks` concurrently and returns one result per check, in the checks' order.
+    ///
+    /// - Parameters:
+    ///   - candidate: full image references (`registry/app:1.5.0`) the upstream should be running;
+    ///     Argo CD checks require every one of them among the application's images.
+    ///   - now: the cycle's clock, used for `settle` and stamped on each result.
+    public func run(_ checks: [HealthCheck], candidate: [String], now: Date) async -> [HealthCheckResult] {
+        await withTaskGroup(of: (Int, HealthCheckResult).self) { group in
+            for (index, check) in checks.enumerated() {
+                group.addTask { (index, await run(check, candidate: candidate, now: now)) }
+            }
+            var results = [HealthCheckResult?](repeating: nil, count: checks.count)
+            for await (index, result) in group { results[index] = result }
+            return results.compactMap { $0 }
+        }
+    }
+
+    /// Runs one check. Never throws: failures are results.
+    public func run(_ check: HealthCheck, candidate: [String], now: Date) async -> HealthCheckResult {
+        let label = Self.label(check)
+        do {
+            let (passed, detail) = try await evaluate(check, candidate: candidate, now: now)
+            return HealthCheckResult(check: label, passed: passed, detail: detail, checkedAt: now)
+        } catch {
+            return HealthCheckResult(check: label, passed: false, detail: "check failed: \(error)", checkedAt: now)
+        }
+    }
+
+    /// A short, stable name for a check, used in plans and MR text.
+    public static func label(_ check: HealthCheck) -> String {
+        switch check {
+        case .argocd(let application, _): "argocd \(application)"
+        case .http(let url, _): "http \(url)"
+        case .prometheus(let query, _, _): "prometheus \(query)"
+        }
+    }
+
+    private func evaluate(_ check: HealthCheck, candidate: [String], now: Date) async throws -> (Bool, String) {
+        switch check {
+        case .argocd(let application, let settle):
+            guard let argocd else { return (false, "no Argo CD configured (set argocd.url in the config file)") }
+            let response = try await send(.get, base: argocd, path: "/api/v1/applications/" + Self.pathSegment(application))
+            return ArgoCDVerdict.evaluate(response: response, application: application, candidate: candidate, settle: settle, now: now)
+        case .http(let urlText, let expected):
+            guard let url = URL(string: urlText), let scheme = url.scheme, ["http", "https"].contains(scheme) else {
+                return (false, "not an http(s) URL: \(urlText)")
+            }
+            // Deliberately no credentials: the URL comes from a policy file.
+            let response = try await transport.send(HTTPRequest(method: .get, url: url, timeout: timeout))
+            let ok = response.status == expected
+            return (ok, ok ? "answered \(response.status)" : "answered \(response.status), expected \(expected)")
+        case .prometheus(let query, let below, let above):
+            guard let prometheus else { return (false, "no Prometheus configured (set prometheus.url in the config file)") }
+            var form = URLComponents()
+            form.queryItems = [URLQueryItem(name: "query", value: query)]
+            let body = Data((form.percentEncodedQuery ?? "").replacingOccurrences(of: "+", with: "%2B").utf8)
+            let response = try await send(.post, base: prometheus, path: "/api/v1/query", body: body,
+                                          contentType: "application/x-www-form-urlencoded")
+            return PrometheusVerdict.evaluate(response: response, below: below, above: above)
+        }
+    }
+
+    private func send(_ method: HTTPMethod, base: ServiceAccess, path: String, body: Data? = nil, contentType: String? = nil) async throws -> HTTPResponse {
+        let text = base.baseURL.absoluteString.hasSuffix("/") ? String(base.baseURL.absoluteString.dropLast()) : base.baseURL.absoluteString
+        guard let url = URL(string: text + path) else { throw HealthError.badURL(text + path) }
+        var headers: HTTPHeaders = ["Accept": "application/json"]
+        if let token = base.token { headers["Authorization"] = "Bearer \(token)" }
+        if let contentType { headers["Content-Type"] = contentType }
+        // A Prometheus POST query is read-only, so it is safe to retry.
+        return try await transport.send(HTTPRequest(method: method, url: url, headers: headers, body: body, timeout: timeout, retryable: true))
+    }
+
+    private static func pathSegment(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
+    }
+}
+
+/// Errors raised inside a check; they end up as a failed result's detail.
+enum HealthError: Error, CustomStringConvertible {
+    case badURL(String)
+
+    var description: String {
+        switch self {
+        case .badURL(let url): "cannot build a URL from \(url)"
+        }
+    }
+}

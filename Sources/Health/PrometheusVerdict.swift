@@ -1,0 +1,67 @@
+import Foundation
+import HTTP
+
+/// Reads a Prometheus instant-query answer and compares its single value with the bounds.
+///
+/// Fail-closed: an empty result, several series, `NaN`, or an error envelope all fail, since
+/// "no data" usually means the metric or the service is gone, not that it is healthy.
+enum PrometheusVerdict {
+    static func evaluate(response: HTTPResponse, below: Double?, above: Double?) -> (Bool, String) {
+        guard let envelope = try? JSONDecoder().decode(Envelope.self, from: response.body) else {
+            return (false, "Prometheus answered \(response.status) with a body promobot cannot read")
+        }
+        guard response.status == 200, envelope.status == "success", let data = envelope.data else {
+            return (false, "Prometheus error \(envelope.errorType ?? "\(response.status)"): \(envelope.error ?? "no message")")
+        }
+        let values: [String]
+        switch data.result {
+        case .vector(let samples): values = samples.map(\.value.text)
+        case .scalar(let sample): values = [sample.text]
+        case .other(let type): return (false, "query returned a \(type), expected a single value")
+        }
+        guard values.count == 1, let valueText = values.first else {
+            return (false, values.isEmpty ? "query returned no data" : "query returned \(values.count) series, expected one")
+        }
+        guard let value = Double(valueText.replacingOccurrences(of: "+Inf", with: "inf")), !value.isNaN else {
+            return (false, "query value is \(valueText)")
+        }
+        if let below, !(value < below) { return (false, "value \(valueText) is not below \(below.formatted())") }
+        if let above, !(value > above) { return (false, "value \(valueText) is not above \(above.formatted())") }
+        let bounds = [below.map { "below \($0.formatted())" }, above.map { "above \($0.formatted())" }].compactMap { $0 }
+        return (true, "value \(valueText) is " + bounds.joined(separator: " and "))
+    }
+
+    private struct Envelope: Decodable {
+        var status: String
+        var data: ResultData?
+        var errorType: String?
+        var error: String?
+    }
+
+    private struct Sample: Decodable {
+        var text: String
+        init(from decoder: Decoder) throws {
+            var container = try decoder.unkeyedContainer()
+            _ = try container.decode(Double.self)
+            text = try container.decode(String.self)
+        }
+    }
+
+    private struct VectorSample: Decodable { var value: Sample }
+
+    private enum Result { case vector([VectorSample]), scalar(Sample), other(String) }
+
+    private struct ResultData: Decodable {
+        var result: Result
+        enum Keys: String, CodingKey { case resultType, result }
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: Keys.self)
+            let type = try c.decode(String.self, forKey: .resultType)
+            switch type {
+            case "vector": result = .vector(try c.decode([VectorSample].self, forKey: .result))
+            case "scalar": result = .scalar(try c.decode(Sample.self, forKey: .result))
+            default: result = .other(type)
+            }
+        }
+    }
+}

@@ -1,0 +1,131 @@
+/// Format-preserving image edits on manifest text: Kubernetes objects (any kind, any number of documents),
+/// kustomizations and Helm values files.
+///
+/// The editor parses only to find where image values are, splices the new tag/digest bytes into the
+/// original text and leaves every other byte alone (comments, blank lines, key order, indentation, quote
+/// style, CRLF, document separators). It then re-parses the result and refuses unless the only difference
+/// is the intended values. Pure: no I/O, thread-safe.
+public enum ManifestEditor {
+    /// Applies `updates` to every matching image in `text`.
+    ///
+    /// Images that match no update are left alone; an update that matches nothing is not an error here (the
+    /// caller decides, see ``apply(_:path:updates:)``). Helm templates (`{{ }}`) that are not YAML come back
+    /// unchanged.
+    /// - Parameters:
+    ///   - text: the file's contents.
+    ///   - path: the file's name, used in messages and change records (and to recognise `kustomization.yaml`).
+    ///   - updates: the tags/digests to set; at most one per image.
+    /// - Returns: the new text (identical when nothing changed) and one record per edited value.
+    /// - Throws: ``ManifestError`` (invalid YAML, malformed update, unsupported value, pinned digest, failed
+    ///   safety check).
+    public static func edit(_ text: String, path: String, updates: [ImageUpdate]) throws(ManifestError)
+        -> (text: String, changes: [ImageChange]) {
+        let result = try apply(text, path: path, updates: updates)
+        return (result.text, result.changes)
+    }
+
+    /// Every image reference in `text`, in file order: Kubernetes `image:` values (containers,
+    /// initContainers, ephemeralContainers, CRDs), kustomize `images:` entries and Helm `image:` values.
+    ///
+    /// An alias is reported once, at its anchor. Templates that are not YAML have no images.
+    /// - Throws: ``ManifestError/invalidYAML(path:line:column:problem:)``.
+    public static func images(in text: String, path: String) throws(ManifestError) -> [FoundImage] {
+        let bytes = Array(text.utf8)
+        guard let tree = try parse(bytes, path: path) else { return [] }
+        return ImageLocator.sites(in: tree, path: path).map { found($0, tree, path) }
+    }
+
+    /// ``edit(_:path:updates:)`` with everything a caller may report: the images each update matched
+    /// (including those already at the requested version) and notices such as skipped templates.
+    /// - Throws: as ``edit(_:path:updates:)``.
+    public static func apply(_ text: String, path: String, updates: [ImageUpdate]) throws(ManifestError) -> EditResult {
+        try apply(text, path: path, updates: updates, tamper: nil)
+    }
+
+    /// `tamper` lets tests corrupt the spliced bytes to prove the safety check catches it.
+    static func apply(_ text: String, path: String, updates: [ImageUpdate],
+                      tamper: ((inout [UInt8]) -> Void)?) throws(ManifestError) -> EditResult {
+        let wanted = try normalize(updates)
+        let bytes = Array(text.utf8)
+        guard let tree = try parse(bytes, path: path) else {
+            return EditResult(text: text, changes: [], matched: [],
+                              notices: ["\(path): skipped: not YAML (looks like a template with '{{ }}'); not changed"])
+        }
+        var plan = SplicePlan()
+        var matched: [FoundImage] = []
+        for site in ImageLocator.sites(in: tree, path: path) {
+            guard let update = wanted[site.reference.name] else { continue }
+            matched.append(found(site, tree, path))
+            try plan.add(site, update, tree, bytes, path)
+        }
+        guard !plan.splices.isEmpty else {
+            return EditResult(text: text, changes: [], matched: matched, notices: [])
+        }
+        var newBytes = plan.applied(to: bytes)
+        tamper?(&newBytes)
+        try EditVerifier.verify(old: tree.events, newBytes: newBytes, plan: plan, path: path)
+        let changes = plan.records.map { record in
+            ImageChange(path: path, line: plan.newLine(ofOld: record.line, at: record.offset),
+                        image: record.image, old: record.old, new: record.new)
+        }
+        return EditResult(text: String(decoding: newBytes, as: UTF8.self), changes: changes, matched: matched, notices: [])
+    }
+
+    // MARK: - Helpers
+
+    /// The composed file, or nil for a template that is not YAML.
+    static func parse(_ bytes: [UInt8], path: String) throws(ManifestError) -> YAMLTree? {
+        do {
+            return YAMLTree(events: try YAMLEventParser.parse(bytes))
+        } catch {
+            if containsTemplate(bytes) { return nil }
+            throw ManifestError.invalidYAML(path: path, line: error.line, column: error.column, problem: error.problem)
+        }
+    }
+
+    private static func containsTemplate(_ bytes: [UInt8]) -> Bool {
+        guard bytes.count >= 2 else { return false }
+        for index in 0..<(bytes.count - 1) where bytes[index] == UInt8(ascii: "{") && bytes[index + 1] == UInt8(ascii: "{") {
+            return true
+        }
+        return false
+    }
+
+    private static func found(_ site: ImageSite, _ tree: YAMLTree, _ path: String) -> FoundImage {
+        let event = tree.events[site.reportEvent]
+        return FoundImage(path: path, line: event.line, column: event.column, reference: site.reference)
+    }
+
+    struct Wanted {
+        var tag: String?
+        var digest: String?
+    }
+
+    static func normalize(_ updates: [ImageUpdate]) throws(ManifestError) -> [String: Wanted] {
+        var wanted: [String: Wanted] = [:]
+        for update in updates {
+            let reference: ImageReference
+            do { reference = try ImageReference.parse(update.image) } catch {
+                throw ManifestError.invalidUpdate(error.description)
+            }
+            var digest = update.digest
+            if let value = digest, value.hasPrefix("@") { digest = String(value.dropFirst()) }
+            if let tag = update.tag, !ImageReference.isValidTag(Substring(tag)) {
+                throw ManifestError.invalidUpdate(ImageReferenceError(reference: "\(reference.name):\(tag)",
+                                                                      reason: .invalidTag(tag)).description)
+            }
+            if let digest, !ImageReference.isValidDigest(Substring(digest)) {
+                throw ManifestError.invalidUpdate(ImageReferenceError(reference: "\(reference.name)@\(digest)",
+                                                                      reason: .invalidDigest(digest)).description)
+            }
+            guard update.tag != nil || digest != nil else {
+                throw ManifestError.invalidUpdate("\(update.image): give a tag, a digest or both")
+            }
+            guard wanted[reference.name] == nil else {
+                throw ManifestError.invalidUpdate("two updates for \(reference.name); give one per image")
+            }
+            wanted[reference.name] = Wanted(tag: update.tag, digest: digest)
+        }
+        return wanted
+    }
+}

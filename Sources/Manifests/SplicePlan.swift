@@ -1,0 +1,216 @@
+/// The byte edits for one file, and what the re-parsed result must look like. Built by
+/// ``ManifestEditor``, checked by ``EditVerifier``. Pure.
+struct SplicePlan {
+    struct Splice {
+        var start: Int
+        var end: Int
+        var bytes: [UInt8]
+        /// Newlines added minus newlines removed (for line numbers after insertions).
+        var addedLines: Int
+    }
+
+    struct Record {
+        var offset: Int
+        var line: Int
+        var image: String
+        var old: String
+        var new: String
+    }
+
+    struct ScalarEdit {
+        var value: String
+        var style: YAMLEvent.Style
+    }
+
+    private(set) var splices: [Splice] = []
+    /// Old event index -> the value (and style) the re-parsed scalar must have.
+    private(set) var scalarEdits: [Int: ScalarEdit] = [:]
+    /// Old event index -> key/value pairs that must follow it in the re-parsed stream.
+    private(set) var insertions: [Int: [(key: String, value: String)]] = [:]
+    private(set) var records: [Record] = []
+
+    // MARK: - Building
+
+    mutating func add(_ site: ImageSite, _ wanted: ManifestEditor.Wanted, _ tree: YAMLTree, _ bytes: [UInt8],
+                      _ path: String) throws(ManifestError) {
+        let oldTag = site.reference.tag
+        let oldDigest = site.reference.digest
+        switch site.layout {
+        case .scalar(let index):
+            let newTag = wanted.tag ?? oldTag
+            // A new tag without a digest drops the old digest: it pins the old image and would win.
+            let newDigest = wanted.digest ?? (wanted.tag != nil ? nil : oldDigest)
+            guard newTag != oldTag || newDigest != oldDigest else { return }
+            let value = site.writtenName + (newTag.map { ":\($0)" } ?? "") + (newDigest.map { "@\($0)" } ?? "")
+            try setScalar(index, to: value, tree, bytes, path)
+            let event = tree.events[index]
+            records.append(Record(offset: event.start, line: event.line, image: site.writtenName,
+                                  old: ImageReference.versionText(tag: oldTag, digest: oldDigest),
+                                  new: ImageReference.versionText(tag: newTag, digest: newDigest)))
+        case .split(let layout):
+            if wanted.tag != nil, wanted.digest == nil, let digestEvent = layout.digestEvent,
+               !tree.events[digestEvent].value.isEmpty, wanted.tag != oldTag {
+                let event = tree.events[digestEvent]
+                throw ManifestError.digestPinned(path: path, line: event.line, column: event.column, image: site.writtenName)
+            }
+            let newTag = wanted.tag ?? oldTag
+            let newDigest = wanted.digest ?? oldDigest
+            guard newTag != oldTag || newDigest != oldDigest else { return }
+            var missing: [(key: String, value: String)] = []
+            var recordAt: (offset: Int, line: Int)?
+            if let tag = wanted.tag, tag != oldTag {
+                if let tagEvent = layout.tagEvent {
+                    try setScalar(tagEvent, to: tag, tree, bytes, path)
+                    recordAt = (tree.events[tagEvent].start, tree.events[tagEvent].line)
+                } else {
+                    missing.append((layout.tagKey, tag))
+                }
+            }
+            if let digest = wanted.digest, digest != oldDigest {
+                if let digestEvent = layout.digestEvent {
+                    try setScalar(digestEvent, to: digest, tree, bytes, path)
+                    recordAt = recordAt ?? (tree.events[digestEvent].start, tree.events[digestEvent].line)
+                } else {
+                    missing.append(("digest", digest))
+                }
+            }
+            if !missing.isEmpty {
+                let inserted = insert(missing, layout, tree, bytes)
+                recordAt = recordAt ?? inserted
+            }
+            let at = recordAt ?? (tree.events[site.reportEvent].start, tree.events[site.reportEvent].line)
+            records.append(Record(offset: at.offset, line: at.line, image: site.writtenName,
+                                  old: ImageReference.versionText(tag: oldTag, digest: oldDigest),
+                                  new: ImageReference.versionText(tag: newTag, digest: newDigest)))
+        }
+    }
+
+    /// Rewrites one scalar's value in place, keeping its quote style (plain becomes double-quoted only when
+    /// the new value would otherwise read as a number, boolean, null or date).
+    private mutating func setScalar(_ index: Int, to value: String, _ tree: YAMLTree, _ bytes: [UInt8],
+                                    _ path: String) throws(ManifestError) {
+        let event = tree.events[index]
+        guard event.value != value else { return }
+        let tokenStart = event.anchor != nil || event.tag != nil ? Self.skipProperties(bytes, event.start, event.end) : event.start
+        func unsupported(_ reason: String) -> ManifestError {
+            .unsupportedValue(path: path, line: event.line, column: event.column, reason: reason)
+        }
+        var style = event.style
+        switch event.style {
+        case .plain:
+            guard bytes[tokenStart..<event.end].elementsEqual(event.value.utf8) else {
+                throw unsupported("the value '\(event.value)' spans several lines")
+            }
+            if ScalarText.isSafePlain(value) {
+                replaceInner(tokenStart, event.end, old: Array(event.value.utf8), new: Array(value.utf8))
+            } else {
+                style = .doubleQuoted
+                add(Splice(start: tokenStart, end: event.end, bytes: Array(ScalarText.doubleQuoted(value).utf8), addedLines: 0))
+            }
+        case .singleQuoted, .doubleQuoted:
+            let quote = UInt8(ascii: event.style == .singleQuoted ? "'" : "\"")
+            guard event.end - tokenStart >= 2, bytes[tokenStart] == quote, bytes[event.end - 1] == quote else {
+                throw unsupported("cannot find the quotes around '\(event.value)'")
+            }
+            let escape = event.style == .singleQuoted ? ScalarText.escapeSingle : ScalarText.escapeDouble
+            let innerStart = tokenStart + 1
+            let innerEnd = event.end - 1
+            let oldInner = Array(bytes[innerStart..<innerEnd])
+            let newInner = Array(escape(value).utf8)
+            if oldInner.elementsEqual(escape(event.value).utf8) {
+                replaceInner(innerStart, innerEnd, old: oldInner, new: newInner)
+            } else {
+                // Folded or unusually escaped: rewrite the whole content, same quotes.
+                let removed = oldInner.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+                add(Splice(start: innerStart, end: innerEnd, bytes: newInner, addedLines: -removed))
+            }
+        default:
+            throw unsupported("the value is a block scalar ('|' or '>')")
+        }
+        scalarEdits[index] = ScalarEdit(value: value, style: style)
+    }
+
+    /// Splices only the bytes after the common prefix (so `app:1.4.2` -> `app:1.5.0` touches `4.2`).
+    private mutating func replaceInner(_ start: Int, _ end: Int, old: [UInt8], new: [UInt8]) {
+        var prefix = 0
+        while prefix < old.count, prefix < new.count, old[prefix] == new[prefix] { prefix += 1 }
+        add(Splice(start: start + prefix, end: end, bytes: Array(new[prefix...]), addedLines: 0))
+    }
+
+    /// Inserts missing keys after the name line (block) or after the name value (flow).
+    /// Returns where the first inserted value is, in old-file terms.
+    private mutating func insert(_ pairs: [(key: String, value: String)], _ layout: ImageSite.SplitLayout,
+                                 _ tree: YAMLTree, _ bytes: [UInt8]) -> (offset: Int, line: Int) {
+        let anchorEvent = tree.events[layout.insertAfter]
+        insertions[layout.insertAfter] = pairs
+        if layout.flow {
+            let text = pairs.map { ", \($0.key): \(ScalarText.fresh($0.value))" }.joined()
+            add(Splice(start: anchorEvent.end, end: anchorEvent.end, bytes: Array(text.utf8), addedLines: 0))
+            return (anchorEvent.end, anchorEvent.line)
+        }
+        var lineEnd = anchorEvent.end
+        while lineEnd < bytes.count, bytes[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
+        let usesCRLF = lineEnd < bytes.count ? (lineEnd > 0 && bytes[lineEnd - 1] == UInt8(ascii: "\r"))
+            : bytes.contains(UInt8(ascii: "\r"))
+        let newline = usesCRLF ? "\r\n" : "\n"
+        let indent = String(repeating: " ", count: max(0, tree.events[layout.insertKey].column - 1))
+        let lines = pairs.map { indent + $0.key + ": " + ScalarText.fresh($0.value) }
+        var line = 1
+        for byte in bytes[0..<lineEnd] where byte == UInt8(ascii: "\n") { line += 1 }
+        if lineEnd < bytes.count {
+            let text = lines.map { $0 + newline }.joined()
+            add(Splice(start: lineEnd + 1, end: lineEnd + 1, bytes: Array(text.utf8), addedLines: pairs.count))
+            return (lineEnd + 1, line + 1)
+        }
+        let text = lines.map { newline + $0 }.joined()
+        add(Splice(start: bytes.count, end: bytes.count, bytes: Array(text.utf8), addedLines: pairs.count))
+        return (bytes.count, line + 1)
+    }
+
+    private mutating func add(_ splice: Splice) {
+        splices.append(splice)
+    }
+
+    /// Skips `&anchor` / `!tag` properties (and the blanks and comments after them) before a scalar token.
+    static func skipProperties(_ bytes: [UInt8], _ start: Int, _ end: Int) -> Int {
+        var index = start
+        while index < end {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "&") || byte == UInt8(ascii: "!") {
+                while index < end, !Self.isBlank(bytes[index]) { index += 1 }
+            } else if Self.isBlank(byte) {
+                index += 1
+            } else if byte == UInt8(ascii: "#") {
+                while index < end, bytes[index] != UInt8(ascii: "\n") { index += 1 }
+            } else {
+                break
+            }
+        }
+        return index
+    }
+
+    private static func isBlank(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r")
+    }
+
+    // MARK: - Applying
+
+    /// The edited bytes: splices applied back to front.
+    func applied(to bytes: [UInt8]) -> [UInt8] {
+        var result: [UInt8] = []
+        result.reserveCapacity(bytes.count + 64)
+        var cursor = 0
+        for splice in splices.sorted(by: { ($0.start, $0.end) < ($1.start, $1.end) }) {
+            result.append(contentsOf: bytes[cursor..<splice.start])
+            result.append(contentsOf: splice.bytes)
+            cursor = splice.end
+        }
+        result.append(contentsOf: bytes[cursor...])
+        return result
+    }
+
+    /// The line in the edited file of something at `offset` (old-file line `line`).
+    func newLine(ofOld line: Int, at offset: Int) -> Int {
+        line + splices.reduce(0) { $0 + ($1.start < offset ? $1.addedLines : 0) }
+    }
+}

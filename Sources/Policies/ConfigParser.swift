@@ -1,0 +1,134 @@
+import Foundation
+import Yams
+
+/// Parses and validates the global configuration file (`promobot.yaml`) into a `PromobotConfig`.
+///
+/// Pure: the file's text and the environment (for defaults) are passed in. Reports every problem
+/// with `path:line:col`. Secrets are refused: a `token:` key is an error pointing at `tokenEnv` /
+/// `tokenFile`, and invalid values of token-related keys are never echoed. Thread-safe.
+public enum ConfigParser {
+    /// The default config file name, looked up in the working directory.
+    public static let defaultFileName = "promobot.yaml"
+
+    static let topKeys = ["gitlab", "argocd", "prometheus", "git", "policies", "cache", "emergencyStop", "stopFile"]
+    static let serviceKeys = ["url", "tokenEnv", "tokenFile", "caBundle"]
+    static let gitKeys = ["authorName", "authorEmail"]
+
+    /// Parses `yaml` with defaults taken from the current process environment.
+    public static func parse(yaml: String, path: String) -> (config: PromobotConfig?, diagnostics: [Diagnostic]) {
+        parse(yaml: yaml, path: path, environment: ProcessInfo.processInfo.environment)
+    }
+
+    /// Parses `yaml`; `environment` supplies defaults (`CI_SERVER_URL`, `XDG_CACHE_HOME`, `HOME`).
+    ///
+    /// - Returns: the config when there are no errors, and every diagnostic sorted by position.
+    public static func parse(
+        yaml: String, path: String, environment: [String: String]
+    ) -> (config: PromobotConfig?, diagnostics: [Diagnostic]) {
+        let reader = YAMLReader(path: path)
+        var config = PromobotConfig.default(environment: environment)
+        config.sourcePath = path
+        read(yaml: yaml, into: &config, reader: reader)
+        return (reader.hasErrors ? nil : config, Diagnostic.sortedByPosition(reader.diagnostics))
+    }
+
+    /// Keys that would hold a secret in the file.
+    static func secretKeyMessage(_ key: String, in section: String) -> String? {
+        let lowered = key.lowercased()
+        guard ["token", "password", "secret", "apikey"].contains(where: { lowered.contains($0) }) else { return nil }
+        return "'\(key)' \(section) would put a secret in the config file: use 'tokenEnv' (the name of an environment variable) or 'tokenFile' (the path of a file) instead"
+    }
+
+    private static func read(yaml: String, into config: inout PromobotConfig, reader: YAMLReader) {
+        guard let root = reader.compose(yaml) else { return }  // An empty file means "all defaults".
+        guard let top = reader.mapping(root, "the config file") else { return }
+        let context = "in the config file"
+        let entries = reader.entries(top, allowed: topKeys, context: context) { secretKeyMessage($0, in: context) }
+
+        if let entry = entries["gitlab"] {
+            if var gitlab = service(entry.value, name: "gitlab", reader: reader) {
+                if gitlab.url == nil { gitlab.url = config.gitlab.url }
+                if gitlab.tokenEnv == nil, gitlab.tokenFile == nil { gitlab.tokenEnv = PromobotConfig.defaultGitLabTokenEnv }
+                config.gitlab = gitlab
+            }
+        }
+        if let entry = entries["argocd"] { config.argocd = service(entry.value, name: "argocd", reader: reader) }
+        if let entry = entries["prometheus"] { config.prometheus = service(entry.value, name: "prometheus", reader: reader) }
+
+        if let entry = entries["git"], let git = reader.mapping(entry.value, "'git' \(context)") {
+            let gitEntries = reader.entries(git, allowed: gitKeys, context: "in section 'git'")
+            if let name = gitEntries["authorName"].flatMap({ reader.string($0.value, "'git.authorName'") }) {
+                config.gitAuthorName = name
+            }
+            if let node = gitEntries["authorEmail"]?.value, let email = reader.string(node, "'git.authorEmail'") {
+                let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+                if parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, !email.contains(where: \.isWhitespace) {
+                    config.gitAuthorEmail = email
+                } else {
+                    reader.error("invalid email '\(email)' for 'git.authorEmail': use name@domain", at: node)
+                }
+            }
+        }
+
+        if let entry = entries["policies"], let value = reader.string(entry.value, "'policies' \(context)") {
+            config.policies = value
+        }
+        if let entry = entries["cache"], let value = reader.string(entry.value, "'cache' \(context)") {
+            config.cache = value
+        }
+        if let entry = entries["emergencyStop"], let value = reader.bool(entry.value, "'emergencyStop' \(context)") {
+            config.emergencyStop = value
+        }
+        if let entry = entries["stopFile"], let value = reader.string(entry.value, "'stopFile' \(context)") {
+            if let problem = PolicyParser.pathProblem(value) {
+                reader.error("'stopFile' '\(value)' \(problem): it names a file inside the policies repository", at: entry.value)
+            } else {
+                config.stopFile = value
+            }
+        }
+    }
+
+    private static func service(_ node: Node, name: String, reader: YAMLReader) -> ServiceEndpoint? {
+        let section = "in section '\(name)'"
+        guard let mapping = reader.mapping(node, "'\(name)'") else { return nil }
+        let entries = reader.entries(mapping, allowed: serviceKeys, context: section) { secretKeyMessage($0, in: section) }
+        var endpoint = ServiceEndpoint()
+        var ok = true
+        if let node = entries["url"]?.value, let url = reader.string(node, "'\(name).url'") {
+            if let parsed = URLComponents(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""),
+               !(parsed.host ?? "").isEmpty, parsed.user == nil, parsed.password == nil {
+                endpoint.url = url
+            } else {
+                // Never echo: a URL with user:password@ would leak a secret into CI logs.
+                reader.error("invalid URL for '\(name).url': use an absolute http:// or https:// URL without credentials", at: node)
+                ok = false
+            }
+        }
+        if let node = entries["tokenEnv"]?.value {
+            if case let .scalar(scalar) = node, isEnvironmentName(scalar.string) {
+                endpoint.tokenEnv = scalar.string
+            } else {
+                // Not echoed: a wrong value here is often the token itself.
+                reader.error("'\(name).tokenEnv' must be the name of an environment variable (letters, digits and '_', like GITLAB_TOKEN), not the token itself",
+                             at: node)
+                ok = false
+            }
+        }
+        if let node = entries["tokenFile"]?.value {
+            if let path = reader.string(node, "'\(name).tokenFile'") { endpoint.tokenFile = path } else { ok = false }
+        }
+        if let node = entries["caBundle"]?.value {
+            if let path = reader.string(node, "'\(name).caBundle'") { endpoint.caBundle = path } else { ok = false }
+        }
+        if let envKey = entries["tokenEnv"]?.key, entries["tokenFile"] != nil {
+            reader.error("set only one of 'tokenEnv' and 'tokenFile' \(section)", at: envKey)
+            ok = false
+        }
+        return ok ? endpoint : nil
+    }
+
+    static func isEnvironmentName(_ text: String) -> Bool {
+        guard let first = text.first, first == "_" || (first.isASCII && first.isLetter) else { return false }
+        return text.allSatisfy { $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) }
+    }
+}

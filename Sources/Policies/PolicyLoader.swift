@@ -1,0 +1,124 @@
+import Foundation
+import Yams
+
+/// Every policy found in some files and folders, plus every problem found in them.
+public struct PolicySet: Sendable {
+    /// Valid policies, in file order. Files with errors, and every policy whose name is used
+    /// by more than one file, are left out.
+    public var policies: [Policy]
+    /// All diagnostics from all files, sorted by file and position.
+    public var diagnostics: [Diagnostic]
+    /// The policy files that were read, sorted.
+    public var files: [String]
+
+    public init(policies: [Policy], diagnostics: [Diagnostic], files: [String]) {
+        self.policies = policies
+        self.diagnostics = diagnostics
+        self.files = files
+    }
+
+    /// Whether any diagnostic is an error.
+    public var hasErrors: Bool { diagnostics.contains(where: \.isError) }
+}
+
+/// Finds and reads policy files, and runs the checks that span files (duplicate policy names).
+///
+/// The only I/O in this module: it lists folders and reads the files it is given. Folders are
+/// searched recursively for `*.yaml` / `*.yml` (hidden entries and `promobot.yaml`/`promobot.yml`,
+/// the global config, are skipped). Thread-safe; blocking file I/O.
+public enum PolicyLoader {
+    /// Loads every policy file in `paths` (files or folders).
+    ///
+    /// A path that does not exist or cannot be read becomes a diagnostic, not a throw.
+    public static func load(paths: [String]) -> PolicySet {
+        let (files, findDiagnostics) = policyFiles(in: paths)
+        var sources: [(path: String, yaml: String)] = []
+        var readDiagnostics: [Diagnostic] = []
+        for file in files {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                readDiagnostics.append(Diagnostic(path: file, line: 0, column: 0, message: "cannot read the file"))
+                continue
+            }
+            guard let text = String(data: data, encoding: .utf8) else {
+                readDiagnostics.append(Diagnostic(path: file, line: 0, column: 0, message: "the file is not UTF-8 text"))
+                continue
+            }
+            sources.append((file, text))
+        }
+        var set = check(sources: sources)
+        set.files = files
+        set.diagnostics = Diagnostic.sortedByPosition(findDiagnostics + readDiagnostics + set.diagnostics)
+        return set
+    }
+
+    /// The policy files named by `paths`, sorted, and diagnostics for paths that do not exist or hold no policies.
+    public static func policyFiles(in paths: [String]) -> (files: [String], diagnostics: [Diagnostic]) {
+        var files: [String] = []
+        var diagnostics: [Diagnostic] = []
+        let manager = FileManager.default
+        for path in paths {
+            var isFolder: ObjCBool = false
+            guard manager.fileExists(atPath: path, isDirectory: &isFolder) else {
+                diagnostics.append(Diagnostic(path: path, line: 0, column: 0, message: "no such file or folder"))
+                continue
+            }
+            guard isFolder.boolValue else {
+                files.append(path)
+                continue
+            }
+            var found: [String] = []
+            if let enumerator = manager.enumerator(atPath: path) {
+                while let relative = enumerator.nextObject() as? String {
+                    let parts = relative.split(separator: "/")
+                    guard !parts.contains(where: { $0.hasPrefix(".") }), let last = parts.last,
+                          isPolicyFileName(String(last))
+                    else { continue }
+                    let full = joined(path, relative)
+                    var isSubfolder: ObjCBool = false
+                    if manager.fileExists(atPath: full, isDirectory: &isSubfolder), !isSubfolder.boolValue {
+                        found.append(full)
+                    }
+                }
+            }
+            if found.isEmpty {
+                diagnostics.append(Diagnostic(path: path, line: 0, column: 0, severity: .warning,
+                                              message: "no policy files (*.yaml, *.yml) in this folder"))
+            }
+            files += found.sorted()
+        }
+        var seen = Set<String>()
+        return (files.filter { seen.insert($0).inserted }, diagnostics)
+    }
+
+    /// Parses already-read files and runs the cross-file checks. Pure.
+    public static func check(sources: [(path: String, yaml: String)]) -> PolicySet {
+        let results = sources.map { PolicyParser.parseDetailed(yaml: $0.yaml, path: $0.path) }
+        var diagnostics = results.flatMap(\.diagnostics)
+        var firstUse: [String: (path: String, mark: Mark?)] = [:]
+        var duplicated = Set<String>()
+        for (index, result) in results.enumerated() {
+            guard let name = result.name else { continue }
+            let path = sources[index].path
+            if let first = firstUse[name] {
+                duplicated.insert(name)
+                let where_ = first.mark.map { "\(first.path):\($0.line):\($0.column)" } ?? first.path
+                diagnostics.append(Diagnostic(
+                    path: path, line: result.nameMark?.line ?? 0, column: result.nameMark?.column ?? 0,
+                    message: "duplicate policy name '\(name)': already used at \(where_); policy names must be unique"))
+            } else {
+                firstUse[name] = (path, result.nameMark)
+            }
+        }
+        let policies = results.compactMap(\.policy).filter { !duplicated.contains($0.name) }
+        return PolicySet(policies: policies, diagnostics: Diagnostic.sortedByPosition(diagnostics),
+                         files: sources.map(\.path))
+    }
+
+    static func isPolicyFileName(_ name: String) -> Bool {
+        (name.hasSuffix(".yaml") || name.hasSuffix(".yml")) && name != "promobot.yaml" && name != "promobot.yml"
+    }
+
+    private static func joined(_ folder: String, _ relative: String) -> String {
+        folder.hasSuffix("/") ? folder + relative : folder + "/" + relative
+    }
+}

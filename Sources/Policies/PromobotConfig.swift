@@ -1,0 +1,74 @@
+import Foundation
+
+/// The global configuration (`promobot.yaml`): where GitLab, Argo CD and Prometheus live, how to
+/// find their tokens, git identity, and the emergency stop.
+///
+/// Produced by `ConfigParser` or `PromobotConfig.default(environment:)`. Never holds a secret,
+/// only environment variable names and file paths. A value type, safe to share across threads.
+public struct PromobotConfig: Sendable, Hashable {
+    /// GitLab: `url` defaults to `$CI_SERVER_URL`, the token to `$GITLAB_TOKEN`.
+    public var gitlab: ServiceEndpoint
+    /// Argo CD, needed by `argocd` health checks; nil when not configured.
+    public var argocd: ServiceEndpoint?
+    /// Prometheus, needed by `prometheus` health checks; nil when not configured.
+    public var prometheus: ServiceEndpoint?
+    /// Name on the bot's commits (default `promobot`).
+    public var gitAuthorName: String
+    /// Email on the bot's commits (default `promobot@localhost`).
+    public var gitAuthorEmail: String
+    /// The policies folder (default `policies/`), relative to the working directory.
+    public var policies: String
+    /// Where clones are cached (default `$XDG_CACHE_HOME/promobot`, else `~/.cache/promobot`).
+    public var cache: String
+    /// When true, promobot opens, updates and merges nothing (it still plans and reports).
+    public var emergencyStop: Bool
+    /// A file whose presence at the root of the policies folder's repository halts the bot like
+    /// `emergencyStop` (default `.promobot-stop`).
+    public var stopFile: String
+    /// The file this configuration was read from; nil for defaults.
+    public var sourcePath: String?
+
+    public init(
+        gitlab: ServiceEndpoint, argocd: ServiceEndpoint? = nil, prometheus: ServiceEndpoint? = nil,
+        gitAuthorName: String = "promobot", gitAuthorEmail: String = "promobot@localhost",
+        policies: String = "policies/", cache: String, emergencyStop: Bool = false,
+        stopFile: String = ".promobot-stop", sourcePath: String? = nil
+    ) {
+        self.gitlab = gitlab
+        self.argocd = argocd
+        self.prometheus = prometheus
+        self.gitAuthorName = gitAuthorName
+        self.gitAuthorEmail = gitAuthorEmail
+        self.policies = policies
+        self.cache = cache
+        self.emergencyStop = emergencyStop
+        self.stopFile = stopFile
+        self.sourcePath = sourcePath
+    }
+
+    /// The configuration used when there is no config file, derived only from `environment`.
+    ///
+    /// `gitlab.url` comes from `CI_SERVER_URL` (set in GitLab CI jobs), the token from `GITLAB_TOKEN`,
+    /// the cache from `XDG_CACHE_HOME` or `HOME`.
+    public static func `default`(environment: [String: String]) -> PromobotConfig {
+        PromobotConfig(
+            gitlab: ServiceEndpoint(url: environment["CI_SERVER_URL"].flatMap { $0.isEmpty ? nil : $0 },
+                                    tokenEnv: defaultGitLabTokenEnv),
+            cache: defaultCache(environment: environment)
+        )
+    }
+
+    /// `GITLAB_TOKEN`.
+    public static let defaultGitLabTokenEnv = "GITLAB_TOKEN"
+
+    /// `$XDG_CACHE_HOME/promobot`, else `$HOME/.cache/promobot`, else `.cache/promobot` (relative).
+    public static func defaultCache(environment: [String: String]) -> String {
+        if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") {
+            return (xdg as NSString).appendingPathComponent("promobot")
+        }
+        if let home = environment["HOME"], !home.isEmpty {
+            return (home as NSString).appendingPathComponent(".cache/promobot")
+        }
+        return ".cache/promobot"
+    }
+}

@@ -1,0 +1,192 @@
+import Foundation
+import Git
+import GitLab
+import HTTP
+import Health
+import Logging
+import Manifests
+import Policies
+import Promotion
+import Sandbox
+
+/// `promobot demo`'s story: CI sets a new dev tag -> test MR opened -> auto-merged -> prod MR opened
+/// and waiting for 2 approvals -> approvals given -> merged in the window -> status board.
+///
+/// Everything runs in-process against the sandbox on a free loopback port, with the real engine,
+/// libgit2 and libcurl; only time is simulated (soak and windows would otherwise take a day).
+struct DemoScenario {
+    var write: @Sendable (String) -> Void = { print($0) }
+
+    func run() async throws {
+        let workspace = FileManager.default.temporaryDirectory.appendingPathComponent("promobot-demo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: workspace, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: workspace) }
+
+        let sandbox = try Sandbox(dataDirectory: workspace.appendingPathComponent("sandbox"))
+        try await sandbox.start()
+        do {
+            try await story(sandbox: sandbox, workspace: workspace)
+            await sandbox.shutdown()
+        } catch {
+            await sandbox.shutdown()
+            throw error
+        }
+    }
+
+    private func story(sandbox: Sandbox, workspace: URL) async throws {
+        let clock = DemoClock()
+        let botToken = Self.randomToken()
+        sandbox.addUser("promobot", token: botToken, role: .developer)
+        sandbox.addUser("alice", token: Self.randomToken(), role: .maintainer)
+        sandbox.addUser("bob", token: Self.randomToken(), role: .maintainer)
+        let project = DemoFixtures.project
+        try sandbox.createProject(path: project, defaultBranch: DemoFixtures.branch,
+                                  files: DemoFixtures.deployTree(dev: "1.4.2", test: "1.4.2", prod: "1.4.0"))
+        sandbox.protectBranch(project: project, branch: DemoFixtures.branch, allowPush: .maintainer)
+        let base = sandbox.baseURL.absoluteString
+        sandbox.setPrometheus(query: #"sum(rate(http_errors_total{env="dev"}[5m]))"#, value: 0.02)
+        setArgo(sandbox, app: "oms-dev", version: "1.4.2", syncedAt: clock.now.addingTimeInterval(-3600))
+        setArgo(sandbox, app: "oms-test", version: "1.4.2", syncedAt: clock.now.addingTimeInterval(-3600))
+
+        let parsed = PolicyParser.parse(yaml: DemoFixtures.policy(healthURL: "\(base)/-/health"), path: "policies/oms.yaml")
+        guard let policy = parsed.policy else {
+            throw DemoError("the embedded demo policy is invalid:\n" + parsed.diagnostics.map(\.formatted).joined(separator: "\n"))
+        }
+
+        heading("promobot demo")
+        say("GitLab sandbox on \(base) (REST v4, git smart HTTP, Argo CD and Prometheus stand-ins)")
+        say("deploy repo \(project)@\(DemoFixtures.branch): dev 1.4.2, test 1.4.2, prod 1.4.0 (app, web, migration Job)")
+        say("policy oms: dev -> test (soak 30m, merge auto) -> prod (soak 24h, 2 approvals, Mon-Thu 10:00-16:00 Asia/Shanghai)")
+
+        let transport = CurlHTTPClient(configuration: HTTPClientConfiguration())
+        let engine = PromotionEngine(
+            policies: [policy],
+            gitlab: GitLabClient(baseURL: sandbox.baseURL, token: GitLabToken(botToken), transport: transport),
+            repositories: try RepositoryCache(root: workspace.appendingPathComponent("cache"), options: GitTransportOptions()),
+            health: HealthChecker(transport: transport, argocd: ServiceAccess(baseURL: sandbox.baseURL, token: nil),
+                                  prometheus: ServiceAccess(baseURL: sandbox.baseURL, token: nil)),
+            configuration: EngineConfiguration(authorName: "promobot", authorEmail: "promobot@example.com",
+                                               gitlabURL: sandbox.baseURL, gitCredentials: .token(botToken)),
+            logger: Logger(label: "promobot.demo", factory: { _ in SwiftLogNoOpLogHandler() }),
+            clock: { clock.now }
+        )
+
+        heading("1. CI builds 1.5.0 and runs `promobot set-image` on dev")
+        let devFiles = ["dev/app/deploy.yaml", "dev/app/migration.yaml", "dev/web/deploy.yaml"]
+        var edited: [String: String] = [:]
+        for path in devFiles {
+            let text = try sandbox.fileContent(project: project, ref: DemoFixtures.branch, path: path) ?? ""
+            let edit = try ManifestEditor.edit(text, path: path, updates: [
+                ImageUpdate(image: DemoFixtures.appImage, tag: "1.5.0"), ImageUpdate(image: DemoFixtures.webImage, tag: "1.5.0"),
+            ])
+            for change in edit.changes { say("\(change.path):\(change.line): \(change.image) \(change.old) -> \(change.new)") }
+            edited[path] = edit.text
+        }
+        try sandbox.commit(project: project, branch: DemoFixtures.branch, files: edited,
+                           message: "[jenkins] Update dev image version to 1.5.0", author: "jenkins")
+        setArgo(sandbox, app: "oms-dev", version: "1.5.0", syncedAt: clock.now)
+        say("Argo CD syncs oms-dev: Healthy, Synced, running 1.5.0")
+
+        heading("2. promobot runs right away: test must wait for the soak")
+        try await cycle(engine, only: "test")
+
+        clock.advance(by: 31 * 60)
+        heading("3. 31 minutes later: dev has soaked and is healthy, so promobot opens the test MR")
+        try await cycle(engine, only: "test")
+
+        heading("4. Next run: the test MR is mergeable and `merge: auto`, so promobot merges it")
+        try await cycle(engine, only: "test")
+        setArgo(sandbox, app: "oms-test", version: "1.5.0", syncedAt: clock.now)
+        say("Argo CD syncs oms-test: Healthy, Synced, running 1.5.0")
+
+        clock.advance(by: 24 * 3600 + 10 * 60)
+        heading("5. A day later test has soaked 24h: promobot opens the prod MR, which needs 2 approvals")
+        try await cycle(engine, only: "prod")
+        try await cycle(engine, only: "prod")
+
+        let prodMR = try require(sandbox.mergeRequests(project: project).last { $0.state == "opened" }, "no prod MR was opened")
+        heading("6. alice approves !\(prodMR.iid): 1 of 2")
+        try sandbox.approve(project: project, iid: prodMR.iid, username: "alice")
+        try await cycle(engine, only: "prod")
+
+        heading("7. bob approves !\(prodMR.iid): 2 of 2")
+        try sandbox.approve(project: project, iid: prodMR.iid, username: "bob")
+        let calendar = MergeCalendar(stage: policy.stage(named: "prod")!)
+        if !calendar.isOpen(at: clock.now) || calendar.activeFreeze(at: clock.now) != nil {
+            try await cycle(engine, only: "prod")
+            var opening = clock.now
+            for _ in 0..<10 {
+                if let freeze = calendar.activeFreeze(at: opening) {
+                    opening = Self.endOfDay(freeze.until, timeZone: TimeZone(identifier: policy.stage(named: "prod")!.timezone)!)
+                }
+                guard let next = calendar.isOpen(at: opening) ? opening : calendar.nextOpening(after: opening) else { break }
+                opening = next
+                if calendar.activeFreeze(at: opening) == nil { break }
+            }
+            clock.advance(to: opening.addingTimeInterval(60))
+            heading("8. The merge window opens (\(Self.format(clock.now, zone: "Asia/Shanghai")) Asia/Shanghai): promobot merges")
+        } else {
+            heading("8. Inside the merge window: promobot merges")
+        }
+        try await cycle(engine, only: "prod")
+
+        heading("9. The board (`promobot status`)")
+        let report = await engine.runCycle()
+        write(StatusBoardBuilder.rows(policies: [policy], report: report).isEmpty ? "(empty)" :
+              StatusBoard.render(StatusBoardBuilder.rows(policies: [policy], report: report), format: .text))
+        let prodTag = try sandbox.fileContent(project: project, ref: DemoFixtures.branch, path: "prod/app/deploy.yaml") ?? ""
+        guard prodTag.contains("\(DemoFixtures.appImage):1.5.0") else { throw DemoError("prod did not reach 1.5.0") }
+        say("prod runs 1.5.0: dev -> test -> prod without anyone editing a manifest by hand.")
+    }
+
+    // MARK: - Helpers
+
+    private func cycle(_ engine: PromotionEngine, only stage: String) async throws {
+        let report = await engine.runCycle()
+        for outcome in report.stages where outcome.plan.stage == stage {
+            write(PlanPrinter.text(outcome, now: engine.clock()))
+        }
+        if let failure = report.errors.first { throw DemoError("cycle failed: \(failure)") }
+        if let broken = report.stages.first(where: { $0.error != nil }) {
+            throw DemoError("cycle failed for \(broken.plan.policy)/\(broken.plan.stage): \(broken.error!)")
+        }
+    }
+
+    private func setArgo(_ sandbox: Sandbox, app: String, version: String, syncedAt: Date) {
+        sandbox.setArgoApplication(SandboxArgoApplication(
+            name: app, images: ["\(DemoFixtures.appImage):\(version)", "\(DemoFixtures.webImage):\(version)"],
+            operationFinishedAt: syncedAt))
+    }
+
+    private func heading(_ text: String) { write("\n== \(text)") }
+    private func say(_ text: String) { write("   \(text)") }
+
+    private func require<T>(_ value: T?, _ message: String) throws -> T {
+        guard let value else { throw DemoError(message) }
+        return value
+    }
+
+    static func randomToken() -> String {
+        (0..<20).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+    }
+
+    static func endOfDay(_ date: LocalDate, timeZone: TimeZone) -> Date {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        let start = calendar.date(from: DateComponents(year: date.year, month: date.month, day: date.day))!
+        return calendar.date(byAdding: .day, value: 1, to: start)!
+    }
+
+    static func format(_ date: Date, zone: String) -> String {
+        let formatter = DateFormatter()
+        formatter.timeZone = TimeZone(identifier: zone)
+        formatter.dateFormat = "EEE yyyy-MM-dd HH:mm"
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        return formatter.string(from: date)
+    }
+}
+
+struct DemoError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = "demo: " + description }
+}

@@ -1,0 +1,24 @@
+import ArgumentParser
+import Foundation
+import Promotion
+
+/// `promobot plan`: the dry run for people — every stage's tags, candidate, gates and the action the bot would take.
+struct PlanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Show what the bot would do, and why, without doing it."
+    )
+
+    @OptionGroup(title: "Configuration") var options: EngineOptions
+
+    @Flag(name: .long, help: "Print JSON for machines.")
+    var json = false
+
+    func run() async throws {
+        let runtime = try Runtime.loadOrExit(options, dryRun: true, logFormat: .text, quiet: true)
+        let report = await runtime.engine.runCycle()
+        let now = runtime.engine.clock()
+        print(json ? try PlanPrinter.json(report, now: now) : PlanPrinter.text(report, now: now))
+        if report.hasErrors { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import Promotion
+
+/// How `plan`, `run` and the demo show a cycle to people (text) and machines (JSON).
+enum PlanPrinter {
+    /// A block per stage: the decision, then current -> candidate, then every gate with ✓/✗ and its reason.
+    static func text(_ outcome: StageOutcome, now: Date) -> String {
+        let plan = outcome.plan
+        var lines = ["\(plan.policy)/\(plan.stage) (from \(plan.upstream)): \(plan.summary)"]
+        let order = plan.imageOrder.isEmpty ? plan.current.keys.sorted() : plan.imageOrder
+        if let candidate = plan.candidate {
+            lines.append("    tags: " + order.map { image in
+                "\(PlannerText.shortImage(image)) \(plan.current[image] ?? "-") -> \(candidate[image] ?? "-")"
+            }.joined(separator: ", "))
+        }
+        for gate in plan.gates {
+            lines.append("    \(gate.passed ? "✓" : "✗") \(gate.gate.rawValue): \(gate.reason)")
+        }
+        if let action = outcome.action { lines.append("    action: \(action)") }
+        if let url = outcome.mergeRequestURL { lines.append("    MR: \(url)") }
+        if let error = outcome.error { lines.append("    error: \(error)") }
+        return lines.joined(separator: "\n")
+    }
+
+    static func text(_ report: CycleReport, now: Date) -> String {
+        var blocks = report.stages.map { text($0, now: now) }
+        blocks += report.errors.map { "error: \($0)" }
+        blocks += report.orphans.map { "closed orphan MR \($0)" }
+        if blocks.isEmpty { blocks = ["no stages to promote (no policy has more than one stage)"] }
+        return blocks.joined(separator: "\n")
+    }
+
+    /// A stable JSON document: `{"generatedAt", "stages": [...], "errors": [...], "orphans": [...]}`.
+    static func json(_ report: CycleReport, now: Date) throws -> String {
+        let document = JSONReport(
+            generatedAt: PlannerText.timestamp(now),
+            stages: report.stages.map { outcome in
+                let plan = outcome.plan
+                return JSONStage(
+                    policy: plan.policy, stage: plan.stage, upstream: plan.upstream, current: plan.current,
+                    candidate: plan.candidate, soakedSince: plan.soakedSince.map(PlannerText.timestamp),
+                    gates: plan.gates.map { JSONGate(gate: $0.gate.rawValue, passed: $0.passed, reason: $0.reason, until: $0.until.map(PlannerText.timestamp)) },
+                    decision: plan.summary, action: outcome.action, mergeRequest: outcome.mergeRequestURL, error: outcome.error)
+            },
+            errors: report.errors.map(\.description),
+            orphans: report.orphans)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(document), as: UTF8.self)
+    }
+
+    private struct JSONReport: Encodable {
+        var generatedAt: String
+        var stages: [JSONStage]
+        var errors: [String]
+        var orphans: [String]
+    }
+
+    private struct JSONStage: Encodable {
+        var policy: String, stage: String, upstream: String
+        var current: [String: String]
+        var candidate: [String: String]?
+        var soakedSince: String?
+        var gates: [JSONGate]
+        var decision: String
+        var action: String?
+        var mergeRequest: String?
+        var error: String?
+    }
+
+    private struct JSONGate: Encodable {
+        var gate: String, passed: Bool, reason: String
+        var until: String?
+    }
+}

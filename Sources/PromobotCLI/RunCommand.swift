@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import Promotion
+
+/// `promobot run`: one reconcile cycle over all policies, or a loop with `--watch`.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run one reconcile cycle: open, update, merge or close promotion MRs.",
+        discussion: """
+        Exit codes: 0 the cycle completed (blocked gates are not failures); 1 at least one policy hit an error \
+        (the others still ran); 2 bad configuration or policies, or a missing token.
+        """
+    )
+
+    @OptionGroup(title: "Configuration") var options: EngineOptions
+
+    @Flag(name: .long, help: "Plan and print what would be done; push nothing, write nothing to GitLab.")
+    var dryRun = false
+
+    @Option(name: .long, help: "Run a cycle every DURATION (e.g. 5m) until interrupted.")
+    var watch: String?
+
+    @Option(name: .long, help: "Log format: text or json.")
+    var logFormat: LogFormat = .text
+
+    func validate() throws {
+        if let watch, Runtime.parseDuration(watch) == nil {
+            throw ValidationError("'--watch \(watch)' is not a duration; use e.g. 30s, 5m, 1h")
+        }
+    }
+
+    func run() async throws {
+        let runtime = try Runtime.loadOrExit(options, dryRun: dryRun, logFormat: logFormat)
+        let interval = watch.flatMap(Runtime.parseDuration)
+        while true {
+            let report = await runtime.engine.runCycle()
+            runtime.logger.info("cycle done", metadata: [
+                "stages": "\(report.stages.count)", "errors": "\(report.errors.count + report.stages.filter { $0.error != nil }.count)",
+                "actions": "\(report.stages.compactMap(\.action).count)",
+            ])
+            guard let interval else {
+                if report.hasErrors { throw ExitCode(1) }
+                return
+            }
+            try await Task.sleep(for: .seconds(interval))
+        }
+    }
+}

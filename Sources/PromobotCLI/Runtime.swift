@@ -1,0 +1,136 @@
+import ArgumentParser
+import Foundation
+import Git
+import GitLab
+import HTTP
+import Health
+import Logging
+import Policies
+import Promotion
+
+/// Everything `run`, `plan` and `status` need, built from the config file, the policies and the environment.
+///
+/// Configuration problems end the command with exit code 2 and a message that names the file, the key or
+/// the variable to fix; no secret is ever printed.
+struct Runtime {
+    var engine: PromotionEngine
+    var logger: Logger
+
+    static func load(_ options: EngineOptions, dryRun: Bool, logFormat: LogFormat, quiet: Bool = false,
+                     environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Runtime {
+        let config = try loadConfig(options.config, environment: environment)
+        let policiesPath = options.policies ?? config.policies
+        let loaded = PolicyLoader.load(paths: [policiesPath])
+        if loaded.hasErrors {
+            throw ConfigurationError(loaded.diagnostics.map(\.formatted).joined(separator: "\n") + "\n(run 'promobot validate \(policiesPath)' for the full report)")
+        }
+        var policies = loaded.policies
+        if !options.only.isEmpty {
+            let unknown = options.only.filter { name in !policies.contains { $0.name == name } }
+            if !unknown.isEmpty {
+                throw ConfigurationError("no policy named \(unknown.map { "'\($0)'" }.joined(separator: ", ")) in \(policiesPath) (known: \(policies.map(\.name).joined(separator: ", ")))")
+            }
+            policies = policies.filter { options.only.contains($0.name) }
+        }
+
+        guard let gitlabText = config.gitlab.url, let gitlabURL = URL(string: gitlabText), gitlabURL.scheme != nil else {
+            throw ConfigurationError("no GitLab URL: set 'gitlab.url' in \(config.sourcePath ?? "promobot.yaml") or the CI_SERVER_URL environment variable")
+        }
+        let read: (String) throws -> String = { try String(contentsOfFile: $0, encoding: .utf8) }
+        let gitlabToken: String
+        do {
+            guard let token = try config.gitlab.resolveToken(environment: environment, readFile: read) else {
+                throw ConfigurationError("no GitLab token configured: set 'gitlab.tokenEnv' or 'gitlab.tokenFile' in \(config.sourcePath ?? "promobot.yaml")")
+            }
+            gitlabToken = token
+        } catch let error as TokenResolutionError {
+            throw ConfigurationError("\(error)")
+        }
+
+        var http = HTTPClientConfiguration()
+        http.caBundlePath = config.gitlab.caBundle
+        let transport = CurlHTTPClient(configuration: http)
+        let argocd = try access(config.argocd, environment: environment, read: read)
+        let prometheus = try access(config.prometheus, environment: environment, read: read)
+
+        let logger = Logger(label: "promobot") { label in
+            var handler: LogHandler = logFormat == .json ? JSONLogHandler(label: label) : TextLogHandler(label: label)
+            handler.logLevel = quiet ? .warning : .info
+            return handler
+        }
+
+        let engine = PromotionEngine(
+            policies: policies,
+            gitlab: GitLabClient(baseURL: gitlabURL, token: GitLabToken(gitlabToken), transport: transport,
+                                 budget: RequestBudget(requestsPerMinute: 600)),
+            repositories: RepositoryCache(root: URL(fileURLWithPath: config.cache),
+                                          options: GitTransportOptions(caBundlePath: config.gitlab.caBundle)),
+            health: HealthChecker(transport: transport, argocd: argocd, prometheus: prometheus),
+            configuration: EngineConfiguration(
+                authorName: config.gitAuthorName, authorEmail: config.gitAuthorEmail, gitlabURL: gitlabURL,
+                gitCredentials: .token(gitlabToken), dryRun: dryRun,
+                emergencyStop: emergencyStop(config, policiesPath: policiesPath),
+                closeOrphans: options.only.isEmpty),
+            logger: logger)
+        return Runtime(engine: engine, logger: logger)
+    }
+
+    /// `--config FILE`, else `./promobot.yaml` when present, else defaults from the environment.
+    static func loadConfig(_ path: String?, environment: [String: String]) throws -> PromobotConfig {
+        let candidate = path ?? (FileManager.default.fileExists(atPath: ConfigParser.defaultFileName) ? ConfigParser.defaultFileName : nil)
+        guard let file = candidate else { return PromobotConfig.default(environment: environment) }
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+            throw ConfigurationError("cannot read the config file '\(file)': check the path (--config) and its permissions")
+        }
+        let parsed = ConfigParser.parse(yaml: text, path: file, environment: environment)
+        guard let config = parsed.config else {
+            throw ConfigurationError(parsed.diagnostics.map(\.formatted).joined(separator: "\n"))
+        }
+        return config
+    }
+
+    private static func access(_ endpoint: ServiceEndpoint?, environment: [String: String], read: (String) throws -> String) throws -> ServiceAccess? {
+        guard let endpoint, let text = endpoint.url else { return nil }
+        guard let url = URL(string: text) else { throw ConfigurationError("'\(text)' is not a URL") }
+        do {
+            return ServiceAccess(baseURL: url, token: try endpoint.resolveToken(environment: environment, readFile: read))
+        } catch {
+            throw ConfigurationError("\(error)")
+        }
+    }
+
+    /// The emergency stop: `emergencyStop: true` in the config, or the stop file in the policies folder
+    /// (so an MR to the policies repository can halt the bot) or in the working directory.
+    static func emergencyStop(_ config: PromobotConfig, policiesPath: String) -> String? {
+        if config.emergencyStop { return "emergencyStop is true in \(config.sourcePath ?? "the config")" }
+        for folder in [policiesPath, "."] {
+            let path = (folder as NSString).appendingPathComponent(config.stopFile)
+            if FileManager.default.fileExists(atPath: path) { return "stop file \(path) exists" }
+        }
+        return nil
+    }
+
+    /// Parses `30s`, `5m`, `1h30m` into seconds.
+    static func parseDuration(_ text: String) -> TimeInterval? {
+        PolicyDuration(parsing: text).flatMap { $0.seconds > 0 ? $0.timeInterval : nil }
+    }
+
+}
+
+/// A configuration problem: the command prints it and exits with code 2.
+struct ConfigurationError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension Runtime {
+    /// Like `load`, but a configuration problem is printed to standard error and ends the command with exit code 2.
+    static func loadOrExit(_ options: EngineOptions, dryRun: Bool, logFormat: LogFormat, quiet: Bool = false) throws -> Runtime {
+        do {
+            return try load(options, dryRun: dryRun, logFormat: logFormat, quiet: quiet)
+        } catch let error as ConfigurationError {
+            FileHandle.standardError.write(Data(("promobot: " + error.description + "\n").utf8))
+            throw ExitCode(2)
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import Git
+
+/// Everything the engine needs to know besides the policies and its adapters.
+public struct EngineConfiguration: Sendable {
+    /// Name and email on the bot's commits; also how the bot recognises its own pushes.
+    public var authorName: String
+    public var authorEmail: String
+    /// GitLab's web root (`https://gitlab.example.com`), used to derive clone URLs and links.
+    public var gitlabURL: URL
+    /// Credentials for git over https. Held in memory only.
+    public var gitCredentials: GitCredentials
+    /// Plan only: no push, no API write.
+    public var dryRun: Bool
+    /// When set, no MR is opened, updated or merged; the reason is shown in every plan.
+    public var emergencyStop: String?
+    /// How far back upstream history is read for soak. Soaks longer than this count from the horizon.
+    public var historyHorizon: TimeInterval
+    /// Upper bound on commits read per upstream history walk.
+    public var maxHistoryCommits: Int
+    /// Whether to close bot MRs whose policy or stage no longer exists (only safe when all policies are loaded).
+    public var closeOrphans: Bool
+
+    public init(
+        authorName: String = "promobot", authorEmail: String = "promobot@localhost", gitlabURL: URL,
+        gitCredentials: GitCredentials, dryRun: Bool = false, emergencyStop: String? = nil,
+        historyHorizon: TimeInterval = 14 * 86_400, maxHistoryCommits: Int = 500, closeOrphans: Bool = true
+    ) {
+        self.authorName = authorName
+        self.authorEmail = authorEmail
+        self.gitlabURL = gitlabURL
+        self.gitCredentials = gitCredentials
+        self.dryRun = dryRun
+        self.emergencyStop = emergencyStop
+        self.historyHorizon = historyHorizon
+        self.maxHistoryCommits = maxHistoryCommits
+        self.closeOrphans = closeOrphans
+    }
+}

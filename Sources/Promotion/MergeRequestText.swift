@@ -1,0 +1,183 @@
+import Foundation
+import Policies
+
+/// Where the MR description links to. All optional: without them the text names things without links.
+public struct MergeRequestLinks: Sendable, Hashable {
+    /// Web URL of the upstream stage's GitLab project (`https://gitlab.example.com/group/oms-deploy`);
+    /// commit links are `<it>/-/commit/<sha>`.
+    public var upstreamProjectWebURL: String?
+    /// Web URL of the policy file, when the caller knows where it is browsable.
+    public var policyFileURL: String?
+
+    /// Memberwise.
+    public init(upstreamProjectWebURL: String? = nil, policyFileURL: String? = nil) {
+        self.upstreamProjectWebURL = upstreamProjectWebURL
+        self.policyFileURL = policyFileURL
+    }
+
+    /// `<project>/-/commit/<sha>`, or nil without a project URL.
+    public func commitURL(_ sha: String) -> String? {
+        guard var base = upstreamProjectWebURL, !base.isEmpty else { return nil }
+        while base.hasSuffix("/") { base.removeLast() }
+        return "\(base)/-/commit/\(sha)"
+    }
+}
+
+/// The words the bot writes to GitLab and git: MR title and description, commit message, branch
+/// name, comments, and the hidden marker that lets the bot recognise its own MR later.
+///
+/// Pure functions; thread-safe.
+public enum MergeRequestText {
+    /// The hidden comment that opens the marker in an MR description.
+    public static let markerPrefix = "<!-- promobot:marker "
+    /// Hidden tag in the foreign-commit comment, so the engine comments only once per MR.
+    public static let foreignCommitTag = "<!-- promobot:foreign-commits -->"
+    /// Hidden tag in the close comment.
+    public static let closeTag = "<!-- promobot:close -->"
+
+    /// Every bot branch starts with this; the engine uses it to pick the bot's MRs out of a project's list.
+    public static let branchPrefix = "promobot/"
+
+    /// `promobot/<policy>/<stage>`: one branch (and so at most one open MR) per policy and stage.
+    public static func sourceBranch(policy: String, stage: String) -> String { "\(branchPrefix)\(policy)/\(stage)" }
+
+    /// `Promote oms to test: app 1.5.0, web 1.5.0` (short image names, policy order, digests shortened;
+    /// capped at GitLab's 255 characters).
+    public static func title(policy: Policy, stage: Stage, candidate: ImageTags) -> String {
+        let text = "Promote \(policy.name) to \(stage.name): \(PlannerText.list(candidate, order: policy.images))"
+        return text.count <= 255 ? text : String(text.prefix(254)) + "…"
+    }
+
+    /// The commit the bot pushes: the title as subject, one line per changed image, and trailers
+    /// (`Promobot-Policy`, `Promobot-Stage`, `Promobot-Upstream-Commit`) that `git interpret-trailers` reads.
+    public static func commitMessage(
+        policy: Policy, stage: Stage, current: ImageTags, candidate: ImageTags, upstreamCommit: String
+    ) -> String {
+        var lines = [title(policy: policy, stage: stage, candidate: candidate), ""]
+        for image in PlannerText.ordered(candidate, order: policy.images) {
+            lines.append("\(image): \(current[image] ?? "(none)") -> \(candidate[image]!)")
+        }
+        lines += ["", "Promobot-Policy: \(policy.name)", "Promobot-Stage: \(stage.name)",
+                  "Promobot-Upstream-Commit: \(upstreamCommit)"]
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The marker the MR for `plan` carries, once the bot pushed `head`; nil when the plan has no candidate.
+    public static func marker(plan: StagePlan, input: PlanInput, head: String) -> PromotionMarker? {
+        guard let candidate = plan.candidate else { return nil }
+        return PromotionMarker(policy: plan.policy, stage: plan.stage, candidate: candidate, base: input.target.commit,
+                               upstreamCommit: plan.upstreamCommit ?? input.upstream.commit, head: head)
+    }
+
+    /// The MR description in GitLab Markdown: changes table, upstream commit, gate evidence, health
+    /// results, the policy file, and the hidden marker as the last line.
+    ///
+    /// - Parameter head: the commit the bot pushed as the branch head (goes into the marker).
+    public static func description(plan: StagePlan, input: PlanInput, links: MergeRequestLinks = .init(), head: String) -> String {
+        let order = input.policy.images
+        let candidate = plan.candidate ?? [:]
+        var out: [String] = []
+        out.append("Promotes **\(cell(plan.policy))** from **\(cell(plan.upstream))** to **\(cell(plan.stage))** (`\(cell(input.stage.branch))` of `\(cell(input.stage.repository))`).")
+        out.append("")
+        out.append("| Image | From (\(cell(plan.stage))) | To |")
+        out.append("|---|---|---|")
+        for image in PlannerText.ordered(candidate, order: order) {
+            let from = plan.current[image].map { "`\(cell($0))`" } ?? "(none)"
+            let changed = plan.current[image] != candidate[image] ? "" : " (unchanged)"
+            out.append("| `\(cell(image))` | \(from) | `\(cell(candidate[image]!))`\(changed) |")
+        }
+        out.append("")
+        let upstreamCommit = plan.upstreamCommit ?? input.upstream.commit
+        let commitText = links.commitURL(upstreamCommit).map { "[`\(PlannerText.shortSHA(upstreamCommit))`](\($0))" }
+            ?? "`\(PlannerText.shortSHA(upstreamCommit))`"
+        out.append("- Upstream commit: \(commitText) on \(cell(plan.upstream))")
+        if let since = plan.soakedSince {
+            out.append("- In \(cell(plan.upstream)) since: \(PlannerText.timestamp(since))\(input.stage.soak.map { " (soak \($0))" } ?? "")")
+        }
+        let policyText = links.policyFileURL.map { "[`\(cell(input.policy.sourcePath))`](\($0))" } ?? "`\(cell(input.policy.sourcePath))`"
+        out.append("- Policy: \(policyText)")
+        out.append("- Merge: \(mergeText(input.stage))")
+        out.append("")
+        out.append("### Gates (at \(PlannerText.timestamp(input.now)))")
+        out.append("")
+        out.append("| Gate | Result | Evidence |")
+        out.append("|---|---|---|")
+        for gate in plan.gates {
+            out.append("| \(gate.gate.rawValue) | \(gate.passed ? "passed" : "**failed**") | \(cell(gate.reason)) |")
+        }
+        if !input.health.isEmpty {
+            out.append("")
+            out.append("### Health of \(cell(plan.upstream))")
+            out.append("")
+            for result in input.health {
+                out.append("- \(result.passed ? "passed" : "**failed**"): `\(cell(result.check))` — \(cell(result.detail)) (checked \(PlannerText.timestamp(result.checkedAt)))")
+            }
+        }
+        out.append("")
+        out.append("<sub>Opened by promobot. It rebuilds this branch when the candidate or `\(cell(input.stage.branch))` changes; once someone else pushes to it, promobot leaves it alone.</sub>")
+        if let marker = marker(plan: plan, input: input, head: head) {
+            out.append("")
+            out.append(markerComment(marker))
+        }
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    /// `<!-- promobot:marker {json} -->`, with `<` and `>` escaped inside the JSON so no value can end the comment.
+    public static func markerComment(_ marker: PromotionMarker) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(marker)) ?? Data("{}".utf8)
+        let json = String(decoding: data, as: UTF8.self)
+            .replacingOccurrences(of: "<", with: "\\u003c")
+            .replacingOccurrences(of: ">", with: "\\u003e")
+        return markerPrefix + json + " -->"
+    }
+
+    /// Reads the marker back from a description, tolerant of edits elsewhere (the last marker wins);
+    /// nil when there is none or its JSON is corrupt.
+    public static func marker(in description: String) -> PromotionMarker? {
+        guard let regex = try? Regex(#"<!--\s*promobot:marker\s*(\{.*?\})\s*-->"#).dotMatchesNewlines() else { return nil }
+        guard let match = description.matches(of: regex).last,
+              let json = match.output[1].substring else { return nil }
+        return try? JSONDecoder().decode(PromotionMarker.self, from: Data(json.utf8))
+    }
+
+    /// The comment posted when the bot closes its MR.
+    public static func closeComment(reason: String) -> String {
+        "promobot closed this merge request: \(reason).\n\nThe branch is kept; promobot opens a new MR when a promotion is needed again.\n\n\(closeTag)\n"
+    }
+
+    /// The comment posted once when someone else pushed to the bot's branch.
+    public static func foreignCommitComment(branch: String, iid: Int) -> String {
+        """
+        promobot found commits by someone else on `\(branch)` and will no longer update or merge !\(iid). \
+        Merge or close it yourself; once it is closed, promobot opens a fresh MR if a promotion is still needed.
+
+        \(foreignCommitTag)
+
+        """
+    }
+
+    /// Whether a note body is the bot's foreign-commit comment (to comment only once).
+    public static func isForeignCommitComment(_ body: String) -> Bool { body.contains(foreignCommitTag) }
+
+    static func mergeText(_ stage: Stage) -> String {
+        var text: String
+        switch stage.merge {
+        case .auto: text = "auto (promobot merges when GitLab says mergeable)"
+        case .approved: text = "approved (promobot merges after \(stage.approvals) approval\(stage.approvals == 1 ? "" : "s") and a green pipeline)"
+        case .manual: text = "manual (a person merges)"
+        }
+        if !stage.windows.isEmpty { text += ", only inside merge windows (\(stage.timezone))" }
+        if !stage.freezes.isEmpty { text += ", never during freezes" }
+        return text
+    }
+
+    /// Makes text safe inside a Markdown table cell or inline code.
+    static func cell(_ text: String) -> String {
+        text.replacingOccurrences(of: "|", with: "\\|")
+            .replacingOccurrences(of: "\r", with: " ")
+            .replacingOccurrences(of: "\n", with: " ")
+            .replacingOccurrences(of: "`", with: "'")
+    }
+}

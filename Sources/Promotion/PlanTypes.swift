@@ -1,0 +1,329 @@
+import Foundation
+import Policies
+
+// The value types the planner consumes and produces. The engine builds `PlanInput` from git and
+// GitLab, calls `Planner.plan(_:)`, and executes the returned `Decision`. All of them are plain
+// values: `Sendable`, safe to share across tasks, no references to I/O handles.
+
+/// What a stage's paths hold, per image: image name as written in the policy -> reference suffix.
+///
+/// The suffix is what follows the image name in a manifest: `"1.5.0"`, `"1.5.0@sha256:…"` or
+/// `"@sha256:…"` (digest only). Values are compared as exact strings, so re-pinning the same tag
+/// to a new digest counts as a change.
+public typealias ImageTags = [String: String]
+
+/// A stage's branch tip and what its paths hold there.
+public struct StageSnapshot: Sendable, Hashable {
+    /// The branch tip commit SHA the tags were read at.
+    public var commit: String
+    /// Only images the paths actually reference are present.
+    public var tags: ImageTags
+
+    /// Memberwise; the engine reads both from the same tree.
+    public init(commit: String, tags: ImageTags) {
+        self.commit = commit
+        self.tags = tags
+    }
+}
+
+/// The upstream paths' state right after a commit that changed them.
+///
+/// The engine passes these newest first; together they cover `(historyHorizon, now]`, optionally
+/// followed by one entry at or before the horizon that tells the state at the horizon.
+public struct HistoryEntry: Sendable, Hashable {
+    /// The commit that changed the paths (or, for the oldest entry, the one in effect at the horizon).
+    public var commit: String
+    /// Commit (or merge) time; the state holds from here until the next newer entry.
+    public var time: Date
+    /// The policy's images as the paths held them right after `commit`.
+    public var tags: ImageTags
+
+    /// Memberwise.
+    public init(commit: String, time: Date, tags: ImageTags) {
+        self.commit = commit
+        self.time = time
+        self.tags = tags
+    }
+}
+
+/// The outcome of one health check of the upstream stage. Fail-closed: errors arrive as `passed == false`.
+public struct HealthResult: Sendable, Hashable {
+    /// A short human name for the check, e.g. `argocd oms-dev` or `http https://dev.example/health`.
+    public var check: String
+    /// False on failure, error or timeout.
+    public var passed: Bool
+    /// What was seen (`Healthy/Synced`, `HTTP 503`, `value 0.07 above 0.05`, the error).
+    public var detail: String
+    /// When the check ran (shown as evidence in the MR).
+    public var checkedAt: Date
+
+    /// Memberwise.
+    public init(check: String, passed: Bool, detail: String, checkedAt: Date) {
+        self.check = check
+        self.passed = passed
+        self.detail = detail
+        self.checkedAt = checkedAt
+    }
+}
+
+/// The bot's open merge request for a (policy, stage), as the engine read it from GitLab.
+///
+/// The engine passes only MRs in state `opened` whose source branch is
+/// `MergeRequestText.sourceBranch(policy:stage:)`; the planner never merges anything else.
+public struct BotMergeRequest: Sendable, Hashable {
+    /// The project-scoped MR number (`!12`).
+    public var iid: Int
+    /// For links in logs and the status board.
+    public var webURL: String
+    /// GitLab's `sha`: the source branch head. Merges are pinned to it.
+    public var headSHA: String
+    /// Parsed from the description; nil if missing or corrupt (which makes the bot rebuild the MR).
+    public var marker: PromotionMarker?
+    /// Someone other than the bot pushed to the source branch. The bot then never touches the branch.
+    public var foreignCommits: Bool
+    /// GitLab's `detailed_merge_status` (`mergeable`, `conflict`, `need_rebase`, `not_approved`, …).
+    public var detailedMergeStatus: String
+    /// Approvals GitLab counts for the MR now.
+    public var approvalsGiven: Int
+    /// Approvals GitLab (or the engine, from the policy) requires; the planner uses the larger of this and `stage.approvals`.
+    public var approvalsRequired: Int
+    /// The head pipeline's status (`running`, `pending`, `success`, `failed`, `canceled`, …); nil when there is none.
+    public var pipelineStatus: String?
+    /// GitLab's `merge_when_pipeline_succeeds`.
+    public var autoMergeEnabled: Bool
+
+    /// Memberwise.
+    public init(
+        iid: Int, webURL: String, headSHA: String, marker: PromotionMarker?, foreignCommits: Bool = false,
+        detailedMergeStatus: String, approvalsGiven: Int = 0, approvalsRequired: Int = 0,
+        pipelineStatus: String? = nil, autoMergeEnabled: Bool = false
+    ) {
+        self.iid = iid
+        self.webURL = webURL
+        self.headSHA = headSHA
+        self.marker = marker
+        self.foreignCommits = foreignCommits
+        self.detailedMergeStatus = detailedMergeStatus
+        self.approvalsGiven = approvalsGiven
+        self.approvalsRequired = approvalsRequired
+        self.pipelineStatus = pipelineStatus
+        self.autoMergeEnabled = autoMergeEnabled
+    }
+}
+
+/// The bot's memory of what an MR branch contains, kept as a hidden comment in the MR description.
+///
+/// Since the bot has no database, this is how it knows whether an open MR is still current.
+/// Written by `MergeRequestText.description(plan:input:links:head:)`, read by `MergeRequestText.marker(in:)`.
+public struct PromotionMarker: Sendable, Hashable, Codable {
+    /// The policy name.
+    public var policy: String
+    /// The stage name (the target of the promotion).
+    public var stage: String
+    /// The tags the branch promotes.
+    public var candidate: ImageTags
+    /// The target branch tip the MR branch was built on.
+    public var base: String
+    /// The upstream commit the candidate was read from.
+    public var upstreamCommit: String
+    /// The commit the bot pushed as the MR branch head.
+    public var head: String
+
+    /// Memberwise.
+    public init(policy: String, stage: String, candidate: ImageTags, base: String, upstreamCommit: String, head: String) {
+        self.policy = policy
+        self.stage = stage
+        self.candidate = candidate
+        self.base = base
+        self.upstreamCommit = upstreamCommit
+        self.head = head
+    }
+}
+
+/// Everything the planner needs for one (policy, stage). Read by the engine; the clock is `now`.
+public struct PlanInput: Sendable {
+    /// The validated policy (its `images` order is used for all text).
+    public var policy: Policy
+    /// The stage being promoted into. It must have an upstream (`from`); a first stage is never planned.
+    public var stage: Stage
+    /// The stage being promoted into, at its branch tip.
+    public var target: StageSnapshot
+    /// The stage promoted from, at its branch tip.
+    public var upstream: StageSnapshot
+    /// Upstream states, newest first. See `HistoryEntry` for what the entries cover.
+    public var history: [HistoryEntry]
+    /// How far back `history` reaches; soaks longer than `now - historyHorizon` count from the horizon.
+    public var historyHorizon: Date
+    /// Results of the upstream stage's health checks, run for this cycle.
+    public var health: [HealthResult]
+    /// The bot's open MR for this stage, if any.
+    public var mergeRequest: BotMergeRequest?
+    /// The clock, as an input, so plans are reproducible.
+    public var now: Date
+    /// The reason, when an operator has halted the bot.
+    public var emergencyStop: String?
+
+    /// Memberwise.
+    public init(
+        policy: Policy, stage: Stage, target: StageSnapshot, upstream: StageSnapshot, history: [HistoryEntry],
+        historyHorizon: Date, health: [HealthResult], mergeRequest: BotMergeRequest?, now: Date,
+        emergencyStop: String? = nil
+    ) {
+        self.policy = policy
+        self.stage = stage
+        self.target = target
+        self.upstream = upstream
+        self.history = history
+        self.historyHorizon = historyHorizon
+        self.health = health
+        self.mergeRequest = mergeRequest
+        self.now = now
+        self.emergencyStop = emergencyStop
+    }
+}
+
+/// A named condition a promotion must pass. Raw values appear in logs and MR text.
+public enum Gate: String, Sendable, Hashable, Codable, CaseIterable {
+    case emergencyStop = "emergency-stop"
+    /// `tagPattern` and "the candidate has a tag at all".
+    case version
+    case downgrade
+    case soak
+    case health
+    case freeze
+    case window
+    case approvals
+    case pipeline
+    /// GitLab's `detailed_merge_status`, and whether the branch is still what the bot pushed.
+    case mergeability
+    case foreignCommits = "foreign-commits"
+}
+
+/// One gate's verdict, with the evidence.
+public struct GateResult: Sendable, Hashable {
+    /// Which gate.
+    public var gate: Gate
+    /// Whether the gate lets the promotion (or merge) through.
+    public var passed: Bool
+    /// Why it passed or failed, in words for people (e.g. `app 1.5.0 in dev for 12m of 30m, 18m left (until 10:42Z)`).
+    public var reason: String
+    /// When a failing gate is expected to open by itself (soak end, freeze end, next window), if known.
+    public var until: Date?
+
+    /// Memberwise.
+    public init(gate: Gate, passed: Bool, reason: String, until: Date? = nil) {
+        self.gate = gate
+        self.passed = passed
+        self.reason = reason
+        self.until = until
+    }
+}
+
+/// What the engine should do for one (policy, stage). Expected states (blocked, waiting) are decisions, not errors.
+public enum Decision: Sendable, Hashable {
+    /// The stage already runs the candidate and no MR is open.
+    case upToDate
+    /// A promotion is needed but a gate stops it; no MR exists.
+    case blocked(gate: Gate, reason: String, until: Date?)
+    /// Build the branch on the target tip with the candidate, push it, open the MR.
+    case openMR
+    /// Rebuild the branch on the target tip with the candidate, push with lease, update title and description.
+    case updateMR(iid: Int, reason: String)
+    /// Close the MR with `MergeRequestText.closeComment(reason:)`; the stage needs nothing from it.
+    case closeMR(iid: Int, reason: String)
+    /// Merge pinned to `sha`; with `autoMerge`, ask GitLab to merge when the pipeline succeeds.
+    case mergeMR(iid: Int, sha: String, autoMerge: Bool)
+    /// Keep the MR as it is; `gate` says what it waits for.
+    case waiting(iid: Int, gate: Gate, reason: String, until: Date?)
+    /// A person pushed to the bot's branch: never overwrite; comment once (`MergeRequestText.foreignCommitComment`).
+    case leaveAlone(iid: Int, reason: String)
+
+    /// One line for logs and `plan`, e.g. `blocked (soak): app 1.5.0 in dev for 12m of 30m, 18m left (until 10:42Z)`.
+    ///
+    /// `openMR` carries no data, so this says only `open MR`; `StagePlan.summary` adds the changes.
+    public var summary: String {
+        switch self {
+        case .upToDate:
+            return "up to date"
+        case let .blocked(gate, reason, _):
+            return "blocked (\(gate.rawValue)): \(reason)"
+        case .openMR:
+            return "open MR"
+        case let .updateMR(iid, reason):
+            return "update MR !\(iid): \(reason)"
+        case let .closeMR(iid, reason):
+            return "close MR !\(iid): \(reason)"
+        case let .mergeMR(iid, sha, autoMerge):
+            return autoMerge
+                ? "set auto-merge on MR !\(iid) at \(PlannerText.shortSHA(sha)) (merges when the pipeline succeeds)"
+                : "merge MR !\(iid) at \(PlannerText.shortSHA(sha))"
+        case let .waiting(iid, gate, reason, _):
+            return "MR !\(iid) waiting (\(gate.rawValue)): \(reason)"
+        case let .leaveAlone(iid, reason):
+            return "leave MR !\(iid) alone: \(reason)"
+        }
+    }
+
+    /// The MR this decision acts on, if any.
+    public var mergeRequestIID: Int? {
+        switch self {
+        case .upToDate, .blocked, .openMR: nil
+        case let .updateMR(iid, _), let .closeMR(iid, _), let .leaveAlone(iid, _): iid
+        case let .mergeMR(iid, _, _), let .waiting(iid, _, _, _): iid
+        }
+    }
+}
+
+/// The planner's full answer for one (policy, stage): the decision plus the evidence behind it.
+public struct StagePlan: Sendable, Hashable {
+    /// The policy name.
+    public var policy: String
+    /// The stage name (the target of the promotion).
+    public var stage: String
+    /// The upstream stage's name.
+    public var upstream: String
+    /// What the target stage runs now (the policy's images only).
+    public var current: ImageTags
+    /// What would be promoted; nil when the upstream holds none of the policy's images.
+    public var candidate: ImageTags?
+    /// Since when the upstream continuously held the candidate (lower bound), when known.
+    public var soakedSince: Date?
+    /// The upstream commit the candidate was read from (the tip, or for `newest-soaked` an older commit).
+    public var upstreamCommit: String?
+    /// Every gate evaluated, in evaluation order, passing or not.
+    public var gates: [GateResult]
+    /// What the engine should do.
+    public var decision: Decision
+    /// Image names in policy order, for stable text.
+    public var imageOrder: [String]
+
+    /// Memberwise.
+    public init(
+        policy: String, stage: String, upstream: String, current: ImageTags, candidate: ImageTags?,
+        soakedSince: Date?, upstreamCommit: String? = nil, gates: [GateResult], decision: Decision,
+        imageOrder: [String] = []
+    ) {
+        self.policy = policy
+        self.stage = stage
+        self.upstream = upstream
+        self.current = current
+        self.candidate = candidate
+        self.soakedSince = soakedSince
+        self.upstreamCommit = upstreamCommit
+        self.gates = gates
+        self.decision = decision
+        self.imageOrder = imageOrder
+    }
+
+    /// Like `Decision.summary`, but `open MR` also lists the changes:
+    /// `open MR: promote app 1.4.2 -> 1.5.0, web 1.4.2 -> 1.5.0`.
+    public var summary: String {
+        if case .openMR = decision, let candidate {
+            return "open MR: promote " + PlannerText.changes(from: current, to: candidate, order: imageOrder)
+        }
+        return decision.summary
+    }
+
+    /// The first failing gate, if any.
+    public var firstFailingGate: GateResult? { gates.first { !$0.passed } }
+}

@@ -1,0 +1,162 @@
+import Foundation
+import Git
+import GitLab
+import Health
+import Logging
+import Manifests
+import Policies
+
+/// One reconcile cycle: observe every stage (git + GitLab + health), plan (pure), act (MRs).
+///
+/// Git and the MRs are the only state, so a cycle can be repeated, run twice at once, or killed at
+/// any point: commits are deterministic for a given (target tip, candidate), pushes carry a lease,
+/// and a duplicate MR answer from GitLab is adopted rather than fought.
+public struct PromotionEngine: Sendable {
+    public var policies: [Policy]
+    public var gitlab: GitLabClient
+    public var repositories: RepositoryCache
+    public var health: HealthChecker
+    public var configuration: EngineConfiguration
+    public var logger: Logger
+    public var clock: @Sendable () -> Date
+
+    public init(policies: [Policy], gitlab: GitLabClient, repositories: RepositoryCache, health: HealthChecker,
+                configuration: EngineConfiguration, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.policies = policies
+        self.gitlab = gitlab
+        self.repositories = repositories
+        self.health = health
+        self.configuration = configuration
+        self.logger = logger
+        self.clock = clock
+    }
+
+    /// Runs one cycle. Never throws: failures are recorded per policy so one bad policy never stops the others.
+    public func runCycle() async -> CycleReport {
+        let now = clock()
+        var report = CycleReport()
+        var projects = ProjectCache(engine: self)
+
+        for policy in policies {
+            for stage in policy.stages {
+                guard let upstream = policy.upstream(of: stage) else { continue }
+                do {
+                    let outcome = try await reconcile(policy: policy, stage: stage, upstream: upstream, now: now, projects: &projects)
+                    log(outcome)
+                    report.stages.append(outcome)
+                } catch {
+                    let failure = PolicyFailure(policy: policy.name, stage: stage.name, message: "\(error)")
+                    logger.error("\(failure)", metadata: ["policy": "\(policy.name)", "stage": "\(stage.name)"])
+                    report.errors.append(failure)
+                }
+            }
+        }
+        if configuration.closeOrphans {
+            let orphans = await closeOrphans(projects: &projects, report: &report)
+            report.orphans = orphans
+        }
+        return report
+    }
+
+    // MARK: - Observe, plan, act for one stage
+
+    private func reconcile(policy: Policy, stage: Stage, upstream: Stage, now: Date, projects: inout ProjectCache) async throws -> StageOutcome {
+        let targetProject = try await projects.project(stage.repository)
+        let upstreamProject = try await projects.project(upstream.repository)
+        let targetRepo = try projects.repository(for: targetProject, branches: branches(in: stage.repository))
+        let upstreamRepo = try projects.repository(for: upstreamProject, branches: branches(in: upstream.repository))
+
+        guard let targetTip = targetRepo.tips[stage.branch] else {
+            throw PolicyFailure(policy: policy.name, stage: stage.name,
+                                message: "branch '\(stage.branch)' does not exist in \(stage.repository)")
+        }
+        guard let upstreamTip = upstreamRepo.tips[upstream.branch] else {
+            throw PolicyFailure(policy: policy.name, stage: upstream.name,
+                                message: "branch '\(upstream.branch)' does not exist in \(upstream.repository)")
+        }
+
+        let targetFiles = try StageReader.files(in: targetRepo.repository, paths: stage.paths, at: targetTip)
+        let upstreamFiles = try StageReader.files(in: upstreamRepo.repository, paths: upstream.paths, at: upstreamTip)
+        let target = StageSnapshot(commit: targetTip.hex, tags: StageReader.tags(in: targetFiles, images: policy.images))
+        let upstreamState = StageSnapshot(commit: upstreamTip.hex, tags: StageReader.tags(in: upstreamFiles, images: policy.images))
+
+        let sourceBranch = MergeRequestText.sourceBranch(policy: policy.name, stage: stage.name)
+        let existing = try await projects.openMergeRequests(in: targetProject).first {
+            $0.sourceBranch == sourceBranch && $0.targetBranch == stage.branch
+        }
+
+        // Fast path: nothing to promote and nothing open: no history walk, no health probes, no API call.
+        let needsWork = existing != nil || policy.images.contains { upstreamState.tags[$0] != target.tags[$0] }
+        var input = PlanInput(
+            policy: policy, stage: stage, target: target, upstream: upstreamState, history: [],
+            historyHorizon: now.addingTimeInterval(-configuration.historyHorizon), health: [],
+            mergeRequest: nil, now: now, emergencyStop: configuration.emergencyStop
+        )
+        if needsWork {
+            input.history = try history(of: upstream, policy: policy, in: upstreamRepo.repository, tip: upstreamTip, since: input.historyHorizon)
+            let candidate = Self.references(policy: policy, tags: upstreamState.tags)
+            input.health = await health.run(upstream.health, candidate: candidate, now: now).map {
+                HealthResult(check: $0.check, passed: $0.passed, detail: $0.detail, checkedAt: $0.checkedAt)
+            }
+            if let existing {
+                input.mergeRequest = try await botMergeRequest(existing, project: targetProject, stage: stage)
+            }
+        }
+
+        let plan = Planner.plan(input)
+        let context = ActionContext(policy: policy, stage: stage, upstream: upstream, input: input, plan: plan,
+                                    project: targetProject, upstreamProject: upstreamProject, repository: targetRepo,
+                                    targetFiles: targetFiles, targetTip: targetTip, sourceBranch: sourceBranch, existing: existing)
+        return await act(context)
+    }
+
+    private func branches(in repository: String) -> [String] {
+        Array(Set(policies.flatMap(\.stages).filter { $0.repository == repository }.map(\.branch))).sorted()
+    }
+
+    private func history(of upstream: Stage, policy: Policy, in repository: CachedRepository, tip: ObjectID, since: Date) throws -> [HistoryEntry] {
+        try repository.history(from: tip, paths: upstream.paths, since: since, maxCommits: configuration.maxHistoryCommits).map {
+            HistoryEntry(commit: $0.commit.hex, time: $0.time, tags: StageReader.tags(in: $0.files, images: policy.images))
+        }
+    }
+
+    /// Full references (`registry/app:1.5.0`) for health checks that compare running images.
+    static func references(policy: Policy, tags: ImageTags) -> [String] {
+        policy.images.compactMap { image in
+            guard let value = tags[image] else { return nil }
+            return value.hasPrefix("@") ? image + value : image + ":" + value
+        }
+    }
+
+    private func botMergeRequest(_ mr: MergeRequest, project: ResolvedProject, stage: Stage) async throws -> BotMergeRequest {
+        let marker = MergeRequestText.marker(in: mr.description)
+        var detailed = mr
+        var approvalsGiven = 0
+        if stage.merge != .manual {
+            detailed = try await gitlab.mergeRequest(project.ref, iid: mr.iid)
+        }
+        if stage.merge == .approved {
+            let approvals = try await gitlab.approvals(project.ref, iid: mr.iid)
+            approvalsGiven = approvals.approvedBy.count
+        }
+        return BotMergeRequest(
+            iid: mr.iid, webURL: mr.webURL, headSHA: detailed.sha,
+            marker: marker,
+            foreignCommits: marker.map { $0.head != detailed.sha } ?? false,
+            detailedMergeStatus: detailed.detailedMergeStatus.rawValue,
+            approvalsGiven: approvalsGiven, approvalsRequired: stage.approvals,
+            pipelineStatus: detailed.headPipeline?.status.rawValue,
+            autoMergeEnabled: detailed.mergeWhenPipelineSucceeds
+        )
+    }
+
+    private func log(_ outcome: StageOutcome) {
+        var metadata: Logger.Metadata = ["policy": "\(outcome.plan.policy)", "stage": "\(outcome.plan.stage)"]
+        if let action = outcome.action { metadata["action"] = "\(action)" }
+        if let error = outcome.error {
+            logger.error("\(outcome.plan.decision.summary): \(error)", metadata: metadata)
+        } else {
+            logger.info("\(outcome.plan.decision.summary)", metadata: metadata)
+        }
+    }
+}

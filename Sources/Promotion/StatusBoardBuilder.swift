@@ -1,0 +1,27 @@
+import Foundation
+import Policies
+
+/// Turns a cycle's report into the status board's rows. Pure.
+public enum StatusBoardBuilder {
+    /// One row per policy, stages in policy order; a first stage shows what its downstream read from it.
+    public static func rows(policies: [Policy], report: CycleReport) -> [StatusRow] {
+        policies.map { policy in
+            let outcomes = report.stages.filter { $0.plan.policy == policy.name }
+            let stages = policy.stages.map { stage -> StatusStage in
+                if let own = outcomes.first(where: { $0.plan.stage == stage.name }) {
+                    return StatusStage(name: stage.name, upstream: stage.from, tags: own.plan.current, error: own.error)
+                }
+                if let downstream = outcomes.first(where: { $0.plan.upstream == stage.name }) {
+                    return StatusStage(name: stage.name, upstream: stage.from, tags: downstream.upstreamTags)
+                }
+                let failure = report.errors.first { $0.policy == policy.name && ($0.stage == nil || $0.stage == stage.name) }
+                return StatusStage(name: stage.name, upstream: stage.from, tags: [:], error: failure?.message ?? "not read")
+            }
+            let mergeRequests = outcomes.compactMap { outcome -> StatusMergeRequest? in
+                guard let iid = outcome.mergeRequestIID, let url = outcome.mergeRequestURL else { return nil }
+                return StatusMergeRequest(stage: outcome.plan.stage, iid: iid, webURL: url, decision: outcome.plan.decision)
+            }
+            return StatusRow(policy: policy.name, images: policy.images, stages: stages, mergeRequests: mergeRequests)
+        }
+    }
+}

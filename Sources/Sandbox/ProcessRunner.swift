@@ -1,0 +1,113 @@
+import Foundation
+
+/// The outcome of one child process: exit status and everything it wrote.
+struct ProcessResult: Sendable {
+    var status: Int32
+    var stdout: Data
+    var stderr: Data
+
+    /// Standard output as text, trailing newline removed.
+    var output: String {
+        var text = String(decoding: stdout, as: UTF8.self)
+        while text.hasSuffix("\n") { text.removeLast() }
+        return text
+    }
+
+    /// Standard error as text, for error messages.
+    var errorText: String {
+        String(decoding: stderr, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+/// Runs child processes (git) synchronously, feeding stdin and draining stdout/stderr
+/// concurrently so large pack streams never deadlock on a full pipe.
+///
+/// `run` blocks its calling thread; async callers go through `runAsync`, which hops to a
+/// private dispatch queue so Swift concurrency's cooperative threads are never blocked.
+enum ProcessRunner {
+    /// Threads for blocking process waits, kept off the cooperative pool.
+    static let queue = DispatchQueue(label: "sandbox.process", qos: .userInitiated, attributes: .concurrent)
+
+    /// Runs `executable` with `arguments`; throws only when the process cannot be started.
+    static func run(
+        _ executable: String = "/usr/bin/env",
+        _ arguments: [String],
+        environment: [String: String]? = nil,
+        currentDirectory: URL? = nil,
+        stdin: Data? = nil
+    ) throws -> ProcessResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        if let currentDirectory { process.currentDirectoryURL = currentDirectory }
+        let outPipe = Pipe(), errPipe = Pipe()
+        process.standardOutput = outPipe
+        process.standardError = errPipe
+        let inPipe: Pipe? = stdin == nil ? nil : Pipe()
+        process.standardInput = inPipe ?? FileHandle.nullDevice
+        try process.run()
+
+        let group = DispatchGroup()
+        let collected = LockedBox((Data(), Data()))
+        group.enter()
+        Thread.detachNewThread {
+            let data = outPipe.fileHandleForReading.readDataToEndOfFile()
+            collected.withLock { $0.0 = data }
+            group.leave()
+        }
+        group.enter()
+        Thread.detachNewThread {
+            let data = errPipe.fileHandleForReading.readDataToEndOfFile()
+            collected.withLock { $0.1 = data }
+            group.leave()
+        }
+        if let inPipe, let stdin {
+            let handle = inPipe.fileHandleForWriting
+            // A child that exits early closes its end; ignore EPIPE-style failures.
+            try? handle.write(contentsOf: stdin)
+            try? handle.close()
+        }
+        group.wait()
+        process.waitUntilExit()
+        let (out, err) = collected.withLock { $0 }
+        return ProcessResult(status: process.terminationStatus, stdout: out, stderr: err)
+    }
+
+    /// `run` on a dedicated thread; never blocks the cooperative pool.
+    static func runAsync(
+        _ executable: String = "/usr/bin/env",
+        _ arguments: [String],
+        environment: [String: String]? = nil,
+        currentDirectory: URL? = nil,
+        stdin: Data? = nil
+    ) async throws -> ProcessResult {
+        try await offPool {
+            try run(executable, arguments, environment: environment, currentDirectory: currentDirectory, stdin: stdin)
+        }
+    }
+
+    /// Runs a blocking closure on `queue` and resumes with its result.
+    static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async {
+                continuation.resume(with: Result { try work() })
+            }
+        }
+    }
+}
+
+/// A value behind an `NSLock`; the sandbox's one synchronisation primitive.
+final class LockedBox<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+
+    init(_ value: Value) { self.value = value }
+
+    /// Runs `body` with exclusive access to the value.
+    func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+}

@@ -1,0 +1,243 @@
+import Foundation
+
+// Merge-request state machine: mergeability, merging, approvals, pipelines and auto-merge.
+extension Sandbox {
+    /// Current head SHA of an MR: the source branch tip while open, frozen afterwards.
+    func headSHA(_ p: ProjectRecord, _ mr: MergeRequestRecord) -> String? {
+        if mr.state == "opened", let sha = p.repository.branchSHA(mr.sourceBranch) { return sha }
+        return mr.frozenSHA
+    }
+
+    /// The newest pipeline for `sha`.
+    func headPipeline(_ p: ProjectRecord, sha: String?) -> PipelineRecord? {
+        guard let sha else { return nil }
+        return p.pipelines.last { $0.sha == sha }
+    }
+
+    func approvalsRequired(_ p: ProjectRecord, _ mr: MergeRequestRecord) -> Int {
+        mr.approvalsRequired ?? p.approvalsRequired
+    }
+
+    /// Cached three-way merge of `source` into `target`: the merged tree, or nil on conflict.
+    func cachedMergeTree(_ repo: GitRepository, target: String, source: String) throws -> String? {
+        let key = "\(target)..\(source)"
+        if let cached = state.withLock({ $0.mergeTreeCache[key] }) { return cached }
+        let tree = try repo.mergeTree(target: target, source: source)
+        state.withLock { $0.mergeTreeCache[key] = .some(tree) }
+        return tree
+    }
+
+    func cachedIsAncestor(_ repo: GitRepository, _ a: String, of b: String) throws -> Bool {
+        let key = "\(a)..\(b)"
+        if let cached = state.withLock({ $0.ancestorCache[key] }) { return cached }
+        let value = try repo.isAncestor(a, of: b)
+        state.withLock { $0.ancestorCache[key] = value }
+        return value
+    }
+
+    /// GitLab's `detailed_merge_status` (apis.md §6.3), computed now.
+    func detailedMergeStatus(_ p: ProjectRecord, _ mr: MergeRequestRecord) -> String {
+        guard mr.state == "opened" else { return "not_open" }
+        if mr.isDraft { return "draft_status" }
+        guard let source = p.repository.branchSHA(mr.sourceBranch), let target = p.repository.branchSHA(mr.targetBranch) else {
+            return "commits_status"
+        }
+        do {
+            if try cachedMergeTree(p.repository, target: target, source: source) == nil { return "conflict" }
+            if p.mergeMethod != .merge, try !cachedIsAncestor(p.repository, target, of: source) { return "need_rebase" }
+        } catch {
+            return "checking"
+        }
+        if let pipeline = headPipeline(p, sha: source) {
+            if pipeline.isActive { return "ci_still_running" }
+            if p.pipelineMustSucceed, ["failed", "canceled", "canceling", "skipped"].contains(pipeline.status) { return "ci_must_pass" }
+        }
+        if mr.approvals.count < approvalsRequired(p, mr) { return "not_approved" }
+        return "mergeable"
+    }
+
+    /// Why a merge did not happen.
+    enum MergeFailure: Error {
+        case notMergeable(String)
+        case failed(String)
+    }
+
+    /// Merges MR `iid` now (caller already decided it may). Serialised on `repoQueue`.
+    /// Returns the updated record.
+    func performMerge(projectID: Int, iid: Int, userID: Int, squash: Bool?, removeSource: Bool?,
+                      mergeMessage: String? = nil, squashMessage: String? = nil) throws -> MergeRequestRecord {
+        try repoQueue.sync {
+            guard let p = state.withLock({ $0.projects[projectID] }), var mr = p.mergeRequests.first(where: { $0.iid == iid }) else {
+                throw MergeFailure.failed("merge request vanished")
+            }
+            let status = detailedMergeStatus(p, mr)
+            guard status == "mergeable" else { throw MergeFailure.notMergeable(status) }
+            let repo = p.repository
+            guard let source = repo.branchSHA(mr.sourceBranch), let target = repo.branchSHA(mr.targetBranch) else {
+                throw MergeFailure.failed("branch missing")
+            }
+            guard let tree = try cachedMergeTree(repo, target: target, source: source) else { throw MergeFailure.failed("conflict") }
+            let author = state.withLock { $0.users[userID].map { "\($0.name) <\($0.username)@sandbox.invalid>" } } ?? "Administrator"
+            let doSquash = squash ?? mr.squash
+            let reference = "\(p.path)!\(mr.iid)"
+            var headForMerge = source
+            var squashSHA: String?
+            if doSquash {
+                let message = squashMessage ?? mr.title
+                squashSHA = try repo.commitTree(tree, parents: [target], message: message, author: author)
+                headForMerge = squashSHA!
+            }
+            let newTip: String
+            switch p.mergeMethod {
+            case .ff:
+                newTip = headForMerge
+            case .merge, .rebaseMerge:
+                let message = mergeMessage ?? "Merge branch '\(mr.sourceBranch)' into '\(mr.targetBranch)'\n\n\(mr.title)\n\nSee merge request \(reference)"
+                newTip = try repo.commitTree(tree, parents: [target, headForMerge], message: message, author: author)
+            }
+            try repo.updateBranch(mr.targetBranch, to: newTip, from: target)
+            let now = Date()
+            mr.state = "merged"
+            mr.mergedAt = now
+            mr.updatedAt = now
+            mr.mergedByID = userID
+            mr.mergeCommitSHA = p.mergeMethod == .ff && !doSquash ? nil : newTip
+            if p.mergeMethod == .ff { mr.mergeCommitSHA = newTip }
+            mr.squashCommitSHA = squashSHA
+            mr.frozenSHA = source
+            mr.autoMerge = false
+            mr.mergeError = nil
+            if doSquash { mr.squash = true }
+            let remove = removeSource ?? mr.shouldRemoveSourceBranch ?? mr.forceRemoveSourceBranch ?? false
+            if let removeSource { mr.shouldRemoveSourceBranch = removeSource }
+            if remove, mr.sourceBranch != p.defaultBranch, p.protected[mr.sourceBranch] == nil {
+                try? repo.deleteBranch(mr.sourceBranch)
+            }
+            let final = mr
+            state.withLock { s in
+                guard var proj = s.projects[projectID], let index = proj.mergeRequests.firstIndex(where: { $0.iid == iid }) else { return }
+                proj.mergeRequests[index] = final
+                s.projects[projectID] = proj
+            }
+            return final
+        }
+    }
+
+    /// Mutates MR `iid` of project `projectID` under the lock.
+    @discardableResult
+    func updateMergeRequest(projectID: Int, iid: Int, _ body: (inout MergeRequestRecord, inout SandboxState) -> Void) -> MergeRequestRecord? {
+        state.withLock { s in
+            guard var p = s.projects[projectID], let index = p.mergeRequests.firstIndex(where: { $0.iid == iid }) else { return nil }
+            var mr = p.mergeRequests[index]
+            body(&mr, &s)
+            p = s.projects[projectID] ?? p
+            p.mergeRequests[index] = mr
+            s.projects[projectID] = p
+            return mr
+        }
+    }
+
+    func addSystemNote(projectID: Int, iid: Int, userID: Int, body: String) {
+        updateMergeRequest(projectID: projectID, iid: iid) { mr, s in
+            let now = Date()
+            mr.notes.append(NoteRecord(id: s.nextNoteID, body: body, authorID: userID, system: true, createdAt: now, updatedAt: now))
+            s.nextNoteID += 1
+        }
+    }
+
+    /// Merges MRs with auto-merge scheduled whose checks now pass; aborts them when their pipeline failed.
+    func runAutoMerges(projectID: Int) {
+        guard let p = state.withLock({ $0.projects[projectID] }) else { return }
+        for mr in p.mergeRequests where mr.state == "opened" && mr.autoMerge {
+            let sha = headSHA(p, mr)
+            if let pipeline = headPipeline(p, sha: sha), ["failed", "canceled"].contains(pipeline.status) {
+                updateMergeRequest(projectID: projectID, iid: mr.iid) { m, _ in m.autoMerge = false; m.mergeError = "Pipeline failed" }
+                addSystemNote(projectID: projectID, iid: mr.iid, userID: mr.autoMergeUserID ?? mr.authorID,
+                              body: "aborted the automatic merge because the pipeline failed")
+                continue
+            }
+            guard detailedMergeStatus(p, mr) == "mergeable" else { continue }
+            _ = try? performMerge(projectID: projectID, iid: mr.iid, userID: mr.autoMergeUserID ?? mr.authorID, squash: nil, removeSource: nil)
+        }
+    }
+
+    /// Called after the sandbox itself moved a branch.
+    func sourceBranchUpdated(projectID: Int, branch: String) {
+        _ = (projectID, branch)
+    }
+
+    /// Records an approval by `userID`. Returns an error message when GitLab would refuse (401).
+    func recordApproval(projectID: Int, iid: Int, userID: Int) -> String? {
+        var refusal: String?
+        updateMergeRequest(projectID: projectID, iid: iid) { mr, _ in
+            if mr.authorID == userID { refusal = "the author cannot approve their own merge request"; return }
+            if mr.approvals.contains(where: { $0.userID == userID }) { refusal = "the user already approved this merge request"; return }
+            if mr.state != "opened" { refusal = "the merge request is not open"; return }
+            mr.approvals.append((userID, Date()))
+            mr.updatedAt = Date()
+        }
+        if refusal == nil {
+            addSystemNote(projectID: projectID, iid: iid, userID: userID, body: "approved this merge request")
+            runAutoMerges(projectID: projectID)
+        }
+        return refusal
+    }
+
+    // MARK: - In-process API
+
+    /// Approves MR `iid` as `username`, under GitLab's rules: the author cannot approve and no
+    /// one approves twice. Throws `SandboxError` when refused or when the project/MR/user is unknown.
+    public func approve(project: String, iid: Int, username: String) throws {
+        let p = try requireProject(project)
+        guard p.mergeRequests.contains(where: { $0.iid == iid }) else { throw SandboxError.mergeRequestNotFound(p.path, iid) }
+        guard let user = state.withLock({ $0.user(named: username) }) else {
+            throw SandboxError("sandbox: user '\(username)' does not exist; add it with addUser(_:token:role:)")
+        }
+        if let refusal = recordApproval(projectID: p.id, iid: iid, userID: user.id) {
+            throw SandboxError("sandbox: \(username) cannot approve \(p.path)!\(iid): \(refusal)")
+        }
+    }
+
+    /// Sets the status of the pipeline for `sha` (creating one on the branch whose tip it is),
+    /// as CI would. `success` triggers scheduled auto-merges; `failed`/`canceled` abort them.
+    /// Unknown projects are ignored.
+    public func setPipeline(project: String, sha: String, status: String) {
+        guard let p = state.withLock({ $0.project(project) }) else { return }
+        var ref = p.defaultBranch
+        if p.repository.branchSHA(p.defaultBranch) != sha {
+            if let mr = p.mergeRequests.last(where: { headSHA(p, $0) == sha }) { ref = mr.sourceBranch }
+            else if let branch = (try? p.repository.branches())?.first(where: { $0.sha == sha }) { ref = branch.name }
+        }
+        state.withLock { s in
+            guard var proj = s.projects[p.id] else { return }
+            let now = Date()
+            if let index = proj.pipelines.lastIndex(where: { $0.sha == sha }) {
+                proj.pipelines[index].status = status
+                proj.pipelines[index].updatedAt = now
+            } else {
+                proj.pipelines.append(PipelineRecord(id: s.nextPipelineID, iid: proj.pipelines.count + 1, sha: sha, ref: ref, status: status,
+                                                     source: "push", createdAt: now, updatedAt: now))
+                s.nextPipelineID += 1
+            }
+            s.projects[p.id] = proj
+        }
+        runAutoMerges(projectID: p.id)
+    }
+
+    /// Snapshots of the project's merge requests, by iid. Empty for unknown projects.
+    public func mergeRequests(project: String) -> [SandboxMergeRequest] {
+        guard let p = state.withLock({ $0.project(project) }) else { return [] }
+        let users = state.withLock { $0.users }
+        func name(_ id: Int) -> String { users[id]?.username ?? "unknown" }
+        return p.mergeRequests.map { mr in
+            SandboxMergeRequest(
+                iid: mr.iid, title: mr.title, description: mr.description, state: mr.state,
+                sourceBranch: mr.sourceBranch, targetBranch: mr.targetBranch, labels: mr.labels, sha: headSHA(p, mr),
+                author: name(mr.authorID), assignees: mr.assigneeIDs.map(name), reviewers: mr.reviewerIDs.map(name),
+                approvedBy: mr.approvals.map { name($0.userID) },
+                notes: mr.notes.map { SandboxNote(id: $0.id, body: $0.body, author: name($0.authorID), system: $0.system) },
+                mergeWhenPipelineSucceeds: mr.autoMerge, mergeCommitSHA: mr.mergeCommitSHA,
+                shouldRemoveSourceBranch: mr.shouldRemoveSourceBranch ?? mr.forceRemoveSourceBranch ?? false, squash: mr.squash)
+        }
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+
+// The sandbox's in-memory model. Everything here is guarded by `Sandbox.state` (one lock);
+// git data lives in the bare repositories, never here.
+
+struct UserRecord: Sendable {
+    var id: Int
+    var username: String
+    var name: String
+    var role: SandboxRole
+    var createdAt: Date
+
+    var publicValue: SandboxUser { SandboxUser(id: id, username: username, name: name, role: role) }
+}
+
+struct NoteRecord: Sendable {
+    var id: Int
+    var body: String
+    var authorID: Int
+    var system: Bool
+    var createdAt: Date
+    var updatedAt: Date
+}
+
+struct PipelineRecord: Sendable {
+    var id: Int
+    var iid: Int
+    var sha: String
+    var ref: String
+    var status: String
+    var source: String
+    var createdAt: Date
+    var updatedAt: Date
+
+    static let activeStatuses: Set<String> = ["created", "waiting_for_resource", "preparing", "pending", "running", "scheduled", "waiting_for_callback"]
+    var isActive: Bool { Self.activeStatuses.contains(status) }
+}
+
+struct MergeRequestRecord: Sendable {
+    var id: Int
+    var iid: Int
+    var projectID: Int
+    var title: String
+    var description: String
+    var state: String = "opened"
+    var sourceBranch: String
+    var targetBranch: String
+    var labels: [String] = []
+    var authorID: Int
+    var assigneeIDs: [Int] = []
+    var reviewerIDs: [Int] = []
+    var forceRemoveSourceBranch: Bool?
+    var shouldRemoveSourceBranch: Bool?
+    var squash: Bool = false
+    var approvalsRequired: Int?
+    var approvals: [(userID: Int, at: Date)] = []
+    var notes: [NoteRecord] = []
+    var createdAt: Date
+    var updatedAt: Date
+    var mergedAt: Date?
+    var closedAt: Date?
+    var mergedByID: Int?
+    var closedByID: Int?
+    var mergeCommitSHA: String?
+    var squashCommitSHA: String?
+    /// Head SHA frozen when the MR stops being open (the branch may be deleted later).
+    var frozenSHA: String?
+    var autoMerge = false
+    var autoMergeUserID: Int?
+    var mergeError: String?
+
+    var isDraft: Bool {
+        let t = title.lowercased()
+        return t.hasPrefix("draft:") || t.hasPrefix("[draft]") || t.hasPrefix("(draft)") || t.hasPrefix("wip:")
+    }
+}
+
+struct ProjectRecord: Sendable {
+    var id: Int
+    var path: String
+    var defaultBranch: String
+    var mergeMethod: SandboxMergeMethod
+    var approvalsRequired: Int = 0
+    var pipelineMustSucceed: Bool = true
+    /// Protected branch -> push access level (0 = no one).
+    var protected: [String: Int] = [:]
+    var createdAt: Date
+    var mergeRequests: [MergeRequestRecord] = []
+    var pipelines: [PipelineRecord] = []
+    var repository: GitRepository
+
+    var name: String { String(path.split(separator: "/").last ?? Substring(path)) }
+    var namespace: String { path.split(separator: "/").dropLast().joined(separator: "/") }
+}
+
+struct FaultRecord: Sendable {
+    var fault: SandboxFault
+    var remaining: Int
+}
+
+struct SandboxState: Sendable {
+    var users: [Int: UserRecord] = [:]
+    var tokens: [String: Int] = [:]
+    var projects: [Int: ProjectRecord] = [:]
+    var projectIDsByPath: [String: Int] = [:]
+    var nextUserID = 1
+    var nextProjectID = 1
+    var nextMergeRequestID = 1
+    var nextNoteID = 1
+    var nextPipelineID = 1
+    var argo: [String: SandboxArgoApplication] = [:]
+    var prometheus: [String: Double?] = [:]
+    var faults: [FaultRecord] = []
+    var requestLog: [(method: String, path: String)] = []
+    /// "target..source" -> merged tree (nil = conflict). SHAs are immutable, so this never goes stale.
+    var mergeTreeCache: [String: String?] = [:]
+    /// "a..b" -> whether a is an ancestor of b.
+    var ancestorCache: [String: Bool] = [:]
+
+    func project(_ key: String) -> ProjectRecord? {
+        if let id = Int(key) { return projects[id] }
+        return projectIDsByPath[key].flatMap { projects[$0] }
+    }
+
+    func user(named username: String) -> UserRecord? {
+        users.values.first { $0.username == username }
+    }
+}

@@ -1,0 +1,180 @@
+import Foundation
+
+// Small public value types of the sandbox's in-process API, kept together because each is a
+// few stored properties; the behaviour lives on `Sandbox`.
+
+/// A user's role on every project, mirroring GitLab access levels.
+/// `.reporter` is read-only: REST writes answer 403 and git pushes are refused.
+public enum SandboxRole: String, Sendable, CaseIterable, Comparable {
+    case reporter, developer, maintainer, admin
+
+    /// GitLab's numeric access level (20 reporter, 30 developer, 40 maintainer, 50 owner/admin).
+    public var accessLevel: Int {
+        switch self {
+        case .reporter: 20
+        case .developer: 30
+        case .maintainer: 40
+        case .admin: 50
+        }
+    }
+
+    /// Orders roles by access level.
+    public static func < (lhs: SandboxRole, rhs: SandboxRole) -> Bool { lhs.accessLevel < rhs.accessLevel }
+
+    /// Whether the role may write (REST writes, git push).
+    public var canWrite: Bool { self >= .developer }
+}
+
+/// A user known to the sandbox. Tokens are never part of this value.
+public struct SandboxUser: Sendable, Hashable {
+    /// Numeric user id, as in GitLab's `user.id`.
+    public var id: Int
+    /// Login name.
+    public var username: String
+    /// Display name.
+    public var name: String
+    /// Role on every project.
+    public var role: SandboxRole
+}
+
+/// A project's merge method (GitLab `merge_method`).
+public enum SandboxMergeMethod: String, Sendable, CaseIterable {
+    /// Always create a merge commit.
+    case merge
+    /// Semi-linear: the source must contain the target tip, then a merge commit is created.
+    case rebaseMerge = "rebase_merge"
+    /// Fast-forward only: the source must contain the target tip; no merge commit.
+    case ff
+}
+
+/// A snapshot of a project's identity and URLs.
+public struct SandboxProject: Sendable, Hashable {
+    /// Numeric project id.
+    public var id: Int
+    /// Full path, e.g. `group/deploy`.
+    public var path: String
+    /// Default branch name.
+    public var defaultBranch: String
+    /// Git smart-HTTP URL: `baseURL/path.git`.
+    public var httpURLToRepo: String
+    /// Web URL: `baseURL/path`.
+    public var webURL: String
+}
+
+/// A note (comment) on a merge request, as a snapshot.
+public struct SandboxNote: Sendable, Hashable {
+    /// Note id (global).
+    public var id: Int
+    /// Markdown body.
+    public var body: String
+    /// Username of the author.
+    public var author: String
+    /// Whether GitLab generated it (merge, close, approval events).
+    public var system: Bool
+}
+
+/// A merge request snapshot for assertions in tests; changing it changes nothing in the sandbox.
+public struct SandboxMergeRequest: Sendable, Hashable {
+    /// Project-scoped id (`!iid`).
+    public var iid: Int
+    public var title: String
+    public var description: String
+    /// `opened`, `closed` or `merged`.
+    public var state: String
+    public var sourceBranch: String
+    public var targetBranch: String
+    public var labels: [String]
+    /// Head SHA of the source branch (frozen at merge time).
+    public var sha: String?
+    /// Username of the author (the token's user that created it).
+    public var author: String
+    public var assignees: [String]
+    public var reviewers: [String]
+    /// Usernames that approved it, in order.
+    public var approvedBy: [String]
+    /// User notes and system notes, oldest first.
+    public var notes: [SandboxNote]
+    /// Whether auto-merge (merge when pipeline succeeds) is scheduled.
+    public var mergeWhenPipelineSucceeds: Bool
+    /// The merge (or fast-forward) commit once merged.
+    public var mergeCommitSHA: String?
+    /// Whether the source branch is (to be) removed on merge.
+    public var shouldRemoveSourceBranch: Bool
+    public var squash: Bool
+}
+
+/// An Argo CD application as the sandbox reports it at `GET /api/v1/applications/{name}`.
+public struct SandboxArgoApplication: Sendable, Hashable {
+    public var name: String
+    /// `Healthy`, `Progressing`, `Degraded`, `Suspended`, `Missing`, `Unknown`.
+    public var health: String
+    /// `Synced`, `OutOfSync`, `Unknown`.
+    public var sync: String
+    /// `status.summary.images`.
+    public var images: [String]
+    /// `status.operationState.finishedAt`; nil omits `operationState.finishedAt`.
+    public var operationFinishedAt: Date?
+    /// `status.sync.revision` (the deployed git SHA).
+    public var revision: String?
+    /// `status.operationState.phase`; nil omits `operationState` entirely.
+    public var operationPhase: String?
+
+    /// Creates an application; `operationPhase` defaults to `Succeeded` when a finish time is given.
+    public init(name: String, health: String = "Healthy", sync: String = "Synced", images: [String] = [],
+                operationFinishedAt: Date? = nil, revision: String? = nil, operationPhase: String? = nil) {
+        self.name = name
+        self.health = health
+        self.sync = sync
+        self.images = images
+        self.operationFinishedAt = operationFinishedAt
+        self.revision = revision
+        self.operationPhase = operationPhase ?? (operationFinishedAt == nil ? nil : "Succeeded")
+    }
+}
+
+/// A fault the sandbox injects into the next `count` matching requests, before routing.
+public struct SandboxFault: Sendable {
+    /// What happens to a matching request.
+    public enum Kind: Sendable {
+        /// Answer with this status, body and headers instead of handling the request.
+        case status(Int, body: String = "", headers: [String: String] = [:])
+        /// Wait this long, then handle the request normally.
+        case delay(Duration)
+        /// Close the connection without writing any response.
+        case drop
+    }
+
+    /// HTTP method to match (`GET`, `PUT`...); nil matches any.
+    public var method: String?
+    /// Raw (still percent-encoded) path prefix to match, e.g. `/api/v4/projects/1/merge_requests`.
+    public var pathPrefix: String
+    public var kind: Kind
+    /// How many matching requests to affect.
+    public var count: Int
+
+    /// Creates a fault for the next `count` requests matching `method` and `pathPrefix`.
+    public init(method: String? = nil, pathPrefix: String, kind: Kind, count: Int = 1) {
+        self.method = method
+        self.pathPrefix = pathPrefix
+        self.kind = kind
+        self.count = count
+    }
+}
+
+/// Errors of the in-process API. Each says what failed, where, and what to do.
+public struct SandboxError: Error, CustomStringConvertible, Sendable {
+    /// Human-readable explanation.
+    public let description: String
+
+    init(_ description: String) { self.description = description }
+
+    static func projectNotFound(_ path: String) -> SandboxError {
+        SandboxError("sandbox: project '\(path)' does not exist; create it first with createProject(path:)")
+    }
+    static func mergeRequestNotFound(_ project: String, _ iid: Int) -> SandboxError {
+        SandboxError("sandbox: merge request \(project)!\(iid) does not exist")
+    }
+    static func git(_ what: String, _ result: ProcessResult) -> SandboxError {
+        SandboxError("sandbox: git \(what) failed (exit \(result.status)): \(result.errorText)")
+    }
+}

@@ -1,4 +1,0 @@
-import Testing
-@testable import GitLab
-
-@Test func GitLabModuleLinks() { #expect(Bool(true)) }

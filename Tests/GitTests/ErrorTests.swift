@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+@testable import Git
+
+@Suite struct ErrorTests {
+    static let closedPortRemotes: [GitRemote] = [
+        GitRemote(url: "http://oauth2:SECRET@127.0.0.1:1/x.git"),
+        GitRemote(url: "http://127.0.0.1:1/x.git", credentials: .token("SECRET")),
+        GitRemote(url: "https://oauth2:SECRET@127.0.0.1:1/group/x.git", credentials: .token("SECRET")),
+    ]
+
+    @Test(arguments: closedPortRemotes)
+    func networkErrorsNameTheOperationAndNeverTheSecret(remote: GitRemote) throws {
+        let fixture = try GitFixture()
+        let cache = fixture.makeCache()
+        let repo = try cache.repository(for: remote)
+        let error = try #require(throws: GitError.self) { try repo.refresh(branches: ["main"]) }
+        #expect(error.kind == .network)
+        #expect(error.operation.contains("git_remote_connect"))
+        #expect(error.description.contains("git_remote_connect"))
+        #expect(error.code < 0)
+        #expect(!error.message.isEmpty)
+        #expect(error.remote?.hasPrefix(remote.url.hasPrefix("https") ? "https://127.0.0.1:1/" : "http://127.0.0.1:1/") == true)
+        for text in [error.description, error.message, error.operation, error.remote ?? "", String(describing: error),
+                     "\(repo.remote)", repo.path.path] {
+            #expect(!text.contains("SECRET"))
+        }
+        let pushError = try #require(throws: GitError.self) { try repo.remoteTips(branches: ["main"]) }
+        #expect(!pushError.description.contains("SECRET"))
+        try expectNoFile(under: cache.root, contains: "SECRET")
+    }
+
+    @Test func scrubRemovesSecretsAndUserinfo() {
+        let text = Redaction.scrub("failed http://u:p%40ss@host/x and token abc123", secrets: ["abc123", "p@ss"])
+        #expect(text == "failed http://host/x and token ***")
+    }
+
+    @Test(arguments: [
+        ("https://oauth2:tok@gitlab.example.com/g/r.git", "https://gitlab.example.com/g/r.git", "oauth2", "tok"),
+        ("ssh://git@host:22/g/r.git", "ssh://host:22/g/r.git", "git", nil),
+        ("git@host:g/r.git", "git@host:g/r.git", nil, nil),
+        ("/tmp/origin.git", "/tmp/origin.git", nil, nil),
+        ("https://host/path@with-at", "https://host/path@with-at", nil, nil),
+    ] as [(String, String, String?, String?)])
+    func userinfoIsSplitOff(input: String, url: String, user: String?, password: String?) {
+        let split = Redaction.stripUserinfo(input)
+        #expect(split.url == url)
+        #expect(split.user == user)
+        #expect(split.password == password)
+    }
+}
+
+/// Fails the test if any file under `folder` contains `needle`.
+func expectNoFile(under folder: URL, contains needle: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let enumerator = try #require(FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil))
+    let bytes = Data(needle.utf8)
+    var checked = 0
+    for case let url as URL in enumerator {
+        guard let data = try? Data(contentsOf: url) else { continue }
+        checked += 1
+        #expect(data.range(of: bytes) == nil, "\(url.path) contains the secret", sourceLocation: sourceLocation)
+    }
+    #expect(checked > 0, "expected the cache folder to hold files", sourceLocation: sourceLocation)
+}

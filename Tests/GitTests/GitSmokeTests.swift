@@ -1,4 +1,0 @@
-import Testing
-@testable import Git
-
-@Test func GitModuleLinks() { #expect(Bool(true)) }

@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+@testable import Git
+
+@Suite struct RefreshTests {
+    /// Local paths and file:// URLs both go through libgit2's local transport.
+    static let urlStyles = ["path", "file"]
+
+    func remote(_ fixture: GitFixture, style: String) -> GitRemote {
+        GitRemote(url: style == "file" ? "file://" + fixture.origin.path : fixture.origin.path)
+    }
+
+    @Test(arguments: urlStyles)
+    func clonesOnFirstUse(style: String) throws {
+        let fixture = try GitFixture()
+        let first = try fixture.commit(["apps/api/prod/values.yaml": "tag: v1\n"])
+        let cache = fixture.makeCache()
+        let repo = try cache.repository(for: remote(fixture, style: style))
+        #expect(repo.counters == GitCounters())
+
+        let result = try repo.refresh(branches: ["main"])
+        #expect(result.tips == ["main": first])
+        #expect(result.fetched)
+        #expect(result.remoteRefs["main"] == first)
+        #expect(repo.counters == GitCounters(refListings: 1, fetches: 1, pushes: 0))
+        #expect(cache.counters == repo.counters)
+        #expect(try repo.localTip(of: "main") == first)
+        // A bare clone under the cache root, with no remote (and no URL) in its config.
+        #expect(repo.path.deletingLastPathComponent().standardizedFileURL == fixture.cacheRoot.standardizedFileURL)
+        #expect(FileManager.default.fileExists(atPath: repo.path.appendingPathComponent("HEAD").path))
+        let config = try String(contentsOf: repo.path.appendingPathComponent("config"), encoding: .utf8)
+        #expect(!config.contains("[remote"))
+        #expect(!config.contains(fixture.origin.path))
+    }
+
+    @Test func sameRemoteGivesSameRepository() throws {
+        let fixture = try GitFixture()
+        let cache = fixture.makeCache()
+        let a = try cache.repository(for: GitRemote(url: fixture.origin.path))
+        let b = try cache.repository(for: GitRemote(url: fixture.origin.path))
+        #expect(a === b)
+    }
+
+    @Test func fetchesOnlyWhenTheRemoteMoved() throws {
+        let fixture = try GitFixture()
+        let first = try fixture.commit(["apps/api/prod/values.yaml": "tag: v1\n"])
+        let repo = try fixture.makeCache().repository(for: GitRemote(url: fixture.origin.path))
+        _ = try repo.refresh(branches: ["main"])
+
+        // Unchanged: one ref listing, no fetch.
+        let unchanged = try repo.refresh(branches: ["main"])
+        #expect(!unchanged.fetched)
+        #expect(unchanged.tips == ["main": first])
+        #expect(repo.counters == GitCounters(refListings: 2, fetches: 1, pushes: 0))
+
+        // A new commit: fetched incrementally, old and new contents both readable.
+        let second = try fixture.commit(["apps/api/prod/values.yaml": "tag: v2\n"])
+        let moved = try repo.refresh(branches: ["main"])
+        #expect(moved.fetched)
+        #expect(moved.tips == ["main": second])
+        #expect(repo.counters == GitCounters(refListings: 3, fetches: 2, pushes: 0))
+        #expect(try repo.readFile("apps/api/prod/values.yaml", at: first) == Data("tag: v1\n".utf8))
+        #expect(try repo.readFile("apps/api/prod/values.yaml", at: second) == Data("tag: v2\n".utf8))
+        #expect(try repo.localTip(of: "main") == second)
+    }
+
+    @Test func missingBranchIsAbsentAndOnlyWantedBranchesAreFetched() throws {
+        let fixture = try GitFixture()
+        let main = try fixture.commit(["a.txt": "1"])
+        let other = try fixture.commit(["b.txt": "2"], branch: "other")
+        let repo = try fixture.makeCache().repository(for: GitRemote(url: fixture.origin.path))
+
+        let result = try repo.refresh(branches: ["main", "promote/missing"])
+        #expect(result.tips == ["main": main])
+        #expect(result.remoteRefs == ["main": main, "other": other])
+        #expect(try repo.localTip(of: "other") == nil)  // not wanted: no tracking ref
+
+        let tips = try repo.remoteTips(branches: ["other", "promote/missing"])
+        #expect(tips == ["other": other])
+        #expect(repo.counters.refListings == 2)
+        #expect(repo.counters.fetches == 1)
+    }
+
+    @Test func deletedRemoteBranchDropsTheTrackingRef() throws {
+        let fixture = try GitFixture()
+        _ = try fixture.commit(["a.txt": "1"])
+        let feature = try fixture.commit(["a.txt": "2"], branch: "feature")
+        let repo = try fixture.makeCache().repository(for: GitRemote(url: fixture.origin.path))
+        #expect(try repo.refresh(branches: ["feature"]).tips == ["feature": feature])
+        try fixture.git("-C", fixture.origin.path, "branch", "-D", "feature")
+        #expect(try repo.refresh(branches: ["feature"]).tips.isEmpty)
+        #expect(try repo.localTip(of: "feature") == nil)
+    }
+
+    @Test(arguments: ["", "bad..name", "with space", "-leading/../x"])
+    func invalidBranchNamesAreRejectedBeforeAnyNetworkCall(branch: String) throws {
+        let fixture = try GitFixture()
+        let repo = try fixture.makeCache().repository(for: GitRemote(url: fixture.origin.path))
+        let error = try #require(throws: GitError.self) { try repo.refresh(branches: [branch]) }
+        #expect(error.kind == .invalidArgument)
+        #expect(repo.counters.refListings == 0)
+    }
+
+    @Test func folderNamesCarryNoCredentialsAndDifferPerURL() {
+        let a = RepositoryCache.folderName(for: "https://gitlab.example.com/group/deploy.git")
+        let b = RepositoryCache.folderName(for: "https://gitlab.example.com/group/deploy2.git")
+        #expect(a.hasPrefix("gitlab.example.com-group-deploy-"))
+        #expect(a.hasSuffix(".git"))
+        #expect(a != b)
+        let remote = GitRemote(url: "https://oauth2:SECRET@gitlab.example.com/group/deploy.git")
+        #expect(remote.redactedURL == "https://gitlab.example.com/group/deploy.git")
+        #expect(RepositoryCache.folderName(for: remote.redactedURL) == a)
+        #expect(!remote.description.contains("SECRET"))
+        #expect(!GitCredentials.token("SECRET").description.contains("SECRET"))
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import Sandbox
+import Testing
+@testable import Git
+
+/// libgit2 over HTTP with a GitLab-style token against the Sandbox's git smart-HTTP endpoint
+/// (token auth, protected-branch pre-receive hook).
+@Suite struct SandboxGitTests {
+    let signature = GitSignature(name: "promobot", email: "promobot@example.com", time: Date(timeIntervalSince1970: 1_750_000_000))
+
+    /// Starts a sandbox with user `bot` (token `glpat-bot-secret`) and project `group/deploy`, runs `body`,
+    /// and shuts the sandbox down on every path.
+    func withSandbox(_ body: (Sandbox, SandboxProject, GitFixture) throws -> Void) async throws {
+        let fixture = try GitFixture()
+        let sandbox = try Sandbox(dataDirectory: fixture.root.appendingPathComponent("sandbox"))
+        try await sandbox.start()
+        do {
+            sandbox.addUser("bot", token: "glpat-bot-secret", role: .maintainer)
+            let project = try sandbox.createProject(path: "group/deploy",
+                                                    files: ["apps/api/prod/values.yaml": "tag: v1\n"])
+            try body(sandbox, project, fixture)
+        } catch {
+            await sandbox.shutdown()
+            throw error
+        }
+        await sandbox.shutdown()
+    }
+
+    @Test func tokenCloneFetchPushAndDelete() async throws {
+        try await withSandbox { sandbox, project, fixture in
+            let cache = fixture.makeCache()
+            let repo = try cache.repository(for: GitRemote(url: project.httpURLToRepo, credentials: .token("glpat-bot-secret")))
+            let first = try repo.refresh(branches: ["main"])
+            let main = try #require(first.tips["main"])
+            #expect(main.hex == (try sandbox.branchSHA(project: "group/deploy", branch: "main")))
+            #expect(first.fetched)
+            #expect(try repo.readFile("apps/api/prod/values.yaml", at: main) == Data("tag: v1\n".utf8))
+            #expect(try !repo.refresh(branches: ["main"]).fetched)
+
+            let ci = try sandbox.commit(project: "group/deploy", branch: "main",
+                                        files: ["apps/api/dev/values.yaml": "tag: v2\n"], message: "ci")
+            let moved = try repo.refresh(branches: ["main"])
+            #expect(moved.fetched)
+            #expect(moved.tips["main"]?.hex == ci)
+
+            let tip = try #require(moved.tips["main"])
+            let commit = try repo.commit(parent: tip, changes: ["apps/api/prod/values.yaml": Data("tag: v2\n".utf8)],
+                                         author: signature, message: "Promote api v2\n\nPromobot-Policy: oms\n")
+            try repo.push(commit, to: "promobot/api-prod", expecting: nil)
+            #expect(try sandbox.fileContent(project: "group/deploy", ref: "promobot/api-prod",
+                                            path: "apps/api/prod/values.yaml") == "tag: v2\n")
+            try repo.deleteBranch("promobot/api-prod", expecting: commit)
+            #expect(try sandbox.branchSHA(project: "group/deploy", branch: "promobot/api-prod") == nil)
+            try expectNoFile(under: cache.root, contains: "glpat-bot-secret")
+        }
+    }
+
+    @Test func wrongTokenIsAnAuthenticationError() async throws {
+        try await withSandbox { _, project, fixture in
+            let repo = try fixture.makeCache().repository(for: GitRemote(url: project.httpURLToRepo, credentials: .token("glpat-wrong")))
+            let error = try #require(throws: GitError.self) { try repo.refresh(branches: ["main"]) }
+            #expect(error.kind == .authentication)
+            #expect(!error.description.contains("glpat-wrong"))
+        }
+    }
+
+    @Test func protectedBranchRejectionCarriesGitLabsMessage() async throws {
+        try await withSandbox { sandbox, project, fixture in
+            sandbox.protectBranch(project: "group/deploy", branch: "main", allowPush: nil)
+            let repo = try fixture.makeCache().repository(for: GitRemote(url: project.httpURLToRepo, credentials: .token("glpat-bot-secret")))
+            let tip = try #require(try repo.refresh(branches: ["main"]).tips["main"])
+            let commit = try repo.commit(parent: tip, changes: ["x.txt": Data("x".utf8)], author: signature, message: "x")
+            let error = try #require(throws: GitError.self) { try repo.push(commit, to: "main", expecting: tip) }
+            guard case .rejected(let message) = error.kind else {
+                Issue.record("expected .rejected, got \(error.kind)")
+                return
+            }
+            #expect(message.contains("You are not allowed to push code to protected branches on this project."))
+            #expect(try sandbox.branchSHA(project: "group/deploy", branch: "main") == tip.hex)
+        }
+    }
+}

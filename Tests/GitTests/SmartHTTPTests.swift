@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+@testable import Git
+
+/// libgit2's HTTP transport against `git http-backend`: tokens, server-side hooks and the server-side lease.
+@Suite struct SmartHTTPTests {
+    let signature = GitSignature(name: "promobot", email: "promobot@example.com", time: Date(timeIntervalSince1970: 1_750_000_000))
+
+    @Test func tokenAuthClonesFetchesAndPushes() throws {
+        let fixture = try GitFixture()
+        let first = try fixture.commit(["apps/api/prod/values.yaml": "tag: v1\n"])
+        let server = try SmartHTTPServer(projectRoot: fixture.root, token: "glpat-s3cret")
+        defer { server.stop() }
+        let cache = fixture.makeCache()
+        let repo = try cache.repository(for: GitRemote(url: server.url("origin.git"), credentials: .token("glpat-s3cret")))
+
+        let cloned = try repo.refresh(branches: ["main"])
+        #expect(cloned.tips == ["main": first])
+        #expect(cloned.fetched)
+        let unchanged = try repo.refresh(branches: ["main"])
+        #expect(!unchanged.fetched)
+        #expect(repo.counters == GitCounters(refListings: 2, fetches: 1, pushes: 0))
+
+        let second = try fixture.commit(["apps/api/prod/values.yaml": "tag: v2\n"])
+        #expect(try repo.refresh(branches: ["main"]).tips == ["main": second])
+        #expect(try repo.readFile("apps/api/prod/values.yaml", at: second) == Data("tag: v2\n".utf8))
+
+        let commit = try repo.commit(parent: second, changes: ["apps/api/prod/values.yaml": Data("tag: v3\n".utf8)],
+                                     author: signature, message: "promote v3")
+        try repo.push(commit, to: "promote/api", expecting: nil)
+        #expect(try fixture.originTip("promote/api") == commit)
+        try repo.deleteBranch("promote/api", expecting: commit)
+        #expect(try fixture.originTip("promote/api") == nil)
+        try expectNoFile(under: cache.root, contains: "glpat-s3cret")
+        #expect(server.requests.contains { $0.hasPrefix("POST /origin.git/git-receive-pack 200") })
+    }
+
+    @Test(arguments: [GitCredentials.token("wrong-token"), GitCredentials.none])
+    func wrongOrMissingTokenIsAnAuthenticationError(credentials: GitCredentials) throws {
+        let fixture = try GitFixture()
+        _ = try fixture.commit(["a.txt": "1"])
+        let server = try SmartHTTPServer(projectRoot: fixture.root, token: "right-token")
+        defer { server.stop() }
+        let repo = try fixture.makeCache().repository(for: GitRemote(url: server.url("origin.git"), credentials: credentials))
+        let error = try #require(throws: GitError.self) { try repo.refresh(branches: ["main"]) }
+        #expect(error.kind == .authentication)
+        #expect(error.operation.contains("git_remote_connect"))
+        #expect(!error.description.contains("wrong-token"))
+        #expect(!error.description.contains("right-token"))
+    }
+
+    @Test func serverHookRejectionCarriesTheServerMessage() throws {
+        let fixture = try GitFixture()
+        let tip = try fixture.commit(["a.txt": "1"])
+        let hook = fixture.origin.appendingPathComponent("hooks/pre-receive")
+        try Data("#!/bin/sh\necho 'GitLab: You are not allowed to push code to protected branches on this project.'\nexit 1\n".utf8)
+            .write(to: hook)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: hook.path)
+        let server = try SmartHTTPServer(projectRoot: fixture.root)
+        defer { server.stop() }
+        let repo = try fixture.makeCache().repository(for: GitRemote(url: server.url("origin.git")))
+        _ = try repo.refresh(branches: ["main"])
+        let commit = try repo.commit(parent: tip, changes: ["a.txt": Data("2".utf8)], author: signature, message: "x")
+
+        let error = try #require(throws: GitError.self) { try repo.push(commit, to: "main", expecting: tip) }
+        guard case .rejected(let message) = error.kind else {
+            Issue.record("expected .rejected, got \(error.kind)")
+            return
+        }
+        #expect(message.contains("You are not allowed to push code to protected branches on this project."))
+        #expect(error.description.contains("You are not allowed to push code to protected branches"))
+        #expect(error.description.contains("push refs/heads/main"))
+        #expect(try fixture.originTip("main") == tip)
+    }
+
+    @Test func leaseRejectedOverHTTPWhenTheBranchMoved() throws {
+        let fixture = try GitFixture()
+        let tip = try fixture.commit(["a.txt": "1"])
+        let server = try SmartHTTPServer(projectRoot: fixture.root)
+        defer { server.stop() }
+        let repo = try fixture.makeCache().repository(for: GitRemote(url: server.url("origin.git")))
+        _ = try repo.refresh(branches: ["main"])
+        let theirs = try fixture.commit(["a.txt": "theirs"])
+        let mine = try repo.commit(parent: tip, changes: ["a.txt": Data("mine".utf8)], author: signature, message: "x")
+        let error = try #require(throws: GitError.self) { try repo.push(mine, to: "main", expecting: tip) }
+        #expect(error.kind == .leaseRejected(actual: theirs))
+        #expect(try fixture.originTip("main") == theirs)
+    }
+
+    /// The branch moves after the server advertised it for the push and before the receive-pack POST: the
+    /// server refuses the stale old value and the caller still gets `.leaseRejected` with the new tip.
+    @Test func leaseHoldsBetweenAdvertisementAndPush() throws {
+        let fixture = try GitFixture()
+        let tip = try fixture.commit(["a.txt": "1"])
+        let server = try SmartHTTPServer(projectRoot: fixture.root)
+        defer { server.stop() }
+        let repo = try fixture.makeCache().repository(for: GitRemote(url: server.url("origin.git")))
+        _ = try repo.refresh(branches: ["main"])
+        let mine = try repo.commit(parent: tip, changes: ["a.txt": Data("mine".utf8)], author: signature, message: "x")
+
+        let moved = Moved()
+        server.onResponse { request in
+            guard request.hasPrefix("GET /origin.git/info/refs?service=git-receive-pack"), moved.claim() else { return }
+            moved.set(try? fixture.commit(["a.txt": "theirs"]))
+        }
+        let outcome = Result { try repo.push(mine, to: "main", expecting: tip) }
+        let error = try #require(throws: GitError.self) { try outcome.get() }
+        let theirs = try #require(moved.value)
+        #expect(error.kind == .leaseRejected(actual: theirs))
+        #expect(try fixture.originTip("main") == theirs)
+        // Exactly one advertisement for the push: the lease was checked on the connection that pushed.
+        #expect(server.requests.filter { $0.hasPrefix("GET /origin.git/info/refs?service=git-receive-pack") }.count == 1)
+    }
+}
+
+/// A once-only flag and the commit made by the racing writer.
+final class Moved: @unchecked Sendable {
+    private let lock = NSLock()
+    private var claimed = false
+    private var commit: ObjectID?
+    func claim() -> Bool { lock.withLock { defer { claimed = true }; return !claimed } }
+    func set(_ value: ObjectID?) { lock.withLock { commit = value } }
+    var value: ObjectID? { lock.withLock { commit } }
+}

@@ -1,4 +1,0 @@
-import Testing
-@testable import Manifests
-
-@Test func ManifestsModuleLinks() { #expect(Bool(true)) }

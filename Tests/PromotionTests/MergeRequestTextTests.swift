@@ -1,0 +1,135 @@
+import Foundation
+import Policies
+import Testing
+@testable import Promotion
+
+@Suite struct MergeRequestTextTests {
+    typealias F = Fixture
+
+    static let links = MergeRequestLinks(upstreamProjectWebURL: "https://gitlab.example.com/group/oms-deploy/",
+                                         policyFileURL: "https://gitlab.example.com/group/policies/-/blob/main/oms.yaml")
+
+    @Test func sourceBranch() {
+        #expect(MergeRequestText.sourceBranch(policy: "oms", stage: "test") == "promobot/oms/test")
+    }
+
+    @Test(arguments: [
+        ("1.5.0", "Promote oms to test: app 1.5.0, web 1.5.0"),
+        ("1.5.0@sha256:" + String(repeating: "4", count: 64), "Promote oms to test: app 1.5.0@sha256:444444444444, web 1.5.0@sha256:444444444444"),
+        ("@sha256:" + String(repeating: "5", count: 64), "Promote oms to test: app @sha256:555555555555, web @sha256:555555555555"),
+    ])
+    func title(version: String, expected: String) {
+        let policy = F.policy()
+        #expect(MergeRequestText.title(policy: policy, stage: policy.stages[1], candidate: F.tags(version)) == expected)
+    }
+
+    @Test func titleFollowsPolicyOrderNotAlphabet() {
+        let stage = F.testStage()
+        let policy = Policy(name: "shop", sourcePath: "p.yaml", images: ["r/zeta", "r/alpha"], stages: [stage])
+        let title = MergeRequestText.title(policy: policy, stage: stage, candidate: ["r/alpha": "2", "r/zeta": "1"])
+        #expect(title == "Promote shop to test: zeta 1, alpha 2")
+    }
+
+    @Test func commitMessageHasSubjectBodyAndTrailers() {
+        let policy = F.policy()
+        let message = MergeRequestText.commitMessage(policy: policy, stage: policy.stages[1], current: F.tags("1.4.2"),
+                                                     candidate: F.tags("1.5.0"), upstreamCommit: F.upstreamTip)
+        let lines = message.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines[0] == "Promote oms to test: app 1.5.0, web 1.5.0")
+        #expect(lines[1] == "")
+        #expect(lines.contains("registry.example.com/oms/app: 1.4.2 -> 1.5.0"))
+        #expect(lines.contains("registry.example.com/oms/web: 1.4.2 -> 1.5.0"))
+        // Trailers are the last paragraph.
+        let paragraphs = message.trimmingCharacters(in: .newlines).components(separatedBy: "\n\n")
+        #expect(paragraphs.last == "Promobot-Policy: oms\nPromobot-Stage: test\nPromobot-Upstream-Commit: \(F.upstreamTip)")
+    }
+
+    @Test func descriptionCarriesEvidenceAndAMarkerThatRoundTrips() throws {
+        let input = F.input()
+        let plan = Planner.plan(input)
+        let text = MergeRequestText.description(plan: plan, input: input, links: Self.links, head: F.head)
+        #expect(text.contains("| `registry.example.com/oms/app` | `1.4.2` | `1.5.0` |"))
+        #expect(text.contains("| `registry.example.com/oms/web` | `1.4.2` | `1.5.0` |"))
+        #expect(text.contains("[`bbbbbbbb`](https://gitlab.example.com/group/oms-deploy/-/commit/\(F.upstreamTip))"))
+        #expect(text.contains("[`policies/oms.yaml`](https://gitlab.example.com/group/policies/-/blob/main/oms.yaml)"))
+        #expect(text.contains("In dev since: 2026-11-27T11:00:00Z (soak 30m)"))
+        #expect(text.contains("`http https://dev.example/health` — HTTP 200 (checked 2026-11-27T12:00:00Z)"))
+        #expect(text.contains("| soak | passed |"))
+        let lastLine = try #require(text.split(separator: "\n").last)
+        #expect(lastLine.hasPrefix("<!-- promobot:marker {"))
+        #expect(lastLine.hasSuffix("} -->"))
+
+        let marker = try #require(MergeRequestText.marker(in: text))
+        #expect(marker == PromotionMarker(policy: "oms", stage: "test", candidate: F.tags("1.5.0"), base: F.targetTip,
+                                          upstreamCommit: F.upstreamTip, head: F.head))
+        #expect(marker == MergeRequestText.marker(plan: plan, input: input, head: F.head))
+    }
+
+    @Test func descriptionWithoutLinksNamesThings() {
+        let input = F.input()
+        let text = MergeRequestText.description(plan: Planner.plan(input), input: input, head: F.head)
+        #expect(text.contains("- Upstream commit: `bbbbbbbb` on dev"))
+        #expect(text.contains("- Policy: `policies/oms.yaml`"))
+        #expect(!text.contains("](http"))
+    }
+
+    @Test func descriptionEscapesTableCells() {
+        var input = F.input(health: [HealthResult(check: "prom a|b", passed: true, detail: "value\n0.1", checkedAt: F.now)])
+        input.policy.sourcePath = "odd|path.yaml"
+        let text = MergeRequestText.description(plan: Planner.plan(input), input: input, head: F.head)
+        #expect(text.contains("`prom a\\|b` — value 0.1"))
+        #expect(text.contains("odd\\|path.yaml"))
+    }
+
+    static let marker = PromotionMarker(policy: "oms", stage: "test", candidate: F.tags("1.5.0"), base: F.targetTip,
+                                        upstreamCommit: F.upstreamTip, head: F.head)
+
+    static var editedDescriptions: [(String, String)] {
+        let comment: String = MergeRequestText.markerComment(marker)
+        let json = String(comment.dropFirst(MergeRequestText.markerPrefix.count).dropLast(4))
+        let other = PromotionMarker(policy: "x", stage: "y", candidate: [:], base: "", upstreamCommit: "", head: "")
+        return [
+            ("edited text around it", "Someone rewrote this.\n\n" + comment + "\n\nAnd added a footer."),
+            ("marker at the very start", comment),
+            ("CRLF line endings", "a\r\n" + comment + "\r\n"),
+            ("extra whitespace", "<!--   promobot:marker\n" + json + "\n-->"),
+            ("last marker wins", MergeRequestText.markerComment(other) + "\n" + comment),
+        ]
+    }
+
+    @Test(arguments: editedDescriptions)
+    func markerIsFoundDespiteEdits(name: String, text: String) {
+        #expect(MergeRequestText.marker(in: text) == Self.marker, "\(name)")
+    }
+
+    @Test(arguments: [
+        "no marker here",
+        "<!-- promobot:marker {\"policy\": \"oms\", \"stage\": -->",
+        "<!-- promobot:marker {not json} -->",
+        "<!-- promobot:marker {\"policy\":\"oms\"} -->",
+        "<!-- promobot:marker -->",
+        "",
+    ])
+    func corruptOrMissingMarkerIsNil(text: String) {
+        #expect(MergeRequestText.marker(in: text) == nil)
+    }
+
+    @Test func markerValuesCannotEndTheComment() throws {
+        let tricky = PromotionMarker(policy: "oms", stage: "test", candidate: ["a": "x --> <b>"], base: "b", upstreamCommit: "u", head: "h")
+        let comment = MergeRequestText.markerComment(tricky)
+        #expect(comment.components(separatedBy: "-->").count == 2)
+        #expect(!comment.dropFirst(4).contains("<"))
+        #expect(MergeRequestText.marker(in: "intro\n" + comment) == tricky)
+    }
+
+    @Test func comments() {
+        let close = MergeRequestText.closeComment(reason: "test already runs app 1.5.0")
+        #expect(close.hasPrefix("promobot closed this merge request: test already runs app 1.5.0."))
+        #expect(close.contains(MergeRequestText.closeTag))
+        let foreign = MergeRequestText.foreignCommitComment(branch: "promobot/oms/test", iid: 12)
+        #expect(foreign.contains("`promobot/oms/test`"))
+        #expect(foreign.contains("!12"))
+        #expect(MergeRequestText.isForeignCommitComment(foreign))
+        #expect(!MergeRequestText.isForeignCommitComment(close))
+    }
+}

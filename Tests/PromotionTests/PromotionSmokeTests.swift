@@ -1,4 +1,0 @@
-import Testing
-@testable import Promotion
-
-@Test func PromotionModuleLinks() { #expect(Bool(true)) }
