@@ -6,7 +6,9 @@ public struct GitCounters: Sendable, Hashable {
     public var refListings: Int
     /// Object downloads (the first clone counts as one fetch).
     public var fetches: Int
-    /// Pushes and branch deletions sent to the remote.
+    /// Push connections (pushes and branch deletions), counted even when the lease check on that connection
+    /// stops the update before anything is uploaded. The extra ref listing made after a server refusal (to tell
+    /// a lost lease from a hook rejection) counts under `refListings`.
     public var pushes: Int
 
     /// Creates counts; all zero by default.

@@ -48,7 +48,7 @@ public struct GitError: Error, CustomStringConvertible, Sendable {
 
     /// One line for logs and CLI output: what failed, on which remote, libgit2's message and a hint.
     public var description: String {
-        var text = "git \(operation) failed"
+        var text = "git: \(operation) failed"
         if let remote { text += " (remote \(remote))" }
         text += ": \(message)"
         if code != 0 { text += " [libgit2 code \(code)]" }
@@ -109,7 +109,14 @@ extension GitError {
         default:
             switch errorClass {
             case Int32(GIT_ERROR_NET.rawValue), Int32(GIT_ERROR_HTTP.rawValue), Int32(GIT_ERROR_SSH.rawValue):
-                kind = message.contains("401") || message.lowercased().contains("authentication") ? .authentication : .network
+                if message.contains("status code: 404") {
+                    kind = .notFound  // GitLab answers 404 for projects the token cannot see
+                } else if message.contains("status code: 401") || message.contains("status code: 403")
+                            || message.lowercased().contains("authentication") {
+                    kind = .authentication
+                } else {
+                    kind = .network
+                }
             case Int32(GIT_ERROR_SSL.rawValue):
                 kind = message.lowercased().contains("certificate") ? .certificate : .network
             default:

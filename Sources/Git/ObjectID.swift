@@ -27,11 +27,11 @@ public struct ObjectID: Sendable, Hashable, CustomStringConvertible {
 
     init(_ oid: git_oid) {
         var copy = oid
-        var buffer = [CChar](repeating: 0, count: 41)
+        var buffer = [UInt8](repeating: 0, count: 40)
         buffer.withUnsafeMutableBufferPointer { out in
-            _ = git_oid_fmt(out.baseAddress, &copy)
+            out.withMemoryRebound(to: CChar.self) { _ = git_oid_fmt($0.baseAddress, &copy) }
         }
-        self.hex = String(cString: buffer)
+        self.hex = String(decoding: buffer, as: UTF8.self)
     }
 
     init(_ pointer: UnsafePointer<git_oid>) {

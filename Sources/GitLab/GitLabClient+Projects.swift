@@ -70,7 +70,7 @@ extension GitLabClient {
                 ids.append(id)
             case .username(let username):
                 guard let user = try await user(username: username) else {
-                    throw GitLabError(kind: .notFound, status: 404,
+                    throw GitLabError(kind: .notFound, status: nil,
                                       message: "no GitLab user is named '\(username)' (needed to \(operation)); fix the username in the policy",
                                       method: "GET", path: "/users", operation: operation)
                 }

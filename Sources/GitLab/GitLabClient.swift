@@ -176,11 +176,11 @@ extension GitLabClient {
         do {
             return try GitLabJSON.decoder().decode(T.self, from: response.body)
         } catch {
-            let where_ = (try? url ?? self.url(endpoint.path, query: [])).map(displayPath) ?? endpoint.path
+            let location = (try? url ?? self.url(endpoint.path, query: [])).map(displayPath) ?? endpoint.path
             throw GitLabError(
                 kind: .unexpected, status: response.status,
                 message: "the answer is not the expected \(T.self) JSON (\(Self.summary(of: error)))",
-                method: endpoint.method.rawValue, path: where_, operation: endpoint.operation)
+                method: endpoint.method.rawValue, path: location, operation: endpoint.operation)
         }
     }
 

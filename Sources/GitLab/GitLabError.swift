@@ -36,7 +36,7 @@ public struct GitLabError: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// The category the engine switches on.
     public var kind: Kind
-    /// The HTTP status, or `nil` when no response was involved (e.g. `.budgetExhausted`).
+    /// The HTTP status, or `nil` when the refusal is the client's own (`.budgetExhausted`, an unknown username).
     public var status: Int?
     /// GitLab's message, flattened to one line; never contains the token.
     public var message: String
@@ -127,8 +127,10 @@ public struct GitLabError: Error, Sendable, Hashable, CustomStringConvertible {
         var text: String
         if let status {
             text = "GitLab answered \(status) \(Self.reasonPhrase(status)) for \(method) \(path)"
-        } else {
+        } else if kind == .budgetExhausted {
             text = "GitLab request \(method) \(path) was not sent"
+        } else {
+            text = "GitLab request \(method) \(path) failed"
         }
         if !operation.isEmpty { text += " (\(operation))" }
         if !message.isEmpty { text += ": \(message)" }

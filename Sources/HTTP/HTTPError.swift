@@ -68,9 +68,13 @@ public struct HTTPError: Error, CustomStringConvertible, Sendable {
 
     /// One line: what failed, where, why, and what to try.
     public var description: String {
-        let tries = attempts == 1 ? "1 attempt" : "\(attempts) attempts"
+        let tries = switch attempts {
+        case ...0: "was not sent"
+        case 1: "failed after 1 attempt"
+        default: "failed after \(attempts) attempts"
+        }
         let code = curlCode.map { " (curl error \($0))" } ?? ""
-        return "\(method.rawValue) \(url) failed after \(tries): \(summary): \(message)\(code). \(advice)"
+        return "\(method.rawValue) \(url) \(tries): \(summary): \(message)\(code). \(advice)"
     }
 
     private var summary: String {

@@ -13,11 +13,14 @@ public enum HTTPMethod: String, Sendable, Hashable {
     }
 }
 
-/// Case-insensitive, order-preserving header list.
+/// Case-insensitive, order-preserving header list. A plain value; thread-safe.
 public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral {
+    /// The fields in order, names as given.
     public private(set) var fields: [(name: String, value: String)] = []
 
+    /// An empty header list.
     public init() {}
+    /// A header list from a literal, e.g. `["PRIVATE-TOKEN": token, "Accept": "application/json"]`.
     public init(dictionaryLiteral elements: (String, String)...) {
         for (name, value) in elements { add(name, value) }
     }
@@ -36,13 +39,17 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
         fields.filter { $0.name.caseInsensitiveCompare(name) == .orderedSame }.map(\.value)
     }
 
+    /// Appends a field, keeping any with the same name (for repeated headers).
     public mutating func add(_ name: String, _ value: String) { fields.append((name, value)) }
 
+    /// Iterates the fields in order.
     public func makeIterator() -> some IteratorProtocol<(name: String, value: String)> { fields.makeIterator() }
 
+    /// Equal when the same fields appear in the same order, names compared case-insensitively.
     public static func == (lhs: HTTPHeaders, rhs: HTTPHeaders) -> Bool {
         lhs.fields.elementsEqual(rhs.fields) { $0.name.lowercased() == $1.name.lowercased() && $0.value == $1.value }
     }
+    /// Hashes consistently with `==`.
     public func hash(into hasher: inout Hasher) {
         for field in fields { hasher.combine(field.name.lowercased()); hasher.combine(field.value) }
     }
@@ -50,9 +57,13 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
 
 /// A request to send. `body` is sent as is; set `Content-Type` yourself.
 public struct HTTPRequest: Sendable {
+    /// The method; decides the default of `retryable`.
     public var method: HTTPMethod
+    /// Where to send it; userinfo and token query items are redacted in errors.
     public var url: URL
+    /// Headers to send; credentials in them never appear in errors.
     public var headers: HTTPHeaders
+    /// The body, sent as is.
     public var body: Data?
     /// Overrides the client's total timeout for this request.
     public var timeout: Duration?
@@ -60,6 +71,7 @@ public struct HTTPRequest: Sendable {
     /// Defaults to `method.isIdempotent`; set it for a POST you know to be safe to repeat.
     public var retryable: Bool
 
+    /// Creates a request; `retryable` defaults to `method.isIdempotent`.
     public init(method: HTTPMethod = .get, url: URL, headers: HTTPHeaders = [:], body: Data? = nil, timeout: Duration? = nil, retryable: Bool? = nil) {
         self.method = method
         self.url = url
@@ -72,10 +84,14 @@ public struct HTTPRequest: Sendable {
 
 /// A received response. Any status is a response, not an error: callers map statuses themselves.
 public struct HTTPResponse: Sendable {
+    /// The status code, e.g. 200.
     public var status: Int
+    /// The headers of the final response (not of interim 1xx ones).
     public var headers: HTTPHeaders
+    /// The body, decompressed if the server compressed it.
     public var body: Data
 
+    /// Creates a response (for test doubles).
     public init(status: Int, headers: HTTPHeaders = [:], body: Data = Data()) {
         self.status = status
         self.headers = headers

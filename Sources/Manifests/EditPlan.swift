@@ -25,23 +25,3 @@ public struct EditPlan: Sendable {
         }
     }
 }
-
-/// One file of an ``EditPlan``. A value type.
-public struct FileEdit: Sendable {
-    /// The file's path, as collected.
-    public var path: String
-    /// The text read from disk.
-    public var original: String
-    /// The edit result (new text, changes, matched images, notices).
-    public var result: EditResult
-
-    /// Creates a record.
-    public init(path: String, original: String, result: EditResult) {
-        self.path = path
-        self.original = original
-        self.result = result
-    }
-
-    /// Whether the file would be rewritten.
-    public var isChanged: Bool { result.text != original }
-}

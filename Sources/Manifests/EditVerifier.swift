@@ -12,26 +12,38 @@ enum EditVerifier {
         func fail(_ event: YAMLEvent, _ detail: String) -> ManifestError {
             .safetyCheckFailed(path: path, line: event.line, column: event.column, detail: detail)
         }
+        try old.withUnsafeBufferPointer { (old) throws(ManifestError) in
+            try new.withUnsafeBufferPointer { (new) throws(ManifestError) in
+                try compare(old, new, plan, fail)
+            }
+        }
+    }
+
+    /// Walks both event streams in step; `old` and `new` are borrowed, so no event is copied.
+    private static func compare(_ old: UnsafeBufferPointer<YAMLEvent>, _ new: UnsafeBufferPointer<YAMLEvent>,
+                                _ plan: SplicePlan, _ fail: (YAMLEvent, String) -> ManifestError) throws(ManifestError) {
         var cursor = 0
-        for (index, before) in old.enumerated() {
-            guard cursor < new.count else { throw fail(before, "the edited file ends early") }
-            let after = new[cursor]
+        for index in old.indices {
+            guard cursor < new.count else { throw fail(old[index], "the edited file ends early") }
             if let edit = plan.scalarEdits[index] {
-                guard after.kind == .scalar, after.value == edit.value, after.style == edit.style,
-                      after.anchor == before.anchor, after.tag == before.tag, readsAsString(after) else {
-                    throw fail(after, "expected \(describe(before)) to become '\(edit.value)' but found \(describe(after))")
+                guard new[cursor].kind == .scalar, new[cursor].value == edit.value, new[cursor].style == edit.style,
+                      new[cursor].anchor == old[index].anchor, new[cursor].tag == old[index].tag,
+                      readsAsString(new[cursor]) else {
+                    throw fail(new[cursor], "expected \(describe(old[index])) to become '\(edit.value)' but found \(describe(new[cursor]))")
                 }
-            } else if !before.sameContent(as: after) {
-                throw fail(after, "expected \(describe(before)) but found \(describe(after))")
+            } else if !old[index].sameContent(as: new[cursor]) {
+                throw fail(new[cursor], "expected \(describe(old[index])) but found \(describe(new[cursor]))")
             }
             cursor += 1
-            for pair in plan.insertions[index] ?? [] {
-                guard cursor + 1 < new.count, new[cursor].kind == .scalar, new[cursor].value == pair.key,
-                      new[cursor].style == .plain, new[cursor + 1].kind == .scalar, new[cursor + 1].value == pair.value,
-                      readsAsString(new[cursor + 1]) else {
-                    throw fail(new[min(cursor, new.count - 1)], "expected the inserted '\(pair.key): \(pair.value)'")
+            if let inserted = plan.insertions[index] {
+                for pair in inserted {
+                    guard cursor + 1 < new.count, new[cursor].kind == .scalar, new[cursor].value == pair.key,
+                          new[cursor].style == .plain, new[cursor + 1].kind == .scalar, new[cursor + 1].value == pair.value,
+                          readsAsString(new[cursor + 1]) else {
+                        throw fail(new[min(cursor, new.count - 1)], "expected the inserted '\(pair.key): \(pair.value)'")
+                    }
+                    cursor += 2
                 }
-                cursor += 2
             }
         }
         guard cursor == new.count else { throw fail(new[cursor], "unexpected extra content \(describe(new[cursor]))") }

@@ -79,15 +79,15 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
         guard !text.isEmpty else { throw fail(.empty) }
         var remainder = Substring(text)
         var digest: String?
-        if let at = remainder.firstIndex(of: "@") {
+        if let at = remainder.utf8.firstIndex(of: UInt8(ascii: "@")) {
             let digestText = remainder[remainder.index(after: at)...]
             guard isValidDigest(digestText) else { throw fail(.invalidDigest(String(digestText))) }
             digest = String(digestText)
             remainder = remainder[..<at]
         }
         var tag: String?
-        let lastSlash = remainder.lastIndex(of: "/")
-        if let colon = remainder.lastIndex(of: ":"), lastSlash.map({ colon > $0 }) ?? true {
+        let lastSlash = remainder.utf8.lastIndex(of: UInt8(ascii: "/"))
+        if let colon = remainder.utf8.lastIndex(of: UInt8(ascii: ":")), lastSlash.map({ colon > $0 }) ?? true {
             let tagText = remainder[remainder.index(after: colon)...]
             guard isValidTag(tagText) else { throw fail(.invalidTag(String(tagText))) }
             tag = String(tagText)
@@ -99,10 +99,12 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
 
         var registry = dockerHub
         var path = writtenName
-        if let slash = writtenName.firstIndex(of: "/") {
+        if let slash = writtenName.utf8.firstIndex(of: UInt8(ascii: "/")) {
             let first = writtenName[..<slash]
-            if first.contains(".") || first.contains(":") || first == "localhost" || first.contains(where: \.isUppercase)
-                || first.hasPrefix("[") {
+            let firstBytes = first.utf8
+            if firstBytes.contains(UInt8(ascii: ".")) || firstBytes.contains(UInt8(ascii: ":")) || first == "localhost"
+                || firstBytes.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") })
+                || firstBytes.first == UInt8(ascii: "[") {
                 try validateDomain(first, fail)
                 registry = first == "index.docker.io" ? dockerHub : String(first)
                 path = writtenName[writtenName.index(after: slash)...]
@@ -143,7 +145,7 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
             port = domain[domain.index(after: colon)...]
         }
         if let port {
-            guard !port.isEmpty, port.count <= 5, port.allSatisfy({ $0.isASCII && $0.isNumber }),
+            guard !port.isEmpty, port.utf8.count <= 5, port.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
                   let number = Int(port), number <= 65535 else {
                 throw fail(.invalidPort(String(port)))
             }
@@ -151,8 +153,10 @@ public struct ImageReference: Sendable, Hashable, CustomStringConvertible {
         if !host.isEmpty || !domain.hasPrefix("[") {
             let labels = host.split(separator: ".", omittingEmptySubsequences: false)
             for label in labels {
-                guard !label.isEmpty, label.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }),
-                      label.first != "-", label.last != "-" else {
+                let bytes = label.utf8
+                guard let first = bytes.first, let last = bytes.last,
+                      bytes.allSatisfy({ isWordByte($0) && $0 != UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }),
+                      first != UInt8(ascii: "-"), last != UInt8(ascii: "-") else {
                     throw fail(.invalidHost(String(domain)))
                 }
             }

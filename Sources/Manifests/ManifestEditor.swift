@@ -45,7 +45,12 @@ public enum ManifestEditor {
     /// `tamper` lets tests corrupt the spliced bytes to prove the safety check catches it.
     static func apply(_ text: String, path: String, updates: [ImageUpdate],
                       tamper: ((inout [UInt8]) -> Void)?) throws(ManifestError) -> EditResult {
-        let wanted = try normalize(updates)
+        try apply(text, path: path, wanted: try normalize(updates), tamper: tamper)
+    }
+
+    /// The edit with already-normalised updates (so a caller editing many files normalises once).
+    static func apply(_ text: String, path: String, wanted: [String: Wanted],
+                      tamper: ((inout [UInt8]) -> Void)? = nil) throws(ManifestError) -> EditResult {
         let bytes = Array(text.utf8)
         guard let tree = try parse(bytes, path: path) else {
             return EditResult(text: text, changes: [], matched: [],
@@ -96,7 +101,7 @@ public enum ManifestEditor {
         return FoundImage(path: path, line: event.line, column: event.column, reference: site.reference)
     }
 
-    struct Wanted {
+    struct Wanted: Sendable {
         var tag: String?
         var digest: String?
     }

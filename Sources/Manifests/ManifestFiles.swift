@@ -93,14 +93,14 @@ public enum ManifestFiles {
     /// ``EditPlan/failures``) so the caller can refuse to write any file.
     /// - Throws: ``ManifestError`` for a path that does not exist or a malformed update.
     public static func plan(updates: [ImageUpdate], paths: [String]) throws(ManifestError) -> EditPlan {
-        _ = try ManifestEditor.normalize(updates)
+        let wanted = try ManifestEditor.normalize(updates)
         let files = try collect(paths)
         let results = ResultBox(count: files.count)
         DispatchQueue.concurrentPerform(iterations: files.count) { index in
             let path = files[index]
             do throws(ManifestError) {
                 let text = try read(path)
-                let result = try ManifestEditor.apply(text, path: path, updates: updates)
+                let result = try ManifestEditor.apply(text, path: path, wanted: wanted)
                 results.set(index, .success(FileEdit(path: path, original: text, result: result)))
             } catch {
                 results.set(index, .failure(error))
@@ -117,16 +117,23 @@ public enum ManifestFiles {
         return plan
     }
 
-    /// Writes every changed file of `plan`, atomically one by one.
+    /// Writes every changed file of `plan`, each atomically (in parallel; files are independent).
     /// - Throws: ``ManifestError/invalidUpdate(_:)`` when the plan has failures (nothing is written), or the
-    ///   first write error.
+    ///   first write error in path order (other files may have been written).
     public static func commit(_ plan: EditPlan) throws(ManifestError) {
         guard plan.failures.isEmpty else {
             throw .invalidUpdate("\(plan.failures.count) file(s) failed; nothing was written")
         }
-        for file in plan.files where file.isChanged {
-            try write(file.result.text, to: file.path)
+        let changed = plan.files.filter(\.isChanged)
+        let results = ResultBox(count: changed.count)
+        DispatchQueue.concurrentPerform(iterations: changed.count) { index in
+            do throws(ManifestError) {
+                try write(changed[index].result.text, to: changed[index].path)
+            } catch {
+                results.set(index, .failure(error))
+            }
         }
+        for case .failure(let error)? in results.values { throw error }
     }
 
     private static func errorText() -> String {

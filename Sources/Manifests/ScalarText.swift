@@ -10,6 +10,10 @@ enum ScalarText {
         guard let first = bytes.first, let last = bytes.last else { return false }
         guard isAlnum(first), last != UInt8(ascii: ":") else { return false }
         for byte in bytes where !(isAlnum(byte) || "._-/:@+".utf8.contains(byte)) { return false }
+        // No number, boolean, null or timestamp contains '/' or '@': image references need no regex check.
+        if bytes.contains(UInt8(ascii: "/")) || bytes.contains(UInt8(ascii: "@")) { return true }
+        // Every YAML 1.1/1.2 number and timestamp pattern has at most one '.', so `1.5.0` is a string.
+        if bytes.lazy.filter({ $0 == UInt8(ascii: ".") }).count >= 2 { return true }
         if ["y", "Y", "n", "N"].contains(value) { return false }
         // Timestamps (YAML 1.1): `2024-01-15...`.
         if bytes.count >= 8, bytes[0..<4].allSatisfy(isDigit), bytes[4] == UInt8(ascii: "-") { return false }

@@ -39,18 +39,18 @@ struct YAMLTree {
     private mutating func compose(_ cursor: inout Int, _ anchors: inout [String: YAMLNode], flowDepth: Int) -> YAMLNode? {
         guard cursor < events.count else { return nil }
         let index = cursor
-        let event = events[index]
         inFlow[index] = flowDepth > 0
         cursor += 1
-        switch event.kind {
+        // Fields are read in place: copying an event would retain and release its strings.
+        switch events[index].kind {
         case .scalar:
             let node = YAMLNode.scalar(index)
-            if let anchor = event.anchor { anchors[anchor] = node }
+            if let anchor = events[index].anchor { anchors[anchor] = node }
             return node
         case .alias:
-            return .alias(index, anchors[event.value])
+            return .alias(index, anchors[events[index].value])
         case .sequenceStart:
-            let depth = flowDepth + (event.style == .flow ? 1 : 0)
+            let depth = flowDepth + (events[index].style == .flow ? 1 : 0)
             var items: [YAMLNode] = []
             while cursor < events.count, events[cursor].kind != .sequenceEnd {
                 guard let item = compose(&cursor, &anchors, flowDepth: depth) else { break }
@@ -58,10 +58,10 @@ struct YAMLTree {
             }
             cursor += 1
             let node = YAMLNode.sequence(index, items)
-            if let anchor = event.anchor { anchors[anchor] = node }
+            if let anchor = events[index].anchor { anchors[anchor] = node }
             return node
         case .mappingStart:
-            let depth = flowDepth + (event.style == .flow ? 1 : 0)
+            let depth = flowDepth + (events[index].style == .flow ? 1 : 0)
             var pairs: [(key: YAMLNode, value: YAMLNode)] = []
             while cursor < events.count, events[cursor].kind != .mappingEnd {
                 guard let key = compose(&cursor, &anchors, flowDepth: depth),
@@ -70,7 +70,7 @@ struct YAMLTree {
             }
             cursor += 1
             let node = YAMLNode.mapping(index, pairs)
-            if let anchor = event.anchor { anchors[anchor] = node }
+            if let anchor = events[index].anchor { anchors[anchor] = node }
             return node
         default:
             return nil

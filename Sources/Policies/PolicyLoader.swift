@@ -1,26 +1,6 @@
 import Foundation
 import Yams
 
-/// Every policy found in some files and folders, plus every problem found in them.
-public struct PolicySet: Sendable {
-    /// Valid policies, in file order. Files with errors, and every policy whose name is used
-    /// by more than one file, are left out.
-    public var policies: [Policy]
-    /// All diagnostics from all files, sorted by file and position.
-    public var diagnostics: [Diagnostic]
-    /// The policy files that were read, sorted.
-    public var files: [String]
-
-    public init(policies: [Policy], diagnostics: [Diagnostic], files: [String]) {
-        self.policies = policies
-        self.diagnostics = diagnostics
-        self.files = files
-    }
-
-    /// Whether any diagnostic is an error.
-    public var hasErrors: Bool { diagnostics.contains(where: \.isError) }
-}
-
 /// Finds and reads policy files, and runs the checks that span files (duplicate policy names).
 ///
 /// The only I/O in this module: it lists folders and reads the files it is given. Folders are
@@ -67,7 +47,10 @@ public enum PolicyLoader {
                 continue
             }
             var found: [String] = []
-            if let enumerator = manager.enumerator(atPath: path) {
+            // Enumerate the resolved folder: a symlinked policies folder (a ConfigMap mount) is not
+            // descended into otherwise. Reported paths stay under the name the caller gave.
+            let resolved = (path as NSString).resolvingSymlinksInPath
+            if let enumerator = manager.enumerator(atPath: resolved) {
                 while let relative = enumerator.nextObject() as? String {
                     let parts = relative.split(separator: "/")
                     guard !parts.contains(where: { $0.hasPrefix(".") }), let last = parts.last,

@@ -221,7 +221,9 @@ extension PolicyParser {
                 if let items = reader.list(entry.value, "'stages' \(context)") {
                     for (index, item) in items.enumerated() {
                         if let draft = parseStage(item, index: index, defaultRepository: defaultRepository,
-                                                  defaultBranch: defaultBranch, policyContext: context) {
+                                                  defaultBranch: defaultBranch, policyContext: context,
+                                                  policyHasRepository: entries["repository"] != nil,
+                                                  policyHasBranch: entries["branch"] != nil) {
                             drafts.append(draft)
                         }
                     }
@@ -275,8 +277,10 @@ extension PolicyParser {
 
         // MARK: Stage level
 
+        /// `policyHas...`: the policy sets the key (even to an invalid value, already reported), so a
+        /// stage without it is not reported again.
         func parseStage(_ node: Node, index: Int, defaultRepository: String?, defaultBranch: String?,
-                        policyContext: String) -> StageDraft? {
+                        policyContext: String, policyHasRepository: Bool, policyHasBranch: Bool) -> StageDraft? {
             guard let mapping = reader.mapping(node, "stage \(index + 1) \(policyContext)") else { return nil }
             var label = "stage \(index + 1)"
             if let nameNode = mapping["name"], case let .scalar(scalar) = nameNode, !scalar.string.isEmpty {
@@ -308,13 +312,13 @@ extension PolicyParser {
 
             if let entry = entries["repository"] {
                 if let value = repository(entry.value, "'repository' \(context)") { stage.repository = value }
-            } else if defaultRepository == nil {
+            } else if !policyHasRepository {
                 reader.error("\(label) has no 'repository' and the policy sets no default: add 'repository: group/project' to the stage or the policy",
                              at: mapping.mark)
             }
             if let entry = entries["branch"] {
                 if let value = branch(entry.value, "'branch' \(context)") { stage.branch = value }
-            } else if defaultBranch == nil {
+            } else if !policyHasBranch {
                 reader.error("\(label) has no 'branch' and the policy sets no default: add 'branch: main' to the stage or the policy",
                              at: mapping.mark)
             }

@@ -53,15 +53,15 @@ struct SandboxCommand: AsyncParsableCommand {
         try await sandbox.start(host: host, port: port)
         if seed == "demo" { try Self.seedDemo(sandbox) }
         let base = sandbox.baseURL.absoluteString
-        print("promobot sandbox listening on \(base)")
-        print("  GitLab REST:  \(base)/api/v4   (user 'root', token \(tokenSource))")
-        print("  Argo CD:      \(base)/api/v1/applications/{name}")
-        print("  Prometheus:   \(base)/api/v1/query")
-        if seed == "demo" { print("  Seeded:       \(base)/\(DemoFixtures.project) (clone with any username and the token as password)") }
-        print("Press Ctrl-C to stop.")
+        Self.say("promobot sandbox listening on \(base)")
+        Self.say("  GitLab REST:  \(base)/api/v4   (user 'root', token \(tokenSource))")
+        Self.say("  Argo CD:      \(base)/api/v1/applications/{name}")
+        Self.say("  Prometheus:   \(base)/api/v1/query")
+        if seed == "demo" { Self.say("  Seeded:       \(base)/\(DemoFixtures.project) (clone with any username and the token as password)") }
+        Self.say("Press Ctrl-C to stop.")
         await Self.waitForTermination()
         await sandbox.shutdown()
-        print("sandbox stopped")
+        Self.say("sandbox stopped")
     }
 
     /// The same deploy repo `promobot demo` uses, with every environment on 1.4.0 and dev healthy on 1.5.0 pending.
@@ -78,6 +78,11 @@ struct SandboxCommand: AsyncParsableCommand {
                 operationFinishedAt: Date().addingTimeInterval(-3600), revision: sha))
             sandbox.setPrometheus(query: "sum(rate(http_errors_total{env=\"\(env)\"}[5m]))", value: 0.01)
         }
+    }
+
+    /// Writes a line unbuffered, so the URL shows at once even when output goes to a file or pipe.
+    static func say(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 
     static func randomToken() -> String {

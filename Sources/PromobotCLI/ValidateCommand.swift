@@ -39,9 +39,7 @@ struct ValidateCommand: AsyncParsableCommand {
             } catch {
                 throw ValidationError("cannot write the report to '\(output)': \(error.localizedDescription)")
             }
-            if format != .text {
-                print(DiagnosticReport.summary(outcome.diagnostics, policyCount: outcome.policyCount))
-            }
+            print(DiagnosticReport.summary(outcome.diagnostics, policyCount: outcome.policyCount))
         } else {
             print(report, terminator: "")
         }

@@ -91,6 +91,10 @@ public enum MergeRequestText {
         let commitText = links.commitURL(upstreamCommit).map { "[`\(PlannerText.shortSHA(upstreamCommit))`](\($0))" }
             ?? "`\(PlannerText.shortSHA(upstreamCommit))`"
         out.append("- Upstream commit: \(commitText) on \(cell(plan.upstream))")
+        let upstreamNow = input.upstream.tags.filter { candidate[$0.key] != nil }
+        if upstreamNow != candidate {
+            out.append("- Picked by `\(input.stage.pick.rawValue)`: \(cell(plan.upstream)) has since moved on to \(cell(PlannerText.list(upstreamNow, order: order))), which has not soaked yet")
+        }
         if let since = plan.soakedSince {
             out.append("- In \(cell(plan.upstream)) since: \(PlannerText.timestamp(since))\(input.stage.soak.map { " (soak \($0))" } ?? "")")
         }

@@ -50,11 +50,16 @@ struct ProjectCache {
     }
 
     /// The project's cached clone, refreshed once per cycle (one ref listing when nothing changed).
-    mutating func repository(for project: ResolvedProject, branches: [String]) throws -> RefreshedRepository {
+    /// libgit2 blocks its thread for the whole round trip, so the clone and fetch run on a thread of
+    /// their own rather than pinning one of the (few) cooperative threads.
+    mutating func repository(for project: ResolvedProject, branches: [String]) async throws -> RefreshedRepository {
         if let known = repositories[project.cloneURL] { return known }
         let remote = GitRemote(url: project.cloneURL, credentials: engine.configuration.gitCredentials)
-        let repository = try engine.repositories.repository(for: remote)
-        let result = try repository.refresh(branches: branches)
+        let cache = engine.repositories
+        let (repository, result) = try await BlockingWork.run {
+            let repository = try cache.repository(for: remote)
+            return (repository, try repository.refresh(branches: branches))
+        }
         let refreshed = RefreshedRepository(repository: repository, tips: result.tips, remoteRefs: result.remoteRefs)
         repositories[project.cloneURL] = refreshed
         return refreshed

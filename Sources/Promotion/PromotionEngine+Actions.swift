@@ -96,9 +96,10 @@ extension PromotionEngine {
 
     /// Pushes `commit` to the bot branch unless it is already there, refusing to move a branch that is
     /// not where we believe it is.
-    private func pushBranch(_ context: ActionContext, commit: ObjectID, expecting expected: ObjectID?) throws {
+    private func pushBranch(_ context: ActionContext, commit: ObjectID, expecting expected: ObjectID?) async throws {
         if context.repository.remoteBranch(context.sourceBranch) == commit { return }
-        try context.repository.repository.push(commit, to: context.sourceBranch, expecting: expected)
+        let (repository, branch) = (context.repository.repository, context.sourceBranch)
+        try await BlockingWork.run { try repository.push(commit, to: branch, expecting: expected) }
     }
 
     // MARK: - Merge requests
@@ -106,7 +107,7 @@ extension PromotionEngine {
     private func openMergeRequest(_ context: ActionContext) async throws -> MergeRequest {
         let commit = try buildCommit(context)
         // No MR: the branch is either absent or left over by a crashed or concurrent run; lease on what we saw.
-        try pushBranch(context, commit: commit, expecting: context.repository.remoteBranch(context.sourceBranch))
+        try await pushBranch(context, commit: commit, expecting: context.repository.remoteBranch(context.sourceBranch))
         let text = texts(context, head: commit)
         let create = CreateMergeRequest(
             title: text.title, description: text.description, sourceBranch: context.sourceBranch,
@@ -129,7 +130,7 @@ extension PromotionEngine {
         let commit = try buildCommit(context)
         let expected = (context.input.mergeRequest?.marker?.head ?? context.existing?.sha).flatMap(ObjectID.init(hex:))
         do {
-            try pushBranch(context, commit: commit, expecting: expected)
+            try await pushBranch(context, commit: commit, expecting: expected)
         } catch let error as GitError where error.isLeaseRejection {
             // Someone pushed to the bot's branch since we last did: never overwrite their work.
             return try await commentOnce(context.project, iid: iid, sourceBranch: context.sourceBranch)

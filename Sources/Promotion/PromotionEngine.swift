@@ -63,8 +63,8 @@ public struct PromotionEngine: Sendable {
     private func reconcile(policy: Policy, stage: Stage, upstream: Stage, now: Date, projects: inout ProjectCache) async throws -> StageOutcome {
         let targetProject = try await projects.project(stage.repository)
         let upstreamProject = try await projects.project(upstream.repository)
-        let targetRepo = try projects.repository(for: targetProject, branches: branches(in: stage.repository))
-        let upstreamRepo = try projects.repository(for: upstreamProject, branches: branches(in: upstream.repository))
+        let targetRepo = try await projects.repository(for: targetProject, branches: branches(in: stage.repository))
+        let upstreamRepo = try await projects.repository(for: upstreamProject, branches: branches(in: upstream.repository))
 
         guard let targetTip = targetRepo.tips[stage.branch] else {
             throw PolicyFailure(policy: policy.name, stage: stage.name,

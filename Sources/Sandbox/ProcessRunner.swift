@@ -23,10 +23,10 @@ struct ProcessResult: Sendable {
 /// concurrently so large pack streams never deadlock on a full pipe.
 ///
 /// `run` blocks its calling thread; async callers go through `runAsync`, which hops to a
-/// private dispatch queue so Swift concurrency's cooperative threads are never blocked.
+/// dedicated thread so Swift concurrency's cooperative threads are never blocked.
 enum ProcessRunner {
-    /// Threads for blocking process waits, kept off the cooperative pool.
-    static let queue = DispatchQueue(label: "sandbox.process", qos: .userInitiated, attributes: .concurrent)
+    /// Serialises pipe creation and spawning (see `run`).
+    private static let spawnLock = NSLock()
 
     /// Runs `executable` with `arguments`; throws only when the process cannot be started.
     static func run(
@@ -41,12 +41,23 @@ enum ProcessRunner {
         process.arguments = arguments
         if let environment { process.environment = environment }
         if let currentDirectory { process.currentDirectoryURL = currentDirectory }
-        let outPipe = Pipe(), errPipe = Pipe()
-        process.standardOutput = outPipe
-        process.standardError = errPipe
-        let inPipe: Pipe? = stdin == nil ? nil : Pipe()
-        process.standardInput = inPipe ?? FileHandle.nullDevice
-        try process.run()
+        // Foundation's pipes are not close-on-exec: a concurrently spawned child (a test's curl, a
+        // long-lived git) would inherit our pipe ends and hold them open, so reads never see EOF.
+        // Create and mark them under one lock, and spawn under it too.
+        let outPipe: Pipe, errPipe: Pipe, inPipe: Pipe?
+        spawnLock.lock()
+        do {
+            defer { spawnLock.unlock() }
+            outPipe = Pipe(); errPipe = Pipe(); inPipe = stdin == nil ? nil : Pipe()
+            for pipe in [outPipe, errPipe] + (inPipe.map { [$0] } ?? []) {
+                _ = fcntl(pipe.fileHandleForReading.fileDescriptor, F_SETFD, FD_CLOEXEC)
+                _ = fcntl(pipe.fileHandleForWriting.fileDescriptor, F_SETFD, FD_CLOEXEC)
+            }
+            process.standardOutput = outPipe
+            process.standardError = errPipe
+            process.standardInput = inPipe ?? FileHandle.nullDevice
+            try process.run()
+        }
 
         let group = DispatchGroup()
         let collected = LockedBox((Data(), Data()))
@@ -87,12 +98,18 @@ enum ProcessRunner {
         }
     }
 
-    /// Runs a blocking closure on `queue` and resumes with its result.
+    /// Runs a blocking closure on a fresh thread and resumes with its result.
+    ///
+    /// Not a dispatch queue: on Linux, libdispatch caps non-overcommit worker threads at the CPU
+    /// count, so a few blocked git or curl waits would starve every other request (a test's curl
+    /// waiting for a handler queued behind it deadlocks until the curl times out).
     static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            queue.async {
+            let thread = Thread {
                 continuation.resume(with: Result { try work() })
             }
+            thread.stackSize = 1 << 20
+            thread.start()
         }
     }
 }

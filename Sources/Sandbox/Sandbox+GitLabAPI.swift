@@ -21,6 +21,14 @@ extension Sandbox {
         let m = req.method == "HEAD" ? "GET" : req.method
         switch (m, segments.count, segments.first) {
         case ("GET", 1, "user"): return .json(200, userJSON(user, full: true))
+        case ("GET", 1, "users"):
+            // GitLab matches `username` exactly (case-insensitively) and answers a list, `[]` when no one matches.
+            let users = state.withLock { s in s.users.values.sorted { $0.id < $1.id } }
+            let wanted = call.params.string("username")?.lowercased()
+            return paginate(call, users.filter { wanted == nil || $0.username.lowercased() == wanted }.map { userJSON($0) })
+        case ("GET", 2, "users"):
+            guard let id = Int(segments[1]), let found = state.withLock({ $0.users[id] }) else { return .message(404, "404 User Not Found") }
+            return .json(200, userJSON(found))
         case ("GET", 1, "projects"): return paginate(call, state.withLock { $0.projects.values.sorted { $0.id > $1.id } }.map { projectJSON($0, user) })
         default: break
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// A GitLab-compatible server (REST v4 subset + git smart HTTP), with Argo CD and Prometheus
 /// stand-ins, for tests and `promobot demo`. One loopback host and port serves everything.
@@ -20,6 +21,7 @@ public final class Sandbox: Sendable {
 
     struct ServerHandle: Sendable {
         var task: Task<Void, Never>?
+        var group: ServiceGroup?
         var baseURL = URL(string: "http://127.0.0.1:0")!
     }
 
@@ -55,8 +57,11 @@ public final class Sandbox: Sendable {
             },
             logger: logger
         )
+        // Run under a ServiceGroup so `shutdown` can stop the server gracefully: cancelling `app.run()`
+        // while a connection is open trips an assertion inside NIO.
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
         let task = Task {
-            do { try await app.run() } catch { failure.withLock { $0 = error } }
+            do { try await group.run() } catch { failure.withLock { $0 = error } }
             continuation.finish()
         }
         var bound: Int?
@@ -69,6 +74,7 @@ public final class Sandbox: Sendable {
         let urlHost = host.contains(":") ? "[\(host)]" : host
         server.withLock {
             $0.task = task
+            $0.group = group
             $0.baseURL = URL(string: "http://\(urlHost):\(bound)")!
         }
     }
@@ -79,12 +85,12 @@ public final class Sandbox: Sendable {
 
     /// Stops the server and waits for it to finish. Idempotent; no child process outlives it.
     public func shutdown() async {
-        let task = server.withLock { handle -> Task<Void, Never>? in
-            defer { handle.task = nil }
-            return handle.task
+        let (task, group) = server.withLock { handle -> (Task<Void, Never>?, ServiceGroup?) in
+            defer { handle.task = nil; handle.group = nil }
+            return (handle.task, handle.group)
         }
         guard let task else { return }
-        task.cancel()
+        await group?.triggerGracefulShutdown()
         await task.value
     }
 

@@ -77,18 +77,25 @@ public struct SandboxNote: Sendable, Hashable {
 public struct SandboxMergeRequest: Sendable, Hashable {
     /// Project-scoped id (`!iid`).
     public var iid: Int
+    /// Title; a `Draft:` prefix makes it a draft.
     public var title: String
+    /// Markdown description.
     public var description: String
     /// `opened`, `closed` or `merged`.
     public var state: String
+    /// Branch the changes come from.
     public var sourceBranch: String
+    /// Branch the changes go to.
     public var targetBranch: String
+    /// Labels, in the order given.
     public var labels: [String]
     /// Head SHA of the source branch (frozen at merge time).
     public var sha: String?
     /// Username of the author (the token's user that created it).
     public var author: String
+    /// Usernames of the assignees.
     public var assignees: [String]
+    /// Usernames of the reviewers.
     public var reviewers: [String]
     /// Usernames that approved it, in order.
     public var approvedBy: [String]
@@ -100,11 +107,13 @@ public struct SandboxMergeRequest: Sendable, Hashable {
     public var mergeCommitSHA: String?
     /// Whether the source branch is (to be) removed on merge.
     public var shouldRemoveSourceBranch: Bool
+    /// Whether the MR is (or was) squashed on merge.
     public var squash: Bool
 }
 
 /// An Argo CD application as the sandbox reports it at `GET /api/v1/applications/{name}`.
 public struct SandboxArgoApplication: Sendable, Hashable {
+    /// Application name (`metadata.name`).
     public var name: String
     /// `Healthy`, `Progressing`, `Degraded`, `Suspended`, `Missing`, `Unknown`.
     public var health: String
@@ -148,6 +157,7 @@ public struct SandboxFault: Sendable {
     public var method: String?
     /// Raw (still percent-encoded) path prefix to match, e.g. `/api/v4/projects/1/merge_requests`.
     public var pathPrefix: String
+    /// What happens to matching requests.
     public var kind: Kind
     /// How many matching requests to affect.
     public var count: Int

@@ -131,8 +131,8 @@ import Sandbox
         }
     }
 
-    /// GitLab's `GET /users?username=` answer, served by fault injection so the client's side is
-    /// covered even where the sandbox lacks the route (`usernamesAreResolvedOnceAndCached` uses the real one).
+    /// GitLab's own `GET /users?username=` answer (a different case, extra fields), served verbatim by
+    /// fault injection; `usernamesAreResolvedOnceAndCached` covers the sandbox's route.
     @Test func usernameLookupReadsGitLabsAnswer() async throws {
         try await withSandbox { h in
             let client = h.client()

@@ -81,6 +81,29 @@ import Testing
         #expect(repo.counters.fetches == 1)
     }
 
+    @Test func concurrentCallersAreSerialized() throws {
+        let fixture = try GitFixture()
+        let tip = try fixture.commit(["apps/a.yaml": "a\n", "apps/b.yaml": "b\n"])
+        let cache = fixture.makeCache()
+        let remote = GitRemote(url: fixture.origin.path)
+        _ = try cache.repository(for: remote).refresh(branches: ["main"])
+        let failures = Failures()
+        DispatchQueue.concurrentPerform(iterations: 8) { index in
+            do {
+                let repo = try cache.repository(for: remote)
+                if index.isMultiple(of: 2) {
+                    if try repo.refresh(branches: ["main"]).tips["main"] != tip { failures.add("wrong tip") }
+                } else if try repo.listFiles(under: "apps", at: tip) != ["apps/a.yaml", "apps/b.yaml"] {
+                    failures.add("wrong listing")
+                }
+            } catch {
+                failures.add("\(error)")
+            }
+        }
+        #expect(failures.all.isEmpty)
+        #expect(cache.counters == GitCounters(refListings: 5, fetches: 1, pushes: 0))
+    }
+
     @Test func deletedRemoteBranchDropsTheTrackingRef() throws {
         let fixture = try GitFixture()
         _ = try fixture.commit(["a.txt": "1"])
@@ -113,4 +136,12 @@ import Testing
         #expect(!remote.description.contains("SECRET"))
         #expect(!GitCredentials.token("SECRET").description.contains("SECRET"))
     }
+}
+
+/// Errors collected from several threads.
+final class Failures: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String] = []
+    func add(_ item: String) { lock.withLock { items.append(item) } }
+    var all: [String] { lock.withLock { items } }
 }

@@ -6,11 +6,13 @@ import Testing
 /// libgit2 over HTTP with a GitLab-style token against the Sandbox's git smart-HTTP endpoint
 /// (token auth, protected-branch pre-receive hook).
 @Suite struct SandboxGitTests {
-    let signature = GitSignature(name: "promobot", email: "promobot@example.com", time: Date(timeIntervalSince1970: 1_750_000_000))
+    static let signature = GitSignature(name: "promobot", email: "promobot@example.com", time: Date(timeIntervalSince1970: 1_750_000_000))
 
     /// Starts a sandbox with user `bot` (token `glpat-bot-secret`) and project `group/deploy`, runs `body`,
     /// and shuts the sandbox down on every path.
-    func withSandbox(_ body: (Sandbox, SandboxProject, GitFixture) throws -> Void) async throws {
+    /// The git work runs on its own thread (`BlockingWork`): libgit2 blocks while the Sandbox answers on the
+    /// cooperative pool.
+    func withSandbox(_ body: @escaping @Sendable (Sandbox, SandboxProject, GitFixture) throws -> Void) async throws {
         let fixture = try GitFixture()
         let sandbox = try Sandbox(dataDirectory: fixture.root.appendingPathComponent("sandbox"))
         try await sandbox.start()
@@ -18,7 +20,7 @@ import Testing
             sandbox.addUser("bot", token: "glpat-bot-secret", role: .maintainer)
             let project = try sandbox.createProject(path: "group/deploy",
                                                     files: ["apps/api/prod/values.yaml": "tag: v1\n"])
-            try body(sandbox, project, fixture)
+            try await BlockingWork.run { try body(sandbox, project, fixture) }
         } catch {
             await sandbox.shutdown()
             throw error
@@ -45,7 +47,7 @@ import Testing
 
             let tip = try #require(moved.tips["main"])
             let commit = try repo.commit(parent: tip, changes: ["apps/api/prod/values.yaml": Data("tag: v2\n".utf8)],
-                                         author: signature, message: "Promote api v2\n\nPromobot-Policy: oms\n")
+                                         author: Self.signature, message: "Promote api v2\n\nPromobot-Policy: oms\n")
             try repo.push(commit, to: "promobot/api-prod", expecting: nil)
             #expect(try sandbox.fileContent(project: "group/deploy", ref: "promobot/api-prod",
                                             path: "apps/api/prod/values.yaml") == "tag: v2\n")
@@ -69,7 +71,7 @@ import Testing
             sandbox.protectBranch(project: "group/deploy", branch: "main", allowPush: nil)
             let repo = try fixture.makeCache().repository(for: GitRemote(url: project.httpURLToRepo, credentials: .token("glpat-bot-secret")))
             let tip = try #require(try repo.refresh(branches: ["main"]).tips["main"])
-            let commit = try repo.commit(parent: tip, changes: ["x.txt": Data("x".utf8)], author: signature, message: "x")
+            let commit = try repo.commit(parent: tip, changes: ["x.txt": Data("x".utf8)], author: Self.signature, message: "x")
             let error = try #require(throws: GitError.self) { try repo.push(commit, to: "main", expecting: tip) }
             guard case .rejected(let message) = error.kind else {
                 Issue.record("expected .rejected, got \(error.kind)")

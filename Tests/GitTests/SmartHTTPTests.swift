@@ -49,6 +49,17 @@ import Testing
         #expect(!error.description.contains("right-token"))
     }
 
+    @Test func unknownRepositoryIsNotFound() throws {
+        let fixture = try GitFixture()
+        let server = try SmartHTTPServer(projectRoot: fixture.root)
+        defer { server.stop() }
+        let repo = try fixture.makeCache().repository(for: GitRemote(url: server.url("missing.git"), credentials: .token("tok-123")))
+        let error = try #require(throws: GitError.self) { try repo.refresh(branches: ["main"]) }
+        #expect(error.kind == .notFound)
+        #expect(error.description.contains("404"))
+        #expect(error.remote == server.url("missing.git"))
+    }
+
     @Test func serverHookRejectionCarriesTheServerMessage() throws {
         let fixture = try GitFixture()
         let tip = try fixture.commit(["a.txt": "1"])

@@ -12,7 +12,7 @@ import NIOCore
 ///   of `key` (with `Retry-After: V`, or `RateLimit-Reset: now+S` as unix time), then 200 "ok".
 /// - `/sleep?ms=N`: answers 200 after N milliseconds.
 /// - `/drop/{key}?times=N`: closes the connection without answering for the first N hits, then 200.
-/// - `/redirect?to=URL&status=302`: a redirect.
+/// - `/redirect?to=URL&status=302`: a redirect; `/loop` redirects to itself.
 /// Every request's client port is recorded, so tests can count the connections used.
 final class TestServer: Sendable {
     let port: Int
@@ -111,11 +111,17 @@ final class TestServer: Sendable {
             try? await context.channel.close()
             throw TestServerError.dropped
         }
-        router.get("redirect") { request, context in
+        router.get("loop") { _, context in
             state.record(context)
-            let target = request.uri.queryParameters.get("to") ?? "/echo"
-            let status = request.uri.queryParameters.get("status", as: Int.self) ?? 302
-            return Response(status: .init(code: status), headers: [.location: target])
+            return Response(status: .found, headers: [.location: "/loop"])
+        }
+        for method in [HTTPRequest.Method.get, .post] {
+            router.on("redirect", method: method) { request, context in
+                state.record(context)
+                let target = request.uri.queryParameters.get("to") ?? "/echo"
+                let status = request.uri.queryParameters.get("status", as: Int.self) ?? 302
+                return Response(status: .init(code: status), headers: [.location: target])
+            }
         }
         return router
     }

@@ -89,7 +89,7 @@ import Yams
 
             let before = Self.render(containers, tagFor: { Self.tags[$0.tag].0 }, helm: helmOld, kustomize: kustomizeOld, crlf: crlf)
             func after(_ old: (tag: String, style: Int)?, matches: Bool) -> (tag: String, style: Int)? {
-                guard let old, matches else { return old }
+                guard let old, matches, old.tag != newTag else { return old }
                 let style = old.style == 0 && newTagNeedsQuotes ? 2 : old.style
                 return (newTag, style)
             }
@@ -111,18 +111,24 @@ import Yams
                 }
                 #expect(differences.count == result.changes.count)
                 for change in result.changes { #expect(change.new == newTag) }
-                try checkTagsAreStrings(new, newTag)
+                try checkTagsAreStrings(old, new, newTag)
             } catch {
                 Issue.record("edit failed: \(error)\n\(before)")
             }
         }
     }
 
-    func checkTagsAreStrings(_ documents: [Node], _ tag: String) throws {
-        for document in documents {
-            if let value = document["image"]?["tag"], value.string == tag { #expect(Resolver.default.resolveTag(of: value) == .str) }
-            if let entries = document["images"]?.array() {
-                for entry in entries where entry["newTag"]?.string == tag { #expect(entry["newTag"].map { Resolver.default.resolveTag(of: $0) } == .str) }
+    /// A tag the editor wrote (the old one differed) must read back as a string.
+    func checkTagsAreStrings(_ old: [Node], _ new: [Node], _ tag: String) throws {
+        for (before, document) in zip(old, new) {
+            if let value = document["image"]?["tag"], value.string == tag, before["image"]?["tag"]?.string != tag {
+                #expect(Resolver.default.resolveTag(of: value) == .str)
+            }
+            if let entries = document["images"]?.array(), let oldEntries = before["images"]?.array() {
+                for (entry, oldEntry) in zip(entries, oldEntries)
+                where entry["newTag"]?.string == tag && oldEntry["newTag"]?.string != tag {
+                    #expect(entry["newTag"].map { Resolver.default.resolveTag(of: $0) } == .str)
+                }
             }
         }
     }

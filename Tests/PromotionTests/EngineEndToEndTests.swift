@@ -29,7 +29,7 @@ import Testing
                 let after = try h.file(path, ref: "promobot/oms/test")
                 #expect(after == before.replacingOccurrences(of: ":1.4.2", with: ":1.5.0"), "\(path)")
             }
-            // prod promotes from test, which still runs 1.4.2 < nothing new: prod stays as is (1.4.0 -> 1.4.2 is a promotion).
+            // prod already runs what test runs (1.4.2): nothing to promote there yet.
             #expect(report.stages.first { $0.plan.stage == "test" }?.action?.hasPrefix("opened") == true)
         }
     }

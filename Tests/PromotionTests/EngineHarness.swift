@@ -78,14 +78,13 @@ final class EngineHarness: @unchecked Sendable {
         sandbox.addUser("alice", token: "alice-token-\(UUID().uuidString)", role: .maintainer)
         sandbox.addUser("bob", token: "bob-token-\(UUID().uuidString)", role: .maintainer)
         var files: [String: String] = [:]
-        for (env, version) in [("dev", "1.4.2"), ("test", "1.4.2"), ("prod", "1.4.0")] {
+        for (env, version) in [("dev", "1.4.2"), ("test", "1.4.2"), ("prod", "1.4.2")] {
             files["\(env)/app/deploy.yaml"] = Self.deployment(name: "app", image: Self.app, version: version)
             files["\(env)/app/migration.yaml"] = Self.job(image: Self.app, version: version)
             files["\(env)/web/deploy.yaml"] = Self.deployment(name: "web", image: Self.web, version: version)
         }
         try sandbox.createProject(path: Self.project, defaultBranch: "master", files: files)
         sandbox.protectBranch(project: Self.project, branch: "master", allowPush: .maintainer)
-        setArgo("oms-dev", version: "1.4.2", syncedAgo: 3600)
 
         let yaml = """
         version: 1
@@ -107,6 +106,7 @@ final class EngineHarness: @unchecked Sendable {
             throw HarnessError("policy did not parse:\n\(yaml)\n\(parsed.diagnostics.map(\.formatted).joined(separator: "\n"))")
         }
         self.policy = policy
+        setArgo("oms-dev", version: "1.4.2", syncedAgo: 3600)
     }
 
     func shutdown() async {
@@ -136,6 +136,7 @@ final class EngineHarness: @unchecked Sendable {
         var configuration = HTTPClientConfiguration()
         configuration.retry.baseDelay = .milliseconds(10)
         configuration.retry.maxDelay = .milliseconds(200)
+        configuration.proxy = .none
         return configuration
     }
 

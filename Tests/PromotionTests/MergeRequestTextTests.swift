@@ -65,6 +65,17 @@ import Testing
         #expect(marker == MergeRequestText.marker(plan: plan, input: input, head: F.head))
     }
 
+    @Test func descriptionExplainsANewestSoakedPick() {
+        let input = PlannerCandidateTests.input([("1.5.3", 5), ("1.5.1", 70)], pick: .newestSoaked)
+        let plan = Planner.plan(input)
+        let text = MergeRequestText.description(plan: plan, input: input, head: F.head)
+        #expect(text.contains("Picked by `newest-soaked`: dev has since moved on to app 1.5.3, web 1.5.3"))
+        #expect(text.contains("| `registry.example.com/oms/app` | `1.4.2` | `1.5.1` |"))
+        #expect(MergeRequestText.marker(in: text)?.upstreamCommit == "commit-1-1.5.1")
+        let plain = MergeRequestText.description(plan: Planner.plan(F.input()), input: F.input(), head: F.head)
+        #expect(!plain.contains("Picked by"))
+    }
+
     @Test func descriptionWithoutLinksNamesThings() {
         let input = F.input()
         let text = MergeRequestText.description(plan: Planner.plan(input), input: input, head: F.head)

@@ -24,6 +24,23 @@ struct GitLabAPITests {
         }
     }
 
+    @Test func usersAreFoundByExactUsername() async throws {
+        try await Fixture.with { f in
+            let found = try await Curl.request("GET", f.api + "/users?username=DEV", headers: ["PRIVATE-TOKEN": Fixture.botToken])
+            #expect(found.status == 200)
+            let list = try #require(try JSONSerialization.jsonObject(with: Data(found.text.utf8)) as? [[String: Any]])
+            #expect(list.map { $0["username"] as? String } == ["dev"])
+            let id = try #require(list.first?["id"] as? Int)
+            let none = try await Curl.request("GET", f.api + "/users?username=ghost", headers: ["PRIVATE-TOKEN": Fixture.botToken])
+            #expect(none.status == 200)
+            #expect(none.text == "[]")
+            let byID = try await Curl.request("GET", f.api + "/users/\(id)", headers: ["PRIVATE-TOKEN": Fixture.botToken])
+            #expect(byID.object["username"] as? String == "dev")
+            let unknown = try await Curl.request("GET", f.api + "/users/99999", headers: ["PRIVATE-TOKEN": Fixture.botToken])
+            #expect(unknown.status == 404)
+        }
+    }
+
     @Test func projectByPathAndID() async throws {
         try await Fixture.with { f in
             let byPath = try await f.call("GET", "")

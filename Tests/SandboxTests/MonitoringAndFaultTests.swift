@@ -72,7 +72,9 @@ struct MonitoringAndFaultTests {
     @Test func dropAndDelayFaults() async throws {
         try await Fixture.with { f in
             f.sandbox.injectFault(SandboxFault(pathPrefix: "/api/v4/user", kind: .drop))
-            await #expect(throws: CurlFailure.self) { _ = try await Curl.request("GET", f.api + "/user", headers: ["PRIVATE-TOKEN": Fixture.botToken]) }
+            let dropped = await #expect(throws: CurlFailure.self) { _ = try await Curl.request("GET", f.api + "/user", headers: ["PRIVATE-TOKEN": Fixture.botToken]) }
+            #expect(dropped?.exitCode == 52, "curl should see an empty reply (connection closed), got \(String(describing: dropped))")
+            #expect(try await Curl.request("GET", f.api + "/user", headers: ["PRIVATE-TOKEN": Fixture.botToken]).status == 200)
             f.sandbox.injectFault(SandboxFault(pathPrefix: "/api/v4/user", kind: .delay(.milliseconds(400))))
             let start = ContinuousClock.now
             let delayed = try await Curl.request("GET", f.api + "/user", headers: ["PRIVATE-TOKEN": Fixture.botToken])

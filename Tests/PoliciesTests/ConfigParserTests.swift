@@ -1,0 +1,137 @@
+import Foundation
+import Testing
+@testable import Policies
+
+@Suite struct ConfigParserTests {
+    struct Unreadable: Error, CustomStringConvertible { var description: String { "permission denied" } }
+
+    @Test func fullConfig() throws {
+        let yaml = """
+            gitlab:
+              url: https://gitlab.example.com
+              tokenFile: /run/secrets/gitlab
+              caBundle: /etc/ssl/corp.pem
+            argocd:
+              url: https://argocd.example.com
+              tokenEnv: ARGOCD_TOKEN
+            prometheus:
+              url: http://127.0.0.1:9090
+            git:
+              authorName: Promo Bot
+              authorEmail: bot@example.com
+            policies: deploy/policies
+            cache: /var/cache/promobot
+            emergencyStop: true
+            stopFile: STOP
+            """
+        let (config, diagnostics) = ConfigParser.parse(yaml: yaml, path: "promobot.yaml", environment: [:])
+        #expect(diagnostics.isEmpty, "\(diagnostics.map(\.formatted))")
+        let parsed = try #require(config)
+        #expect(parsed.gitlab == ServiceEndpoint(url: "https://gitlab.example.com", tokenFile: "/run/secrets/gitlab",
+                                                 caBundle: "/etc/ssl/corp.pem"))
+        #expect(parsed.argocd == ServiceEndpoint(url: "https://argocd.example.com", tokenEnv: "ARGOCD_TOKEN"))
+        #expect(parsed.prometheus == ServiceEndpoint(url: "http://127.0.0.1:9090"))
+        #expect(parsed.gitAuthorName == "Promo Bot" && parsed.gitAuthorEmail == "bot@example.com")
+        #expect(parsed.policies == "deploy/policies" && parsed.cache == "/var/cache/promobot")
+        #expect(parsed.emergencyStop && parsed.stopFile == "STOP" && parsed.sourcePath == "promobot.yaml")
+    }
+
+    @Test func defaultsComeFromTheEnvironment() throws {
+        let environment = ["CI_SERVER_URL": "https://gitlab.ci.example", "XDG_CACHE_HOME": "/xdg", "HOME": "/home/bot"]
+        let (config, diagnostics) = ConfigParser.parse(yaml: "gitlab:\n  caBundle: ca.pem\n", path: "c.yaml",
+                                                       environment: environment)
+        #expect(diagnostics.isEmpty)
+        let parsed = try #require(config)
+        #expect(parsed.gitlab == ServiceEndpoint(url: "https://gitlab.ci.example", tokenEnv: "GITLAB_TOKEN", caBundle: "ca.pem"))
+        #expect(parsed.argocd == nil && parsed.prometheus == nil)
+        #expect(parsed.gitAuthorName == "promobot" && parsed.gitAuthorEmail == "promobot@localhost")
+        #expect(parsed.policies == "policies/" && parsed.cache == "/xdg/promobot")
+        #expect(!parsed.emergencyStop && parsed.stopFile == ".promobot-stop")
+
+        #expect(PromobotConfig.default(environment: ["HOME": "/home/bot"]).cache == "/home/bot/.cache/promobot")
+        #expect(PromobotConfig.default(environment: ["HOME": "/home/bot"]).gitlab.url == nil)
+        #expect(ConfigParser.parse(yaml: "", path: "c.yaml", environment: [:]).config == PromobotConfig.default(environment: [:]).with(source: "c.yaml"))
+    }
+
+    @Test(arguments: [
+        ("gitlab:\n  url: https://gitlab.example.com\n  token: glpat-secret\n",
+         "c.yaml:3:3: error: 'token' in section 'gitlab' would put a secret in the config file: use 'tokenEnv' (the name of an environment variable) or 'tokenFile' (the path of a file) instead"),
+        ("gitlabToken: x\n",
+         "c.yaml:1:1: error: 'gitlabToken' in the config file would put a secret in the config file: use 'tokenEnv' (the name of an environment variable) or 'tokenFile' (the path of a file) instead"),
+        ("argocd:\n  tokenEnv: eyJhbGciOi.secret\n",
+         "c.yaml:2:13: error: 'argocd.tokenEnv' must be the name of an environment variable (letters, digits and '_', like GITLAB_TOKEN), not the token itself"),
+        ("gitlab:\n  tokenEnv: A\n  tokenFile: /f\n",
+         "c.yaml:2:3: error: set only one of 'tokenEnv' and 'tokenFile' in section 'gitlab'"),
+        ("gitlab:\n  url: https://user:pass@gitlab.example.com\n",
+         "c.yaml:2:8: error: invalid URL for 'gitlab.url': use an absolute http:// or https:// URL without credentials"),
+        ("emergencyStop: yes please\n",
+         "c.yaml:1:16: error: 'emergencyStop' in the config file must be true or false, found 'yes please'"),
+        ("prometheus:\n  ur: http://x\n",
+         "c.yaml:2:3: error: unknown key 'ur' in section 'prometheus' (did you mean 'url'?)"),
+        ("polices: p/\n",
+         "c.yaml:1:1: error: unknown key 'polices' in the config file (did you mean 'policies'?)"),
+        ("git:\n  authorEmail: nobody\n",
+         "c.yaml:2:16: error: invalid email 'nobody' for 'git.authorEmail': use name@domain"),
+        ("stopFile: /etc/stop\n",
+         "c.yaml:1:11: error: 'stopFile' '/etc/stop' must be relative to the repository root (remove the leading '/'): it names a file inside the policies repository"),
+        ("- a\n", "c.yaml:1:1: error: the config file must be a mapping of keys to values, found a list"),
+    ])
+    func errors(yaml: String, expected: String) {
+        let (config, diagnostics) = ConfigParser.parse(yaml: yaml, path: "c.yaml", environment: [:])
+        #expect(config == nil)
+        #expect(diagnostics.map(\.formatted) == [expected])
+        #expect(!diagnostics.contains { $0.message.contains("glpat-secret") || $0.message.contains("eyJhbGciOi") || $0.message.contains("pass@") })
+    }
+
+    @Test func tokenFromEnvironment() throws {
+        let endpoint = ServiceEndpoint(url: "https://gitlab.example.com", tokenEnv: "GITLAB_TOKEN")
+        let token = try endpoint.resolveToken(environment: ["GITLAB_TOKEN": " glpat-123\n"]) { _ in
+            Issue.record("no file should be read")
+            return ""
+        }
+        #expect(token == "glpat-123")
+    }
+
+    @Test func missingEnvironmentVariableIsAClearError() {
+        let endpoint = ServiceEndpoint(url: "https://gitlab.example.com", tokenEnv: "GITLAB_TOKEN")
+        #expect {
+            _ = try endpoint.resolveToken(environment: [:]) { _ in "" }
+        } throws: { error in
+            (error as? TokenResolutionError)?.description
+                == "the environment variable GITLAB_TOKEN (tokenEnv for https://gitlab.example.com) is not set: export it with the API token, or set 'tokenFile' in the config."
+        }
+        #expect(throws: TokenResolutionError.self) {
+            _ = try endpoint.resolveToken(environment: ["GITLAB_TOKEN": "  "]) { _ in "" }
+        }
+    }
+
+    @Test func tokenFromFile() throws {
+        let endpoint = ServiceEndpoint(tokenFile: "/run/secrets/t")
+        var asked: [String] = []
+        let token = try endpoint.resolveToken(environment: ["GITLAB_TOKEN": "wrong"]) { path in
+            asked.append(path)
+            return "from-file\n"
+        }
+        #expect(token == "from-file" && asked == ["/run/secrets/t"])
+
+        #expect {
+            _ = try endpoint.resolveToken(environment: [:]) { _ in throw Unreadable() }
+        } throws: { error in
+            (error as? TokenResolutionError)?.description
+                == "cannot read the token file '/run/secrets/t' (tokenFile): permission denied. Check the path and its permissions."
+        }
+        #expect(throws: TokenResolutionError.self) { _ = try endpoint.resolveToken(environment: [:]) { _ in "\n" } }
+    }
+
+    @Test func noTokenConfiguredIsNil() throws {
+        #expect(try ServiceEndpoint(url: "http://127.0.0.1:9090").resolveToken(environment: ["X": "y"]) { _ in "z" } == nil)
+    }
+}
+
+extension PromobotConfig {
+    func with(source: String) -> PromobotConfig {
+        var copy = self
+        copy.sourcePath = source
+        return copy
+    }
+}

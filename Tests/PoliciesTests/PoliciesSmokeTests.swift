@@ -1,4 +1,0 @@
-import Testing
-@testable import Policies
-
-@Test func PoliciesModuleLinks() { #expect(Bool(true)) }

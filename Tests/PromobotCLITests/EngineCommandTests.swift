@@ -1,0 +1,122 @@
+import Foundation
+import Sandbox
+import Testing
+
+/// `run`, `plan`, `status` and `demo` as a user runs them: the real binary, a config file, a policies
+/// folder, the token in an environment variable, and a sandbox GitLab on loopback.
+@Suite struct EngineCommandTests {
+    /// A sandbox with the oms repo where dev is ahead of test, plus a working folder with config and policy.
+    final class Setup: @unchecked Sendable {
+        let sandbox: Sandbox
+        let folder: URL
+        let token = "glpat-cli-" + UUID().uuidString
+        let tokenVariable = "PROMOBOT_TEST_TOKEN"
+
+        init() async throws {
+            folder = FileManager.default.temporaryDirectory.appendingPathComponent("promobot-cli-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder.appendingPathComponent("policies"), withIntermediateDirectories: true)
+            sandbox = try Sandbox(dataDirectory: folder.appendingPathComponent("sandbox"))
+            try await sandbox.start()
+            sandbox.addUser("promobot", token: token, role: .developer)
+            func deploy(_ version: String) -> String {
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: registry.example.com/oms/app:\(version)\n"
+            }
+            try sandbox.createProject(path: "group/oms-deploy", defaultBranch: "master",
+                                      files: ["dev/deploy.yaml": deploy("1.5.0"), "test/deploy.yaml": deploy("1.4.2")])
+            let config = """
+            gitlab:
+              url: \(sandbox.baseURL.absoluteString)
+              tokenEnv: \(tokenVariable)
+            git:
+              authorName: promobot
+              authorEmail: promobot@example.com
+            policies: policies/
+            cache: \(folder.appendingPathComponent("cache").path)
+
+            """
+            try config.write(to: folder.appendingPathComponent("promobot.yaml"), atomically: true, encoding: .utf8)
+            let policy = """
+            version: 1
+            name: oms
+            repository: group/oms-deploy
+            branch: master
+            images: [registry.example.com/oms/app]
+            stages:
+              - name: dev
+                paths: [dev/]
+              - name: test
+                paths: [test/]
+                merge: manual
+
+            """
+            try policy.write(to: folder.appendingPathComponent("policies/oms.yaml"), atomically: true, encoding: .utf8)
+        }
+
+        func promobot(_ arguments: [String], token: String? = nil) async throws -> BinaryRunner.Result {
+            try await BinaryRunner.run(arguments, in: folder, environment: [tokenVariable: token ?? self.token])
+        }
+
+        func close() async {
+            await sandbox.shutdown()
+            try? FileManager.default.removeItem(at: folder)
+        }
+    }
+
+    func withSetup(_ body: (Setup) async throws -> Void) async throws {
+        let setup = try await Setup()
+        do { try await body(setup); await setup.close() } catch { await setup.close(); throw error }
+    }
+
+    @Test func planShowsTheDecisionAndWritesNothing() async throws {
+        try await withSetup { s in
+            let result = try await s.promobot(["plan"])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.contains("oms/test (from dev): open MR: promote app 1.4.2 -> 1.5.0"), "\(result.stdout)")
+            #expect(s.sandbox.mergeRequests(project: "group/oms-deploy").isEmpty)
+            let json = try await s.promobot(["plan", "--json"])
+            let document = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+            let stages = try #require(document?["stages"] as? [[String: Any]])
+            #expect(stages.first?["stage"] as? String == "test")
+        }
+    }
+
+    @Test func runOpensTheMRAndStatusShowsIt() async throws {
+        try await withSetup { s in
+            let run = try await s.promobot(["run"])
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(s.sandbox.mergeRequests(project: "group/oms-deploy").count == 1)
+            #expect(run.stderr.contains("oms/test"), "\(run.stderr)")
+            let status = try await s.promobot(["status", "--format", "markdown", "--output", "board.md"])
+            #expect(status.status == 0, "\(status.stderr)")
+            let board = try String(contentsOf: s.folder.appendingPathComponent("board.md"), encoding: .utf8)
+            #expect(board.contains("1.5.0") && board.contains("1.4.2") && board.contains("!1"), "\(board)")
+            for text in [run.stdout, run.stderr, status.stdout, status.stderr, board] { #expect(!text.contains(s.token)) }
+        }
+    }
+
+    @Test func runExitsOneWhenAPolicyFails() async throws {
+        try await withSetup { s in
+            s.sandbox.injectFault(SandboxFault(pathPrefix: "/api/v4", kind: .status(500, body: #"{"message":"500 Internal Server Error"}"#), count: 1000))
+            let result = try await s.promobot(["run", "--log-format", "json"])
+            #expect(result.status == 1, "\(result.stdout) \(result.stderr)")
+            #expect(result.stderr.contains("\"level\":\"error\""), "\(result.stderr)")
+            #expect(!result.stderr.contains(s.token))
+        }
+    }
+
+    @Test func missingTokenExitsTwoNamingTheVariable() async throws {
+        try await withSetup { s in
+            let result = try await BinaryRunner.run(["run"], in: s.folder, environment: ["PROMOBOT_TEST_TOKEN": ""])
+            #expect(result.status == 2)
+            #expect(result.stderr.contains("PROMOBOT_TEST_TOKEN"), "\(result.stderr)")
+        }
+    }
+
+    @Test func demoWalksTheWholeStory() async throws {
+        let result = try await BinaryRunner.run(["demo"], timeout: 300)
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        for step in ["opened !1", "merged !1", "opened !2", "merged !2", "prod runs 1.5.0"] {
+            #expect(result.stdout.contains(step), "missing '\(step)' in:\n\(result.stdout)")
+        }
+    }
+}

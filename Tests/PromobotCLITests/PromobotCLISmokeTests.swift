@@ -1,4 +1,0 @@
-import Testing
-@testable import PromobotCLI
-
-@Test func PromobotCLIModuleLinks() { #expect(Bool(true)) }
