@@ -102,6 +102,7 @@ struct DemoScenario {
         clock.advance(by: 24 * 3600 + 10 * 60)
         heading("5. A day later test has soaked 24h: promobot opens the prod MR, which needs 2 approvals")
         try await cycle(engine, only: "prod")
+        say("The next run finds the MR and checks what merging it needs: approvals and the merge window")
         try await cycle(engine, only: "prod")
 
         let prodMR = try require(sandbox.mergeRequests(project: project).last { $0.state == "opened" }, "no prod MR was opened")

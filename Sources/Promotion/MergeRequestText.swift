@@ -148,7 +148,7 @@ public enum MergeRequestText {
 
     /// The comment posted when the bot closes its MR.
     public static func closeComment(reason: String) -> String {
-        "promobot closed this merge request: \(reason).\n\nThe branch is kept; promobot opens a new MR when a promotion is needed again.\n\n\(closeTag)\n"
+        "promobot closed this merge request: \(reason).\n\npromobot deletes its branch and opens a new MR when a promotion is needed again.\n\n\(closeTag)\n"
     }
 
     /// The comment posted once when someone else pushed to the bot's branch.

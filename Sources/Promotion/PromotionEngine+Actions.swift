@@ -27,7 +27,7 @@ extension PromotionEngine {
                                    mergeRequestIID: context.existing?.iid, mergeRequestURL: context.existing?.webURL)
         let decision = context.plan.decision
         if configuration.dryRun {
-            outcome.action = Self.isWrite(decision) ? "none (dry run): would \(decision.summary)" : nil
+            outcome.action = Self.isWrite(decision) ? "none (dry run): would \(context.plan.summary)" : nil
             return outcome
         }
         do {

@@ -154,9 +154,9 @@ public struct PromotionEngine: Sendable {
         var metadata: Logger.Metadata = ["policy": "\(outcome.plan.policy)", "stage": "\(outcome.plan.stage)"]
         if let action = outcome.action { metadata["action"] = "\(action)" }
         if let error = outcome.error {
-            logger.error("\(outcome.plan.decision.summary): \(error)", metadata: metadata)
+            logger.error("\(outcome.plan.summary): \(error)", metadata: metadata)
         } else {
-            logger.info("\(outcome.plan.decision.summary)", metadata: metadata)
+            logger.info("\(outcome.plan.summary)", metadata: metadata)
         }
     }
 }

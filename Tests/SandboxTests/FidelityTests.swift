@@ -3,7 +3,8 @@ import Testing
 @testable import Sandbox
 
 /// Runs `Tests/fidelity/test_python_gitlab.py` (the real python-gitlab client) against an
-/// in-process sandbox. Skipped when no python3 with `gitlab` is installed.
+/// in-process sandbox. Skipped when no python3 with `gitlab` is installed, unless
+/// `PROMOBOT_REQUIRE_FIDELITY=1` (set by `scripts/test`, so CI fails instead of skipping).
 @Suite("python-gitlab fidelity")
 struct FidelityTests {
     static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -17,7 +18,9 @@ struct FidelityTests {
         return nil
     }()
 
-    @Test(.enabled(if: python != nil, "python3 with python-gitlab is not installed (apt-get install python3-gitlab)"))
+    static let required = ProcessInfo.processInfo.environment["PROMOBOT_REQUIRE_FIDELITY"] == "1"
+
+    @Test(.enabled(if: python != nil || required, "python3 with python-gitlab is not installed (apt-get install python3-gitlab)"))
     func pythonGitlabDrivesTheSandbox() async throws {
         try await Fixture.with { f in
             let approverToken = "approver-token-\(UUID().uuidString.prefix(8))"
@@ -30,7 +33,7 @@ struct FidelityTests {
             env["SANDBOX_PROJECT"] = Fixture.project
             env["PYTHONDONTWRITEBYTECODE"] = "1"
             let script = Self.repoRoot.appendingPathComponent("Tests/fidelity/test_python_gitlab.py").path
-            let python = try #require(Self.python)
+            let python = try #require(Self.python, "PROMOBOT_REQUIRE_FIDELITY=1 but no python3 can import gitlab (apt-get install python3-gitlab)")
             let (exe, args) = python.hasPrefix("/") ? (python, [script]) : ("/usr/bin/env", ["python3", script])
             let result = try await ProcessRunner.runAsync(exe, args, environment: env)
             #expect(result.status == 0, "python-gitlab fidelity failed:\n\(result.output)\n\(result.errorText)")
