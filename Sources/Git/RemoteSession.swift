@@ -77,10 +77,24 @@ final class RemoteSession {
     let options: GitTransportOptions
     private var callbacks = git_remote_callbacks()
     private var proxy = git_proxy_options()
+    /// `Authorization: Basic …` for token (user/password) remotes over http(s), sent with the first
+    /// request. Without it libgit2 asks anonymously, takes GitLab's 401, and asks again: one wasted
+    /// round trip per connection. In memory only; with it, off-site redirects are refused so the header
+    /// can never follow a redirect to another host.
+    private let authorizationHeaders: [String]
 
     init(repository: RepositoryHandle, remote gitRemote: GitRemote, options: GitTransportOptions) throws(GitError) {
         redactedURL = gitRemote.redactedURL
-        secrets = gitRemote.secrets
+        let lowercasedURL = gitRemote.redactedURL.lowercased()
+        if case .userPass(let user, let password) = gitRemote.effectiveCredentials,
+           lowercasedURL.hasPrefix("https://") || lowercasedURL.hasPrefix("http://") {
+            let encoded = Data("\(user):\(password)".utf8).base64EncodedString()
+            authorizationHeaders = ["Authorization: Basic \(encoded)"]
+            secrets = gitRemote.secrets + [encoded]
+        } else {
+            authorizationHeaders = []
+            secrets = gitRemote.secrets
+        }
         self.options = options
         context = CallbackContext(credentials: gitRemote.effectiveCredentials, verifyTLS: options.verifyTLS)
         var created: OpaquePointer?
@@ -149,8 +163,16 @@ final class RemoteSession {
 
     /// Connects and returns the advertised refs (name -> oid). One round trip.
     func connectAndList(direction: git_direction) throws(GitError) -> [String: ObjectID] {
-        try checked(git_remote_connect(remote, direction, &callbacks, &proxy, nil),
-                    "git_remote_connect (\(direction == GIT_DIRECTION_PUSH ? "push" : "fetch"))")
+        var connectOptions = git_remote_connect_options()
+        git_remote_connect_options_init(&connectOptions, UInt32(GIT_REMOTE_CONNECT_OPTIONS_VERSION))
+        connectOptions.callbacks = callbacks
+        connectOptions.proxy_opts = proxy
+        connectOptions.follow_redirects = redirectPolicy
+        try withStrArray(authorizationHeaders) { headers throws(GitError) in
+            connectOptions.custom_headers = headers.pointee
+            try checked(git_remote_connect_ext(remote, direction, &connectOptions),
+                        "git_remote_connect (\(direction == GIT_DIRECTION_PUSH ? "push" : "fetch"))")
+        }
         var heads: UnsafeMutablePointer<UnsafePointer<git_remote_head>?>?
         var count = 0
         try checked(git_remote_ls(&heads, &count, remote), "git_remote_ls")
@@ -173,8 +195,12 @@ final class RemoteSession {
         fetchOptions.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE
         fetchOptions.update_fetchhead = 0
         fetchOptions.prune = GIT_FETCH_NO_PRUNE
-        try withStrArray(refspecs) { array throws(GitError) in
-            try checked(git_remote_download(remote, array, &fetchOptions), "git_remote_download")
+        fetchOptions.follow_redirects = redirectPolicy
+        try withStrArray(authorizationHeaders) { headers throws(GitError) in
+            fetchOptions.custom_headers = headers.pointee
+            try withStrArray(refspecs) { array throws(GitError) in
+                try checked(git_remote_download(remote, array, &fetchOptions), "git_remote_download")
+            }
         }
     }
 
@@ -185,9 +211,18 @@ final class RemoteSession {
         pushOptions.callbacks = callbacks
         pushOptions.proxy_opts = proxy
         pushOptions.pb_parallelism = 1
-        try withStrArray(refspecs) { array throws(GitError) in
-            try checked(git_remote_upload(remote, array, &pushOptions), "git_remote_upload")
+        pushOptions.follow_redirects = redirectPolicy
+        try withStrArray(authorizationHeaders) { headers throws(GitError) in
+            pushOptions.custom_headers = headers.pointee
+            try withStrArray(refspecs) { array throws(GitError) in
+                try checked(git_remote_upload(remote, array, &pushOptions), "git_remote_upload")
+            }
         }
+    }
+
+    /// Off-site redirects are refused whenever the credentials travel in a header of our own.
+    private var redirectPolicy: git_remote_redirect_t {
+        authorizationHeaders.isEmpty ? GIT_REMOTE_REDIRECT_INITIAL : GIT_REMOTE_REDIRECT_NONE
     }
 
     /// Server text captured from the sideband (hook output), trimmed and redacted.

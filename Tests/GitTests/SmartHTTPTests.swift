@@ -35,6 +35,23 @@ import Testing
         #expect(server.requests.contains { $0.hasPrefix("POST /origin.git/git-receive-pack 200") })
     }
 
+    /// The token goes with the first request, so an unchanged repository costs exactly one HTTP request
+    /// (the ref listing), not a 401 challenge and a retry.
+    @Test func unchangedRefreshIsOneAuthenticatedRequest() throws {
+        let fixture = try GitFixture()
+        _ = try fixture.commit(["a.txt": "1"])
+        let server = try SmartHTTPServer(projectRoot: fixture.root, token: "glpat-once")
+        defer { server.stop() }
+        let repo = try fixture.makeCache().repository(for: GitRemote(url: server.url("origin.git"), credentials: .token("glpat-once")))
+        _ = try repo.refresh(branches: ["main"])
+        #expect(!server.requests.contains { $0.contains(" 401") }, "\(server.requests)")
+        let before = server.requests.count
+        #expect(try !repo.refresh(branches: ["main"]).fetched)
+        let sent = Array(server.requests.dropFirst(before))
+        #expect(sent.count == 1, "\(sent)")
+        #expect(sent.first?.hasPrefix("GET /origin.git/info/refs?service=git-upload-pack 200") == true, "\(sent)")
+    }
+
     @Test(arguments: [GitCredentials.token("wrong-token"), GitCredentials.none])
     func wrongOrMissingTokenIsAnAuthenticationError(credentials: GitCredentials) throws {
         let fixture = try GitFixture()
