@@ -52,6 +52,18 @@ import Testing
         #expect(sent.first?.hasPrefix("GET /origin.git/info/refs?service=git-upload-pack 200") == true, "\(sent)")
     }
 
+    /// libgit2 connects through promobot's stream, which turns Nagle off (no delayed-ACK stall per POST).
+    @Test func connectionsUseTCPNoDelay() throws {
+        let fixture = try GitFixture()
+        _ = try fixture.commit(["a.txt": "1"])
+        let server = try SmartHTTPServer(projectRoot: fixture.root, token: "glpat-nodelay")
+        defer { server.stop() }
+        let repo = try fixture.makeCache().repository(for: GitRemote(url: server.url("origin.git"), credentials: .token("glpat-nodelay")))
+        let before = LibGit2.noDelayConnections
+        _ = try repo.refresh(branches: ["main"])
+        #expect(LibGit2.noDelayConnections > before)
+    }
+
     @Test(arguments: [GitCredentials.token("wrong-token"), GitCredentials.none])
     func wrongOrMissingTokenIsAnAuthenticationError(credentials: GitCredentials) throws {
         let fixture = try GitFixture()

@@ -35,4 +35,12 @@ int promobot_git_opts_set_ssl_cert_locations(const char *file, const char *path)
 int promobot_git_opts_set_timeout(int option, int milliseconds);
 int promobot_git_opts_set_int(int option, int value);
 
+/*
+ * Registers a plain TCP stream for libgit2 that sets TCP_NODELAY (see git_nodelay_stream.c).
+ * Call once, after git_libgit2_init. Returns 0 or a libgit2 error code.
+ */
+int promobot_git_register_nodelay_stream(void);
+/* How many connections that stream opened with TCP_NODELAY in effect (for tests). */
+long promobot_git_nodelay_connections(void);
+
 #endif
