@@ -10,7 +10,7 @@ public enum ConfigParser {
     /// The default config file name, looked up in the working directory.
     public static let defaultFileName = "promobot.yaml"
 
-    static let topKeys = ["gitlab", "argocd", "prometheus", "git", "policies", "cache", "emergencyStop", "stopFile"]
+    static let topKeys = ["gitlab", "argocd", "prometheus", "git", "policies", "cache", "emergencyStop", "stopFile", "concurrency"]
     static let serviceKeys = ["url", "tokenEnv", "tokenFile", "caBundle"]
     static let gitKeys = ["authorName", "authorEmail"]
 
@@ -78,6 +78,13 @@ public enum ConfigParser {
         }
         if let entry = entries["emergencyStop"], let value = reader.bool(entry.value, "'emergencyStop' \(context)") {
             config.emergencyStop = value
+        }
+        if let entry = entries["concurrency"], let value = reader.int(entry.value, "'concurrency' \(context)") {
+            if (1...32).contains(value) {
+                config.concurrency = value
+            } else {
+                reader.error("'concurrency' must be between 1 and 32, found \(value)", at: entry.value)
+            }
         }
         if let entry = entries["stopFile"], let value = reader.string(entry.value, "'stopFile' \(context)") {
             if let problem = PolicyParser.pathProblem(value) {

@@ -25,6 +25,8 @@ public struct PromobotConfig: Sendable, Hashable {
     /// A file whose presence at the root of the policies folder's repository halts the bot like
     /// `emergencyStop` (default `.promobot-stop`).
     public var stopFile: String
+    /// How many independent groups of policies (sharing no repository) one cycle reconciles at once.
+    public var concurrency: Int
     /// The file this configuration was read from; nil for defaults.
     public var sourcePath: String?
 
@@ -32,8 +34,9 @@ public struct PromobotConfig: Sendable, Hashable {
         gitlab: ServiceEndpoint, argocd: ServiceEndpoint? = nil, prometheus: ServiceEndpoint? = nil,
         gitAuthorName: String = "promobot", gitAuthorEmail: String = "promobot@localhost",
         policies: String = "policies/", cache: String, emergencyStop: Bool = false,
-        stopFile: String = ".promobot-stop", sourcePath: String? = nil
+        stopFile: String = ".promobot-stop", concurrency: Int = 4, sourcePath: String? = nil
     ) {
+        self.concurrency = concurrency
         self.gitlab = gitlab
         self.argocd = argocd
         self.prometheus = prometheus

@@ -70,7 +70,7 @@ struct Runtime {
                 authorName: config.gitAuthorName, authorEmail: config.gitAuthorEmail, gitlabURL: gitlabURL,
                 gitCredentials: .token(gitlabToken), dryRun: dryRun,
                 emergencyStop: emergencyStop(config, policiesPath: policiesPath),
-                closeOrphans: options.only.isEmpty),
+                closeOrphans: options.only.isEmpty, concurrency: config.concurrency),
             logger: logger)
         return Runtime(engine: engine, logger: logger)
     }

@@ -20,12 +20,17 @@ public struct EngineConfiguration: Sendable {
     public var maxHistoryCommits: Int
     /// Whether to close bot MRs whose policy or stage no longer exists (only safe when all policies are loaded).
     public var closeOrphans: Bool
+    /// How many groups of policies that share no repository are reconciled at once. Each cycle is
+    /// mostly waiting on GitLab, so a few lanes cut its wall time several-fold; 1 is strictly sequential.
+    public var concurrency: Int
 
     public init(
         authorName: String = "promobot", authorEmail: String = "promobot@localhost", gitlabURL: URL,
         gitCredentials: GitCredentials, dryRun: Bool = false, emergencyStop: String? = nil,
-        historyHorizon: TimeInterval = 14 * 86_400, maxHistoryCommits: Int = 500, closeOrphans: Bool = true
+        historyHorizon: TimeInterval = 14 * 86_400, maxHistoryCommits: Int = 500, closeOrphans: Bool = true,
+        concurrency: Int = 4
     ) {
+        self.concurrency = max(1, concurrency)
         self.authorName = authorName
         self.authorEmail = authorEmail
         self.gitlabURL = gitlabURL

@@ -175,10 +175,10 @@ extension PromotionEngine {
     // MARK: - Orphans
 
     /// Closes bot MRs whose policy or stage no longer exists, in projects the cycle looked at.
-    func closeOrphans(projects: inout ProjectCache, report: inout CycleReport) async -> [String] {
+    func closeOrphans(listed: [(ResolvedProject, [MergeRequest])], report: inout CycleReport) async -> [String] {
         let known = Set(policies.flatMap { policy in policy.stages.map { MergeRequestText.sourceBranch(policy: policy.name, stage: $0.name) } })
         var closed: [String] = []
-        for (project, mergeRequests) in projects.listedMergeRequests {
+        for (project, mergeRequests) in listed {
             for mr in mergeRequests where !known.contains(mr.sourceBranch) && MergeRequestText.marker(in: mr.description) != nil {
                 let reason = "its policy or stage no longer exists (branch `\(mr.sourceBranch)`)"
                 if configuration.dryRun {

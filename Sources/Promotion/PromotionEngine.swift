@@ -32,33 +32,95 @@ public struct PromotionEngine: Sendable {
     }
 
     /// Runs one cycle. Never throws: failures are recorded per policy so one bad policy never stops the others.
+    ///
+    /// Policies that share a repository run one after the other in one lane (so a repository is probed
+    /// once and never written by two tasks at once); lanes run concurrently, up to `configuration.concurrency`.
+    /// The report keeps policy and stage order whatever order the lanes finish in.
     public func runCycle() async -> CycleReport {
         let now = clock()
+        let lanes = Self.lanes(of: policies)
+        var results: [LaneResult] = []
+        await withTaskGroup(of: LaneResult.self) { group in
+            var pending = lanes.makeIterator()
+            for _ in 0..<configuration.concurrency {
+                guard let lane = pending.next() else { break }
+                group.addTask { await reconcile(lane: lane, now: now) }
+            }
+            for await result in group {
+                results.append(result)
+                if let lane = pending.next() { group.addTask { await reconcile(lane: lane, now: now) } }
+            }
+        }
+        var stages: [Int: [StageOutcome]] = [:], errors: [Int: [PolicyFailure]] = [:]
+        for result in results {
+            stages.merge(result.stages) { $0 + $1 }
+            errors.merge(result.errors) { $0 + $1 }
+        }
         var report = CycleReport()
-        var projects = ProjectCache(engine: self)
+        for index in policies.indices {
+            report.stages += stages[index] ?? []
+            report.errors += errors[index] ?? []
+        }
+        if configuration.closeOrphans {
+            report.orphans = await closeOrphans(listed: results.flatMap(\.listedMergeRequests), report: &report)
+        }
+        return report
+    }
 
-        for policy in policies {
+    /// What one lane saw and did, keyed by policy index.
+    private struct LaneResult: Sendable {
+        var stages: [Int: [StageOutcome]] = [:]
+        var errors: [Int: [PolicyFailure]] = [:]
+        var listedMergeRequests: [(ResolvedProject, [MergeRequest])] = []
+    }
+
+    /// Reconciles a lane's policies in order, stage by stage, sharing one per-cycle project cache.
+    private func reconcile(lane: [Int], now: Date) async -> LaneResult {
+        var result = LaneResult()
+        var projects = ProjectCache(engine: self)
+        for index in lane {
+            let policy = policies[index]
             for stage in policy.stages {
                 guard let upstream = policy.upstream(of: stage) else { continue }
                 do {
                     let outcome = try await reconcile(policy: policy, stage: stage, upstream: upstream, now: now, projects: &projects)
                     log(outcome)
-                    report.stages.append(outcome)
+                    result.stages[index, default: []].append(outcome)
                 } catch {
                     let failure = PolicyFailure(policy: policy.name, stage: stage.name, message: "\(error)")
                     logger.error("\(failure)", metadata: ["policy": "\(policy.name)", "stage": "\(stage.name)"])
-                    report.errors.append(failure)
+                    result.errors[index, default: []].append(failure)
                 }
             }
         }
-        if configuration.closeOrphans {
-            let orphans = await closeOrphans(projects: &projects, report: &report)
-            report.orphans = orphans
-        }
-        return report
+        result.listedMergeRequests = projects.listedMergeRequests
+        return result
     }
 
-    // MARK: - Observe, plan, act for one stage
+    /// Groups policies (by index, in order) so that two policies naming a common repository share a lane.
+    static func lanes(of policies: [Policy]) -> [[Int]] {
+        var laneOfRepository: [String: Int] = [:]
+        var lanes: [[Int]] = []
+        for (index, policy) in policies.enumerated() {
+            let repositories = Set(policy.stages.map(\.repository))
+            let touched = Set(repositories.compactMap { laneOfRepository[$0] }).sorted()
+            guard let target = touched.first else {
+                lanes.append([index])
+                repositories.forEach { laneOfRepository[$0] = lanes.count - 1 }
+                continue
+            }
+            // Merge every other lane this policy connects into the first one.
+            for other in touched.dropFirst() {
+                lanes[target] += lanes[other]
+                lanes[other] = []
+                for (repository, lane) in laneOfRepository where lane == other { laneOfRepository[repository] = target }
+            }
+            lanes[target].append(index)
+            lanes[target].sort()
+            repositories.forEach { laneOfRepository[$0] = target }
+        }
+        return lanes.filter { !$0.isEmpty }
+    }
 
     private func reconcile(policy: Policy, stage: Stage, upstream: Stage, now: Date, projects: inout ProjectCache) async throws -> StageOutcome {
         let targetProject = try await projects.project(stage.repository)

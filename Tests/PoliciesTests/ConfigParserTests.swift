@@ -23,6 +23,7 @@ import Testing
             cache: /var/cache/promobot
             emergencyStop: true
             stopFile: STOP
+            concurrency: 8
             """
         let (config, diagnostics) = ConfigParser.parse(yaml: yaml, path: "promobot.yaml", environment: [:])
         #expect(diagnostics.isEmpty, "\(diagnostics.map(\.formatted))")
@@ -34,6 +35,7 @@ import Testing
         #expect(parsed.gitAuthorName == "Promo Bot" && parsed.gitAuthorEmail == "bot@example.com")
         #expect(parsed.policies == "deploy/policies" && parsed.cache == "/var/cache/promobot")
         #expect(parsed.emergencyStop && parsed.stopFile == "STOP" && parsed.sourcePath == "promobot.yaml")
+        #expect(parsed.concurrency == 8)
     }
 
     @Test func defaultsComeFromTheEnvironment() throws {
@@ -47,6 +49,7 @@ import Testing
         #expect(parsed.gitAuthorName == "promobot" && parsed.gitAuthorEmail == "promobot@localhost")
         #expect(parsed.policies == "policies/" && parsed.cache == "/xdg/promobot")
         #expect(!parsed.emergencyStop && parsed.stopFile == ".promobot-stop")
+        #expect(parsed.concurrency == 4)
 
         #expect(PromobotConfig.default(environment: ["HOME": "/home/bot"]).cache == "/home/bot/.cache/promobot")
         #expect(PromobotConfig.default(environment: ["HOME": "/home/bot"]).gitlab.url == nil)
@@ -64,6 +67,10 @@ import Testing
          "c.yaml:2:3: error: set only one of 'tokenEnv' and 'tokenFile' in section 'gitlab'"),
         ("gitlab:\n  url: https://user:pass@gitlab.example.com\n",
          "c.yaml:2:8: error: invalid URL for 'gitlab.url': use an absolute http:// or https:// URL without credentials"),
+        ("concurrency: 0\n",
+         "c.yaml:1:14: error: 'concurrency' must be between 1 and 32, found 0"),
+        ("concurrency: many\n",
+         "c.yaml:1:14: error: 'concurrency' in the config file must be a whole number, found 'many'"),
         ("emergencyStop: yes please\n",
          "c.yaml:1:16: error: 'emergencyStop' in the config file must be true or false, found 'yes please'"),
         ("prometheus:\n  ur: http://x\n",

@@ -1,6 +1,7 @@
 import Foundation
 import GitLab
 import HTTP
+import Policies
 import Promotion
 import Sandbox
 import Testing
@@ -31,6 +32,45 @@ import Testing
             }
             // prod already runs what test runs (1.4.2): nothing to promote there yet.
             #expect(report.stages.first { $0.plan.stage == "test" }?.action?.hasPrefix("opened") == true)
+        }
+    }
+
+    /// Policies on separate repositories run in concurrent lanes; the report keeps policy order.
+    @Test func policiesOnOtherRepositoriesRunInTheSameCycle() async throws {
+        try await withHarness { h in
+            var policies = [h.policy]
+            for name in ["billing", "search", "ledger"] {
+                let project = "group/\(name)-deploy"
+                var files: [String: String] = [:]
+                for (env, version) in [("dev", "2.1.0"), ("test", "2.0.0")] {
+                    files["\(env)/deploy.yaml"] = EngineHarness.deployment(name: "app", image: "registry.example.com/\(name)/app", version: version)
+                }
+                try h.sandbox.createProject(path: project, defaultBranch: "master", files: files)
+                let yaml = """
+                version: 1
+                name: \(name)
+                repository: \(project)
+                branch: master
+                images: [registry.example.com/\(name)/app]
+                stages:
+                  - name: dev
+                    paths: [dev/]
+                  - name: test
+                    paths: [test/]
+
+                """
+                policies.append(try #require(PolicyParser.parse(yaml: yaml, path: "policies/\(name).yaml").policy))
+            }
+            try h.setDev("1.5.0")
+            let report = try await h.engine(policies: policies).runCycle()
+            #expect(!report.hasErrors, "\(report.errors) \(report.stages.compactMap(\.error))")
+            #expect(report.stages.map { "\($0.plan.policy)/\($0.plan.stage)" }
+                    == ["oms/test", "oms/prod", "billing/test", "search/test", "ledger/test"])
+            for name in ["billing", "search", "ledger"] {
+                let open = h.sandbox.mergeRequests(project: "group/\(name)-deploy").filter { $0.state == "opened" }
+                #expect(open.map(\.title) == ["Promote \(name) to test: app 2.1.0"])
+            }
+            #expect(h.openMergeRequests.map(\.title) == ["Promote oms to test: app 1.5.0, web 1.5.0"])
         }
     }
 

@@ -117,10 +117,10 @@ final class EngineHarness: @unchecked Sendable {
     /// Every request every engine of this harness sent.
     let recorder = RecordingTransport(CurlHTTPClient(configuration: EngineHarness.fastRetries()))
 
-    func engine(dryRun: Bool = false) throws -> PromotionEngine {
+    func engine(dryRun: Bool = false, policies: [Policy]? = nil) throws -> PromotionEngine {
         let http: any HTTPTransport = recorder
         return PromotionEngine(
-            policies: [policy],
+            policies: policies ?? [policy],
             gitlab: GitLabClient(baseURL: sandbox.baseURL, token: GitLabToken(botToken), transport: http),
             repositories: try RepositoryCache(root: directory.appendingPathComponent("cache"), options: GitTransportOptions()),
             health: HealthChecker(transport: http, argocd: ServiceAccess(baseURL: sandbox.baseURL, token: nil),
