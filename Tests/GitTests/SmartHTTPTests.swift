@@ -52,6 +52,25 @@ import Testing
         #expect(sent.first?.hasPrefix("GET /origin.git/info/refs?service=git-upload-pack 200") == true, "\(sent)")
     }
 
+    /// `url.<base>.insteadOf` in git config never redirects the bot (and its token) elsewhere.
+    @Test func insteadOfRewritesAreIgnored() throws {
+        let fixture = try GitFixture()
+        _ = try fixture.commit(["a.txt": "1"])
+        let server = try SmartHTTPServer(projectRoot: fixture.root, token: "glpat-insteadof")
+        defer { server.stop() }
+        let repo = try fixture.makeCache().repository(for: GitRemote(url: server.url("origin.git"), credentials: .token("glpat-insteadof")))
+        _ = try repo.refresh(branches: ["main"])
+        let rewrite = Process()
+        rewrite.executableURL = URL(fileURLWithPath: "/usr/bin/git")
+        rewrite.arguments = ["config", "--file", repo.path.appendingPathComponent("config").path,
+                             "url.http://127.0.0.1:1/.insteadOf", server.url("")]
+        try rewrite.run()
+        rewrite.waitUntilExit()
+        #expect(rewrite.terminationStatus == 0)
+        let second = try fixture.commit(["a.txt": "2"])
+        #expect(try repo.refresh(branches: ["main"]).tips == ["main": second])
+    }
+
     /// libgit2 connects through promobot's stream, which turns Nagle off (no delayed-ACK stall per POST).
     @Test func connectionsUseTCPNoDelay() throws {
         let fixture = try GitFixture()
