@@ -31,19 +31,30 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let runtime = try Runtime.loadOrExit(options, dryRun: dryRun, logFormat: logFormat)
-        let interval = watch.flatMap(Runtime.parseDuration)
+        guard let interval = watch.flatMap(Runtime.parseDuration) else {
+            let report = try await cycle(Runtime.loadOrExit(options, dryRun: dryRun, logFormat: logFormat))
+            if report.hasErrors { throw ExitCode(1) }
+            return
+        }
         while true {
-            let report = await runtime.engine.runCycle()
-            runtime.logger.info("cycle done", metadata: [
-                "stages": "\(report.stages.count)", "errors": "\(report.errors.count + report.stages.filter { $0.error != nil }.count)",
-                "actions": "\(report.stages.compactMap(\.action).count)",
-            ])
-            guard let interval else {
-                if report.hasErrors { throw ExitCode(1) }
-                return
+            // Config, policies and the stop file are read again for every cycle, so a merged policy MR
+            // or a committed stop file takes effect without restarting the watcher. A broken policy
+            // skips the cycle (and says why) rather than ending the watch.
+            do {
+                _ = try await cycle(Runtime.load(options, dryRun: dryRun, logFormat: logFormat))
+            } catch let error as ConfigurationError {
+                FileHandle.standardError.write(Data("promobot: \(error.description)\npromobot: skipping this cycle; next in \(watch ?? "")\n".utf8))
             }
             try await Task.sleep(for: .seconds(interval))
         }
+    }
+
+    private func cycle(_ runtime: Runtime) async -> CycleReport {
+        let report = await runtime.engine.runCycle()
+        runtime.logger.info("cycle done", metadata: [
+            "stages": "\(report.stages.count)", "errors": "\(report.errors.count + report.stages.filter { $0.error != nil }.count)",
+            "actions": "\(report.stages.compactMap(\.action).count)",
+        ])
+        return report
     }
 }

@@ -104,6 +104,78 @@ import Testing
         }
     }
 
+    @Test func dryRunWritesNothingAndSaysWhatItWouldDo() async throws {
+        try await withSetup { s in
+            let result = try await s.promobot(["run", "--dry-run"])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stderr.contains("would open MR: promote app 1.4.2 -> 1.5.0"), "\(result.stderr)")
+            #expect(s.sandbox.mergeRequests(project: "group/oms-deploy").isEmpty)
+            #expect(try s.sandbox.branchSHA(project: "group/oms-deploy", branch: "promobot/oms/test") == nil)
+        }
+    }
+
+    @Test func stopFileInThePoliciesFolderHaltsTheBot() async throws {
+        try await withSetup { s in
+            try "incident 42\n".write(to: s.folder.appendingPathComponent("policies/.promobot-stop"), atomically: true, encoding: .utf8)
+            let plan = try await s.promobot(["plan"])
+            #expect(plan.stdout.contains("emergency-stop"), "\(plan.stdout)")
+            #expect(plan.stdout.contains(".promobot-stop exists"), "\(plan.stdout)")
+            let run = try await s.promobot(["run"])
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(s.sandbox.mergeRequests(project: "group/oms-deploy").isEmpty)
+        }
+    }
+
+    /// `--watch` reads config, policies and the stop file again every cycle: lifting the stop takes
+    /// effect without a restart.
+    @Test func watchNoticesTheStopFileGoing() async throws {
+        try await withSetup { s in
+            let stop = s.folder.appendingPathComponent("policies/.promobot-stop")
+            try "maintenance\n".write(to: stop, atomically: true, encoding: .utf8)
+            async let watched = BinaryRunner.run(["run", "--watch", "1s"], in: s.folder,
+                                                 environment: [s.tokenVariable: s.token], timeout: 8)
+            try await Task.sleep(for: .seconds(2.5))
+            #expect(s.sandbox.mergeRequests(project: "group/oms-deploy").isEmpty, "the stop file must hold while present")
+            try FileManager.default.removeItem(at: stop)
+            var opened = false
+            for _ in 0..<40 where !opened {
+                try await Task.sleep(for: .milliseconds(100))
+                opened = !s.sandbox.mergeRequests(project: "group/oms-deploy").isEmpty
+            }
+            let result = try await watched
+            #expect(opened, "no MR after the stop file was removed:\n\(result.stderr)")
+            #expect(s.sandbox.mergeRequests(project: "group/oms-deploy").count == 1)
+        }
+    }
+
+    @Test func policyOptionRunsOnlyTheNamedPolicies() async throws {
+        try await withSetup { s in
+            let broken = """
+            version: 1
+            name: ghost
+            repository: group/does-not-exist
+            branch: master
+            images: [registry.example.com/ghost/app]
+            stages:
+              - name: dev
+                paths: [dev/]
+              - name: test
+                paths: [test/]
+
+            """
+            try broken.write(to: s.folder.appendingPathComponent("policies/ghost.yaml"), atomically: true, encoding: .utf8)
+            let everything = try await s.promobot(["run"])
+            #expect(everything.status == 1, "ghost's repository does not exist: \(everything.stderr)")
+            #expect(s.sandbox.mergeRequests(project: "group/oms-deploy").count == 1, "oms still ran")
+            let only = try await s.promobot(["run", "--policy", "oms"])
+            #expect(only.status == 0, "\(only.stderr)")
+            let unknown = try await s.promobot(["run", "--policy", "nope"])
+            #expect(unknown.status == 2)
+            #expect(unknown.stderr.contains("no policy named 'nope'"), "\(unknown.stderr)")
+            #expect(unknown.stderr.contains("known:") && unknown.stderr.contains("oms"), "\(unknown.stderr)")
+        }
+    }
+
     @Test func missingTokenExitsTwoNamingTheVariable() async throws {
         try await withSetup { s in
             let result = try await BinaryRunner.run(["run"], in: s.folder, environment: ["PROMOBOT_TEST_TOKEN": ""])
