@@ -190,6 +190,17 @@ public struct PromotionEngine: Sendable {
         }
     }
 
+    /// Whether someone other than the bot committed to the MR's branch.
+    ///
+    /// When the head is the commit the marker records, nobody did. Otherwise the head may still be the
+    /// bot's own: a run that pushed and then died before updating the description leaves exactly that.
+    /// So ask GitLab for the MR's commits and call it foreign only if one was authored by someone else.
+    private func hasForeignCommits(_ mr: MergeRequest, head: String, marker: PromotionMarker?, project: ResolvedProject) async throws -> Bool {
+        if let marker, marker.head == head { return false }
+        let commits = try await gitlab.commits(project.ref, iid: mr.iid)
+        return commits.contains { $0.authorEmail.caseInsensitiveCompare(configuration.authorEmail) != .orderedSame }
+    }
+
     private func botMergeRequest(_ mr: MergeRequest, project: ResolvedProject, stage: Stage) async throws -> BotMergeRequest {
         let marker = MergeRequestText.marker(in: mr.description)
         var detailed = mr
@@ -204,7 +215,7 @@ public struct PromotionEngine: Sendable {
         return BotMergeRequest(
             iid: mr.iid, webURL: mr.webURL, headSHA: detailed.sha,
             marker: marker,
-            foreignCommits: marker.map { $0.head != detailed.sha } ?? false,
+            foreignCommits: try await hasForeignCommits(mr, head: detailed.sha, marker: marker, project: project),
             detailedMergeStatus: detailed.detailedMergeStatus.rawValue,
             approvalsGiven: approvalsGiven, approvalsRequired: stage.approvals,
             pipelineStatus: detailed.headPipeline?.status.rawValue,

@@ -138,6 +138,33 @@ import Testing
         }
     }
 
+    /// Killed (here: GitLab failing) after pushing the rebuilt branch but before updating the MR text:
+    /// the branch head is then the bot's own commit the marker does not know yet. The next run must
+    /// finish the update, not mistake its own commit for a human's.
+    @Test func interruptedUpdateIsFinishedNextRun() async throws {
+        try await withHarness { h in
+            try h.setDev("1.5.0")
+            try await h.cycle()
+            try h.setDev("1.5.1")
+            let iid = try #require(h.openMergeRequests.first?.iid)
+            h.sandbox.injectFault(SandboxFault(method: "PUT", pathPrefix: "/api/v4/projects/group%2Foms-deploy/merge_requests/\(iid)",
+                                               kind: .status(500, body: #"{"message":"500 Internal Server Error"}"#), count: 50))
+            let failed = try await h.cycle()
+            #expect(failed.hasErrors)
+            let pushed = try h.file("test/app/deploy.yaml", ref: "promobot/oms/test")
+            #expect(pushed.contains(":1.5.1"), "the branch was rebuilt before the update failed")
+            #expect(h.openMergeRequests.first?.title.contains("1.5.0") == true)
+            h.sandbox.clearFaults()
+
+            let report = try await h.cycle()
+            #expect(!report.hasErrors, "\(report.errors) \(report.stages.compactMap(\.error))")
+            let mr = try #require(h.openMergeRequests.first { $0.iid == iid })
+            #expect(mr.title == "Promote oms to test: app 1.5.1, web 1.5.1")
+            #expect(!mr.notes.contains { $0.body.contains("promobot:foreign-commits") }, "its own commit is not foreign")
+            #expect(h.openMergeRequests.count == 1)
+        }
+    }
+
     @Test(arguments: [
         ("Degraded", "Synced", "1.5.0", "health is Degraded"),
         ("Healthy", "OutOfSync", "1.5.0", "sync is OutOfSync"),
