@@ -65,13 +65,15 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ], resources: [.copy("Fixtures")]),
         .testTarget(name: "PoliciesTests", dependencies: ["Policies"]),
-        .testTarget(name: "GitTests", dependencies: ["Git", "Sandbox"]),
-        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Sandbox", .product(name: "Hummingbird", package: "hummingbird")]),
+        // Servers shared by test targets (not shipped).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "GitTests", dependencies: ["Git", "Sandbox", "TestSupport"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Sandbox", "TestSupport", .product(name: "Hummingbird", package: "hummingbird")]),
         .testTarget(name: "GitLabTests", dependencies: ["GitLab", "HTTP", "Sandbox", "Git"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "HTTP", "GitLab"]),
         .testTarget(name: "PromotionTests", dependencies: ["Promotion", "Policies", "Manifests", "Sandbox", "Git", "GitLab", "HTTP", "Health"]),
         .testTarget(name: "PromobotCLITests", dependencies: ["PromobotCLI", "Sandbox", "Policies", "Manifests"]),
-        .testTarget(name: "HealthTests", dependencies: ["Health", "Sandbox", "HTTP", "Policies"]),
+        .testTarget(name: "HealthTests", dependencies: ["Health", "Sandbox", "HTTP", "Policies", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 
 /// The outcome of one health check. Checks are fail-closed: an error or timeout is a failed result
 /// whose `detail` says why, never a thrown error, so one broken probe cannot stop a cycle.
@@ -25,10 +26,14 @@ public struct HealthCheckResult: Sendable, Hashable {
 public struct ServiceAccess: Sendable {
     public var baseURL: URL
     public var token: String?
+    /// The transport for this service when it needs settings of its own (a private CA bundle);
+    /// nil uses the checker's shared transport.
+    public var transport: (any HTTPTransport)?
 
-    public init(baseURL: URL, token: String?) {
+    public init(baseURL: URL, token: String?, transport: (any HTTPTransport)? = nil) {
         self.baseURL = baseURL
         self.token = token
+        self.transport = transport
     }
 }
 

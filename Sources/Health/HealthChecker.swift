@@ -90,7 +90,8 @@ public struct HealthChecker: Sendable {
         if let token = base.token { headers["Authorization"] = "Bearer \(token)" }
         if let contentType { headers["Content-Type"] = contentType }
         // A Prometheus POST query is read-only, so it is safe to retry.
-        return try await transport.send(HTTPRequest(method: method, url: url, headers: headers, body: body, timeout: timeout, retryable: true))
+        let request = HTTPRequest(method: method, url: url, headers: headers, body: body, timeout: timeout, retryable: true)
+        return try await (base.transport ?? transport).send(request)
     }
 
     private static func pathSegment(_ text: String) -> String {

@@ -65,7 +65,9 @@ struct Runtime {
                                  budget: RequestBudget(requestsPerMinute: 600)),
             repositories: RepositoryCache(root: URL(fileURLWithPath: config.cache),
                                           options: GitTransportOptions(caBundlePath: config.gitlab.caBundle)),
-            health: HealthChecker(transport: transport, argocd: argocd, prometheus: prometheus),
+            // Health checks trust the system roots (or their service's own `caBundle`), not GitLab's bundle.
+            health: HealthChecker(transport: config.gitlab.caBundle == nil ? transport : CurlHTTPClient(configuration: HTTPClientConfiguration()),
+                                  argocd: argocd, prometheus: prometheus),
             configuration: EngineConfiguration(
                 authorName: config.gitAuthorName, authorEmail: config.gitAuthorEmail, gitlabURL: gitlabURL,
                 gitCredentials: .token(gitlabToken), dryRun: dryRun,
@@ -93,7 +95,13 @@ struct Runtime {
         guard let endpoint, let text = endpoint.url else { return nil }
         guard let url = URL(string: text) else { throw ConfigurationError("'\(text)' is not a URL") }
         do {
-            return ServiceAccess(baseURL: url, token: try endpoint.resolveToken(environment: environment, readFile: read))
+            // A service with its own CA bundle gets its own client; the others share the GitLab one's settings.
+            let transport = endpoint.caBundle.map { bundle -> any HTTPTransport in
+                var configuration = HTTPClientConfiguration()
+                configuration.caBundlePath = bundle
+                return CurlHTTPClient(configuration: configuration)
+            }
+            return ServiceAccess(baseURL: url, token: try endpoint.resolveToken(environment: environment, readFile: read), transport: transport)
         } catch {
             throw ConfigurationError("\(error)")
         }

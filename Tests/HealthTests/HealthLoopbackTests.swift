@@ -3,6 +3,7 @@ import HTTP
 import Policies
 import Sandbox
 import Testing
+import TestSupport
 @testable import Health
 
 /// The health checker through its real path: libcurl over loopback to the sandbox's Argo CD and
@@ -85,6 +86,27 @@ import Testing
             let closed = await checker.run(.http(url: "http://127.0.0.1:1/healthz", status: 200), candidate: [], now: Date())
             #expect(!closed.passed)
             #expect(closed.detail.hasPrefix("check failed:"), "\(closed.detail)")
+        }
+    }
+
+    /// A service's own transport (its private CA bundle) is used for that service only.
+    @Test(.enabled(if: TLSServer.available, "needs the openssl command"))
+    func serviceWithItsOwnCABundleUsesItsOwnTransport() async throws {
+        try await TLSServer.with { server in
+            let shared = CurlHTTPClient(configuration: HTTPClientConfiguration(retry: .none, proxy: .none))
+            var ownCA = HTTPClientConfiguration(retry: .none, proxy: .none)
+            ownCA.caBundlePath = server.certificatePath
+            let argocd = ServiceAccess(baseURL: server.url, token: "argocd-token", transport: CurlHTTPClient(configuration: ownCA))
+            let prometheus = ServiceAccess(baseURL: server.url, token: nil)
+            let checker = HealthChecker(transport: shared, argocd: argocd, prometheus: prometheus, timeout: .seconds(5))
+            // Argo CD: TLS succeeds with its bundle; `s_server -www` then answers with HTML, not an application.
+            let argo = await checker.run(.argocd(application: "oms-dev", settle: nil), candidate: [], now: Date())
+            #expect(!argo.passed)
+            #expect(!argo.detail.contains("TLS"), "\(argo.detail)")
+            // Prometheus has no bundle of its own: the shared transport does not trust the certificate.
+            let prom = await checker.run(.prometheus(query: "up", below: 1, above: nil), candidate: [], now: Date())
+            #expect(!prom.passed)
+            #expect(prom.detail.contains("TLS"), "\(prom.detail)")
         }
     }
 
