@@ -59,6 +59,8 @@ public struct GitError: Error, CustomStringConvertible, Sendable {
             text += "; the server refused the update: check branch protection and push rules"
         case .authentication:
             text += "; check that the token or SSH key is valid and has write_repository/read_repository access"
+        case .certificate where message.contains("SSH host key"):
+            text += "; check the known_hosts file (knownHostsPath)"
         case .certificate:
             text += "; check the CA bundle (caBundlePath) or the server's certificate"
         case .network:

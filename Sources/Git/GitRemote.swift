@@ -90,7 +90,7 @@ enum EffectiveCredentials: Sendable {
 /// URL and message scrubbing shared by every entry point (internal).
 enum Redaction {
     /// Splits `scheme://user:password@host/...` into the URL without userinfo and the userinfo parts.
-    /// scp-like `git@host:path` keeps its user (it is a login name, not a secret) and has no password.
+    /// scp-like `git@host:path` and `ssh://git@host/path` keep their user (a login name, not a secret).
     static func stripUserinfo(_ url: String) -> (url: String, user: String?, password: String?) {
         guard let schemeEnd = url.range(of: "://") else { return (url, nil, nil) }
         let afterScheme = url[schemeEnd.upperBound...]
@@ -103,6 +103,8 @@ enum Redaction {
         let parts = userinfo.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
         let user = parts.first.map { String($0).removingPercentEncoding ?? String($0) }
         let password = parts.count > 1 ? (String(parts[1]).removingPercentEncoding ?? String(parts[1])) : nil
+        // `ssh://git@host/…`: the user is the login name the server expects, not a secret; keep it.
+        if password == nil, url[..<schemeEnd.lowerBound].lowercased() == "ssh" { return (url, user, nil) }
         return (stripped, user, password)
     }
 

@@ -9,9 +9,13 @@ public struct GitTransportOptions: Sendable, Hashable {
     /// When true (the default), libgit2 picks the proxy from git config / `https_proxy` / `http_proxy` /
     /// `no_proxy` (`GIT_PROXY_AUTO`); false connects directly.
     public var proxyFromEnvironment: Bool
+    /// The OpenSSH `known_hosts` file that SSH servers' host keys are checked against; nil means
+    /// `$HOME/.ssh/known_hosts`. An unknown or changed key is refused (unless `verifyTLS` is false).
+    public var knownHostsPath: String?
 
     /// Creates transport settings; nothing is applied until a `RepositoryCache` is created.
-    public init(caBundlePath: String? = nil, verifyTLS: Bool = true, proxyFromEnvironment: Bool = true) {
+    public init(caBundlePath: String? = nil, verifyTLS: Bool = true, proxyFromEnvironment: Bool = true, knownHostsPath: String? = nil) {
+        self.knownHostsPath = knownHostsPath
         self.caBundlePath = caBundlePath
         self.verifyTLS = verifyTLS
         self.proxyFromEnvironment = proxyFromEnvironment

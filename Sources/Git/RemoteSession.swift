@@ -7,6 +7,9 @@ import Foundation
 final class CallbackContext {
     let credentials: EffectiveCredentials
     let verifyTLS: Bool
+    /// For SSH remotes: how `known_hosts` names the server, and which file to read.
+    let sshHostSpec: String?
+    let knownHostsPath: String
     var credentialAttempts = 0
     var sideband = ""
     /// refname -> server status text for updates the server refused.
@@ -16,9 +19,11 @@ final class CallbackContext {
     /// Set by `push_negotiation` when the advertised old value differs from the lease.
     var leaseMismatch: (ref: String, actual: ObjectID?)?
 
-    init(credentials: EffectiveCredentials, verifyTLS: Bool) {
+    init(credentials: EffectiveCredentials, verifyTLS: Bool, sshHostSpec: String? = nil, knownHostsPath: String = KnownHosts.defaultFile) {
         self.credentials = credentials
         self.verifyTLS = verifyTLS
+        self.sshHostSpec = sshHostSpec
+        self.knownHostsPath = knownHostsPath
     }
 
     func acquire(_ out: UnsafeMutablePointer<UnsafeMutablePointer<git_credential>?>?, usernameFromURL: UnsafePointer<CChar>?, allowed: UInt32) -> Int32 {
@@ -58,11 +63,40 @@ final class CallbackContext {
         }
     }
 
-    func certificateCheck(valid: Bool, host: String) -> Int32 {
+    func certificateCheck(_ cert: UnsafeMutablePointer<git_cert>?, valid: Bool, host: String) -> Int32 {
+        if let cert, cert.pointee.cert_type == GIT_CERT_HOSTKEY_LIBSSH2 {
+            return cert.withMemoryRebound(to: git_cert_hostkey.self, capacity: 1) { hostKeyCheck($0.pointee, host: host) }
+        }
         if valid || !verifyTLS { return 0 }
         git_error_set_str(Int32(GIT_ERROR_SSL.rawValue),
                           "the certificate (or SSH host key) of \(host) could not be verified")
         return GIT_ECERTIFICATE.rawValue
+    }
+
+    /// libgit2 1.5 vouches for no SSH host key, so compare the presented key with `known_hosts`.
+    private func hostKeyCheck(_ key: git_cert_hostkey, host: String) -> Int32 {
+        if !verifyTLS { return 0 }
+        func refuse(_ message: String) -> Int32 {
+            git_error_set_str(Int32(GIT_ERROR_SSH.rawValue), message)
+            return GIT_ECERTIFICATE.rawValue
+        }
+        let spec = sshHostSpec ?? host
+        guard key.type.rawValue & GIT_CERT_SSH_RAW.rawValue != 0, let raw = key.hostkey, key.hostkey_len > 0 else {
+            return refuse("the SSH server \(spec) presented no host key to verify")
+        }
+        let presented = Data(bytes: raw, count: key.hostkey_len).base64EncodedString()
+        let text = (try? String(contentsOfFile: knownHostsPath, encoding: .utf8)) ?? ""
+        switch KnownHosts.verify(key: presented, for: spec, in: text) {
+        case .known:
+            return 0
+        case .unknown:
+            return refuse("the SSH host key of \(spec) is not in \(knownHostsPath): check its fingerprint, then add it (ssh-keyscan)")
+        case .revoked:
+            return refuse("the SSH host key of \(spec) is marked @revoked in \(knownHostsPath)")
+        case .mismatch:
+            break
+        }
+        return refuse("the SSH host key of \(spec) does not match \(knownHostsPath): refusing to connect (the key changed, or someone is in the middle)")
     }
 }
 
@@ -96,7 +130,9 @@ final class RemoteSession {
             secrets = gitRemote.secrets
         }
         self.options = options
-        context = CallbackContext(credentials: gitRemote.effectiveCredentials, verifyTLS: options.verifyTLS)
+        context = CallbackContext(credentials: gitRemote.effectiveCredentials, verifyTLS: options.verifyTLS,
+                                  sshHostSpec: KnownHosts.hostSpec(forURL: gitRemote.redactedURL),
+                                  knownHostsPath: options.knownHostsPath ?? KnownHosts.defaultFile)
         // Anonymous (never saved), and deaf to `url.<base>.insteadOf` in the user's git config: a rewrite
         // there could send the token to another host. Skipping it also skips libgit2's regex walk over
         // every config entry, whose PCRE2 match data libgit2 1.5 leaks (~20 KiB per remote).
@@ -119,10 +155,10 @@ final class RemoteSession {
             let context = Unmanaged<CallbackContext>.fromOpaque(payload).takeUnretainedValue()
             return context.acquire(out, usernameFromURL: usernameFromURL, allowed: allowed)
         }
-        callbacks.certificate_check = { _, valid, host, payload in
+        callbacks.certificate_check = { cert, valid, host, payload in
             guard let payload else { return GIT_EUSER.rawValue }
             let context = Unmanaged<CallbackContext>.fromOpaque(payload).takeUnretainedValue()
-            return context.certificateCheck(valid: valid != 0, host: host.map { String(cString: $0) } ?? "?")
+            return context.certificateCheck(cert, valid: valid != 0, host: host.map { String(cString: $0) } ?? "?")
         }
         callbacks.sideband_progress = { text, length, payload in
             guard let payload, let text, length > 0 else { return 0 }

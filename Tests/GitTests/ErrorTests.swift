@@ -37,7 +37,7 @@ import Testing
 
     @Test(arguments: [
         ("https://oauth2:tok@gitlab.example.com/g/r.git", "https://gitlab.example.com/g/r.git", "oauth2", "tok"),
-        ("ssh://git@host:22/g/r.git", "ssh://host:22/g/r.git", "git", nil),
+        ("ssh://git@host:22/g/r.git", "ssh://git@host:22/g/r.git", "git", nil),
         ("git@host:g/r.git", "git@host:g/r.git", nil, nil),
         ("/tmp/origin.git", "/tmp/origin.git", nil, nil),
         ("https://host/path@with-at", "https://host/path@with-at", nil, nil),
