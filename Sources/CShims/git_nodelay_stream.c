@@ -12,6 +12,8 @@
 #include <git2/sys/stream.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -20,6 +22,39 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+/*
+ * Timeouts for connections opened by this thread. libgit2 hands a stream only host and port, but it
+ * creates the stream on the thread running the git operation, so the caller sets them just before.
+ */
+static _Thread_local int connect_timeout_ms = 10000;
+static _Thread_local int io_timeout_ms = 120000;
+
+void promobot_git_set_stream_timeouts(int connect_ms, int io_ms) {
+    connect_timeout_ms = connect_ms > 0 ? connect_ms : 10000;
+    io_timeout_ms = io_ms > 0 ? io_ms : 120000;
+}
+
+/* Connects within connect_timeout_ms: non-blocking connect, then poll for writability. */
+static int connect_with_timeout(int fd, const struct sockaddr *address, socklen_t length, int timeout_ms) {
+    int flags = fcntl(fd, F_GETFL, 0);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) return -1;
+    int result = connect(fd, address, length);
+    if (result < 0 && errno == EINPROGRESS) {
+        struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+        int ready;
+        do { ready = poll(&pfd, 1, timeout_ms); } while (ready < 0 && errno == EINTR);
+        if (ready == 0) { errno = ETIMEDOUT; return -1; }
+        if (ready < 0) return -1;
+        int error = 0;
+        socklen_t size = sizeof error;
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) < 0) return -1;
+        if (error != 0) { errno = error; return -1; }
+        result = 0;
+    }
+    if (result < 0) return -1;
+    return fcntl(fd, F_SETFL, flags);
+}
 
 /* Connections whose TCP_NODELAY reads back as set: lets tests prove libgit2 really uses this stream. */
 static _Atomic long nodelay_connections = 0;
@@ -31,6 +66,8 @@ typedef struct {
     char *host;
     char *port;
     int fd;
+    int connect_timeout_ms;
+    int io_timeout_ms;
 } nodelay_stream;
 
 static void set_net_error(const char *what, const char *host, int code) {
@@ -56,9 +93,7 @@ static int nodelay_connect(git_stream *stream) {
     for (struct addrinfo *p = info; p != NULL; p = p->ai_next) {
         fd = socket(p->ai_family, p->ai_socktype | SOCK_CLOEXEC, p->ai_protocol);
         if (fd < 0) { last = errno; continue; }
-        int result;
-        do { result = connect(fd, p->ai_addr, p->ai_addrlen); } while (result < 0 && errno == EINTR);
-        if (result == 0) break;
+        if (connect_with_timeout(fd, p->ai_addr, p->ai_addrlen, s->connect_timeout_ms) == 0) break;
         last = errno;
         close(fd);
         fd = -1;
@@ -74,6 +109,10 @@ static int nodelay_connect(git_stream *stream) {
         getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &readBack, &size) == 0 && readBack) {
         nodelay_connections++;
     }
+    /* A server that stops answering fails the operation instead of hanging the cycle. */
+    struct timeval timeout = { .tv_sec = s->io_timeout_ms / 1000, .tv_usec = (s->io_timeout_ms % 1000) * 1000 };
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
     s->fd = fd;
     return 0;
 }
@@ -82,7 +121,13 @@ static ssize_t nodelay_read(git_stream *stream, void *data, size_t len) {
     nodelay_stream *s = (nodelay_stream *)stream;
     ssize_t n;
     do { n = recv(s->fd, data, len, 0); } while (n < 0 && errno == EINTR);
-    if (n < 0) set_net_error("error receiving data from", s->host, errno);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        char message[512];
+        snprintf(message, sizeof message, "timed out after %d ms waiting for %s to answer", s->io_timeout_ms, s->host);
+        git_error_set_str(GIT_ERROR_NET, message);
+    } else if (n < 0) {
+        set_net_error("error receiving data from", s->host, errno);
+    }
     return n;
 }
 
@@ -91,7 +136,13 @@ static ssize_t nodelay_write(git_stream *stream, const char *data, size_t len, i
     ssize_t n;
     /* MSG_NOSIGNAL: a peer that hangs up is an error to report, not a SIGPIPE that kills the process. */
     do { n = send(s->fd, data, len, flags | MSG_NOSIGNAL); } while (n < 0 && errno == EINTR);
-    if (n < 0) set_net_error("error sending data to", s->host, errno);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        char message[512];
+        snprintf(message, sizeof message, "timed out after %d ms sending to %s", s->io_timeout_ms, s->host);
+        git_error_set_str(GIT_ERROR_NET, message);
+    } else if (n < 0) {
+        set_net_error("error sending data to", s->host, errno);
+    }
     return n;
 }
 
@@ -121,6 +172,8 @@ static int nodelay_new(git_stream **out, const char *host, const char *port) {
     s->port = strdup(port);
     if (s->host == NULL || s->port == NULL) { nodelay_free(&s->parent); return -1; }
     s->fd = -1;
+    s->connect_timeout_ms = connect_timeout_ms;
+    s->io_timeout_ms = io_timeout_ms;
     s->parent.version = GIT_STREAM_VERSION;
     s->parent.connect = nodelay_connect;
     s->parent.read = nodelay_read;

@@ -12,9 +12,17 @@ public struct GitTransportOptions: Sendable, Hashable {
     /// The OpenSSH `known_hosts` file that SSH servers' host keys are checked against; nil means
     /// `$HOME/.ssh/known_hosts`. An unknown or changed key is refused (unless `verifyTLS` is false).
     public var knownHostsPath: String?
+    /// How long to wait for a TCP connection to a git server, and for each read or write after it
+    /// (a server that stops answering fails the operation rather than hanging the cycle). Applies to
+    /// http(s) remotes, which go through promobot's own TCP stream.
+    public var connectTimeout: Duration
+    public var ioTimeout: Duration
 
     /// Creates transport settings; nothing is applied until a `RepositoryCache` is created.
-    public init(caBundlePath: String? = nil, verifyTLS: Bool = true, proxyFromEnvironment: Bool = true, knownHostsPath: String? = nil) {
+    public init(caBundlePath: String? = nil, verifyTLS: Bool = true, proxyFromEnvironment: Bool = true, knownHostsPath: String? = nil,
+                connectTimeout: Duration = .seconds(10), ioTimeout: Duration = .seconds(120)) {
+        self.connectTimeout = connectTimeout
+        self.ioTimeout = ioTimeout
         self.knownHostsPath = knownHostsPath
         self.caBundlePath = caBundlePath
         self.verifyTLS = verifyTLS

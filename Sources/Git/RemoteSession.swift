@@ -1,4 +1,5 @@
 import CGit2
+import CShims
 import Foundation
 
 /// State shared with libgit2's C callbacks through their `payload` pointer (internal).
@@ -190,6 +191,12 @@ final class RemoteSession {
             }
             return 0
         }
+
+        // libgit2 opens the connection on this thread; promobot's stream picks these up there.
+        func milliseconds(_ duration: Duration) -> Int32 {
+            Int32(clamping: duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+        }
+        promobot_git_set_stream_timeouts(milliseconds(options.connectTimeout), milliseconds(options.ioTimeout))
 
         git_proxy_options_init(&proxy, UInt32(GIT_PROXY_OPTIONS_VERSION))
         proxy.type = options.proxyFromEnvironment ? GIT_PROXY_AUTO : GIT_PROXY_NONE

@@ -26,6 +26,7 @@ public final class RepositoryCache: Sendable {
         self.root = root
         self.options = options
         self.state = CacheState()
+
     }
 
     /// Network round trips made through every repository of this cache so far.

@@ -71,6 +71,36 @@ import Testing
         #expect(try repo.refresh(branches: ["main"]).tips == ["main": second])
     }
 
+    /// A server that accepts the connection and then says nothing fails the refresh after the I/O
+    /// timeout instead of hanging the cycle.
+    @Test func silentServerTimesOut() throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(listener >= 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let listening = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, length) == 0 && listen(listener, 8) == 0 && getsockname(listener, $0, &length) == 0
+            }
+        }
+        try #require(listening)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let fixture = try GitFixture()
+        // The kernel completes the handshake from the backlog; nobody ever reads or writes.
+        let cache = RepositoryCache(root: fixture.cacheRoot, options: GitTransportOptions(
+            proxyFromEnvironment: false, connectTimeout: .seconds(2), ioTimeout: .milliseconds(500)))
+        let repo = try cache.repository(for: GitRemote(url: "http://127.0.0.1:\(port)/origin.git", credentials: .token("glpat-silent")))
+        let started = Date()
+        let error = try #require(throws: GitError.self) { try repo.refresh(branches: ["main"]) }
+        #expect(error.kind == .network, "\(error)")
+        #expect(error.description.contains("timed out after 500 ms"), "\(error.description)")
+        #expect(Date().timeIntervalSince(started) < 30, "bounded by the timeout, not hanging")
+        #expect(!error.description.contains("glpat-silent"))
+    }
+
     /// libgit2 connects through promobot's stream, which turns Nagle off (no delayed-ACK stall per POST).
     @Test func connectionsUseTCPNoDelay() throws {
         let fixture = try GitFixture()

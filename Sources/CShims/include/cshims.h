@@ -40,6 +40,8 @@ int promobot_git_opts_set_int(int option, int value);
  * Call once, after git_libgit2_init. Returns 0 or a libgit2 error code.
  */
 int promobot_git_register_nodelay_stream(void);
+/* Connect and read/write timeouts, in milliseconds, for connections this thread opens from now on. */
+void promobot_git_set_stream_timeouts(int connect_ms, int io_ms);
 /* How many connections that stream opened with TCP_NODELAY in effect (for tests). */
 long promobot_git_nodelay_connections(void);
 
