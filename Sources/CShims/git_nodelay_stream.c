@@ -117,17 +117,22 @@ static int nodelay_connect(git_stream *stream) {
     return 0;
 }
 
+/* Reports a failed recv/send: a socket timeout in words, anything else with strerror. */
+static void set_io_error(const nodelay_stream *s, const char *doing, int code) {
+    char message[512];
+    if (code == EAGAIN || code == EWOULDBLOCK) {
+        snprintf(message, sizeof message, "timed out after %d ms %s %s", s->io_timeout_ms, doing, s->host);
+    } else {
+        snprintf(message, sizeof message, "error %s %s: %s", doing, s->host, strerror(code));
+    }
+    git_error_set_str(GIT_ERROR_NET, message);
+}
+
 static ssize_t nodelay_read(git_stream *stream, void *data, size_t len) {
     nodelay_stream *s = (nodelay_stream *)stream;
     ssize_t n;
     do { n = recv(s->fd, data, len, 0); } while (n < 0 && errno == EINTR);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        char message[512];
-        snprintf(message, sizeof message, "timed out after %d ms waiting for %s to answer", s->io_timeout_ms, s->host);
-        git_error_set_str(GIT_ERROR_NET, message);
-    } else if (n < 0) {
-        set_net_error("error receiving data from", s->host, errno);
-    }
+    if (n < 0) set_io_error(s, "receiving from", errno);
     return n;
 }
 
@@ -136,13 +141,7 @@ static ssize_t nodelay_write(git_stream *stream, const char *data, size_t len, i
     ssize_t n;
     /* MSG_NOSIGNAL: a peer that hangs up is an error to report, not a SIGPIPE that kills the process. */
     do { n = send(s->fd, data, len, flags | MSG_NOSIGNAL); } while (n < 0 && errno == EINTR);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        char message[512];
-        snprintf(message, sizeof message, "timed out after %d ms sending to %s", s->io_timeout_ms, s->host);
-        git_error_set_str(GIT_ERROR_NET, message);
-    } else if (n < 0) {
-        set_net_error("error sending data to", s->host, errno);
-    }
+    if (n < 0) set_io_error(s, "sending to", errno);
     return n;
 }
 

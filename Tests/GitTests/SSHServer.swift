@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// OpenSSH's `sshd` on 127.0.0.1 with fresh host and client keys, letting the current user in by key
 /// only, so libgit2's SSH transport can be tested for real. Needs `/usr/sbin/sshd` (openssh-server).
@@ -27,7 +28,7 @@ final class SSHServer {
         try FileManager.default.copyItem(atPath: directory.appendingPathComponent("client_key.pub").path,
                                          toPath: directory.appendingPathComponent("authorized_keys").path)
         user = ProcessInfo.processInfo.environment["USER"] ?? NSUserName()
-        port = try Self.freePort()
+        port = try Loopback.unusedPort()
         let hostKey = try String(contentsOf: directory.appendingPathComponent("host_key.pub"), encoding: .utf8)
         try "[127.0.0.1]:\(port) \(hostKey)".write(toFile: directory.appendingPathComponent("known_hosts").path, atomically: true, encoding: .utf8)
         let config = """
@@ -60,7 +61,7 @@ final class SSHServer {
         let status = posix_spawn(&pid, Self.sshd, &actions, nil, &argv, environ)
         guard status == 0 else { throw FixtureError(message: "could not start sshd: \(String(cString: strerror(status)))") }
         let deadline = Date().addingTimeInterval(10)
-        while !Self.accepts(port) {
+        while !Loopback.accepts(port) {
             guard kill(pid, 0) == 0, Date() < deadline else {
                 stop()
                 throw FixtureError(message: "sshd did not start listening on 127.0.0.1:\(port)")
@@ -98,34 +99,5 @@ final class SSHServer {
         try process.run()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { throw FixtureError(message: "\(tool) \(arguments.joined(separator: " ")) failed") }
-    }
-
-    private static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw FixtureError(message: "socket() failed") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw FixtureError(message: "could not find a free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    private static func accepts(_ port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Git
 
 /// libgit2's HTTP transport against `git http-backend`: tokens, server-side hooks and the server-side lease.
@@ -74,20 +75,8 @@ import Testing
     /// A server that accepts the connection and then says nothing fails the refresh after the I/O
     /// timeout instead of hanging the cycle.
     @Test func silentServerTimesOut() throws {
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        try #require(listener >= 0)
+        let (listener, port) = try Loopback.bind(listen: true)
         defer { close(listener) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let listening = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(listener, $0, length) == 0 && listen(listener, 8) == 0 && getsockname(listener, $0, &length) == 0
-            }
-        }
-        try #require(listening)
-        let port = Int(UInt16(bigEndian: address.sin_port))
         let fixture = try GitFixture()
         // The kernel completes the handshake from the backlog; nobody ever reads or writes.
         let cache = RepositoryCache(root: fixture.cacheRoot, options: GitTransportOptions(
