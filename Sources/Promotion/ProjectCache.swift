@@ -27,6 +27,9 @@ struct ProjectCache {
     let engine: PromotionEngine
     private var projects: [String: ResolvedProject] = [:]
     private var repositories: [String: RefreshedRepository] = [:]
+    /// Repositories that could not be refreshed this cycle: every stage on them reports the same error
+    /// without trying the network again.
+    private var unreachable: [String: any Error] = [:]
     private var mergeRequests: [String: [MergeRequest]] = [:]
 
     init(engine: PromotionEngine) { self.engine = engine }
@@ -54,11 +57,18 @@ struct ProjectCache {
     /// their own rather than pinning one of the (few) cooperative threads.
     mutating func repository(for project: ResolvedProject, branches: [String]) async throws -> RefreshedRepository {
         if let known = repositories[project.cloneURL] { return known }
+        if let failure = unreachable[project.cloneURL] { throw failure }
         let remote = GitRemote(url: project.cloneURL, credentials: engine.configuration.gitCredentials)
         let cache = engine.repositories
-        let (repository, result) = try await BlockingWork.run {
-            let repository = try cache.repository(for: remote)
-            return (repository, try repository.refresh(branches: branches))
+        let repository: CachedRepository, result: RefreshResult
+        do {
+            (repository, result) = try await BlockingWork.run {
+                let repository = try cache.repository(for: remote)
+                return (repository, try repository.refresh(branches: branches))
+            }
+        } catch {
+            unreachable[project.cloneURL] = error
+            throw error
         }
         let refreshed = RefreshedRepository(repository: repository, tips: result.tips, remoteRefs: result.remoteRefs)
         repositories[project.cloneURL] = refreshed

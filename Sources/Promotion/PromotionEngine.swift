@@ -88,7 +88,7 @@ public struct PromotionEngine: Sendable {
                     result.stages[index, default: []].append(outcome)
                 } catch {
                     let failure = PolicyFailure(policy: policy.name, stage: stage.name, message: "\(error)")
-                    logger.error("\(failure)", metadata: ["policy": "\(policy.name)", "stage": "\(stage.name)"])
+                    logger.error("\(failure.message)", metadata: ["policy": "\(policy.name)", "stage": "\(stage.name)"])
                     result.errors[index, default: []].append(failure)
                 }
             }

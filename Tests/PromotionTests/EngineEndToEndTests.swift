@@ -74,6 +74,20 @@ import Testing
         }
     }
 
+    /// A repository that cannot be reached fails every stage on it, each with the reason, after a
+    /// single attempt per cycle.
+    @Test func unreachableRepositoryIsTriedOncePerCycle() async throws {
+        try await withHarness { h in
+            h.sandbox.injectFault(SandboxFault(pathPrefix: "/\(EngineHarness.project).git/", kind: .status(503), count: 100))
+            h.sandbox.resetRequestLog()
+            let report = try await h.cycle()
+            #expect(report.errors.map(\.stage) == ["test", "prod"])
+            #expect(report.errors.allSatisfy { $0.message.contains("503") }, "\(report.errors)")
+            let probes = h.sandbox.requestLog().filter { $0.hasSuffix("/info/refs") || $0.contains("/info/refs") }
+            #expect(probes.count == 1, "\(probes)")
+        }
+    }
+
     @Test func rerunWithNoChangeMakesNoWrite() async throws {
         try await withHarness { h in
             try h.setDev("1.5.0")
