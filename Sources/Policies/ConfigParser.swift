@@ -10,7 +10,7 @@ public enum ConfigParser {
     /// The default config file name, looked up in the working directory.
     public static let defaultFileName = "promobot.yaml"
 
-    static let topKeys = ["gitlab", "argocd", "prometheus", "git", "policies", "cache", "emergencyStop", "stopFile", "concurrency"]
+    static let topKeys = ["gitlab", "argocd", "prometheus", "git", "policies", "cache", "emergencyStop", "stopFile", "concurrency", "requestsPerMinute"]
     static let serviceKeys = ["url", "tokenEnv", "tokenFile", "caBundle"]
     static let gitKeys = ["authorName", "authorEmail"]
 
@@ -84,6 +84,13 @@ public enum ConfigParser {
                 config.concurrency = value
             } else {
                 reader.error("'concurrency' must be between 1 and 32, found \(value)", at: entry.value)
+            }
+        }
+        if let entry = entries["requestsPerMinute"], let value = reader.int(entry.value, "'requestsPerMinute' \(context)") {
+            if (1...100_000).contains(value) {
+                config.requestsPerMinute = value
+            } else {
+                reader.error("'requestsPerMinute' must be between 1 and 100000, found \(value)", at: entry.value)
             }
         }
         if let entry = entries["stopFile"], let value = reader.string(entry.value, "'stopFile' \(context)") {

@@ -27,6 +27,9 @@ public struct PromobotConfig: Sendable, Hashable {
     public var stopFile: String
     /// How many independent groups of policies (sharing no repository) one cycle reconciles at once.
     public var concurrency: Int
+    /// The most GitLab API requests one process sends per minute (a client-side budget, so one run
+    /// never drains the account's rate limit).
+    public var requestsPerMinute: Int
     /// The file this configuration was read from; nil for defaults.
     public var sourcePath: String?
 
@@ -34,8 +37,9 @@ public struct PromobotConfig: Sendable, Hashable {
         gitlab: ServiceEndpoint, argocd: ServiceEndpoint? = nil, prometheus: ServiceEndpoint? = nil,
         gitAuthorName: String = "promobot", gitAuthorEmail: String = "promobot@localhost",
         policies: String = "policies/", cache: String, emergencyStop: Bool = false,
-        stopFile: String = ".promobot-stop", concurrency: Int = 4, sourcePath: String? = nil
+        stopFile: String = ".promobot-stop", concurrency: Int = 4, requestsPerMinute: Int = 600, sourcePath: String? = nil
     ) {
+        self.requestsPerMinute = requestsPerMinute
         self.concurrency = concurrency
         self.gitlab = gitlab
         self.argocd = argocd

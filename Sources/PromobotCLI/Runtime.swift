@@ -62,7 +62,7 @@ struct Runtime {
         let engine = PromotionEngine(
             policies: policies,
             gitlab: GitLabClient(baseURL: gitlabURL, token: GitLabToken(gitlabToken), transport: transport,
-                                 budget: RequestBudget(requestsPerMinute: 600)),
+                                 budget: RequestBudget(requestsPerMinute: config.requestsPerMinute)),
             repositories: RepositoryCache(root: URL(fileURLWithPath: config.cache),
                                           options: GitTransportOptions(caBundlePath: config.gitlab.caBundle)),
             // Health checks trust the system roots (or their service's own `caBundle`), not GitLab's bundle.

@@ -24,6 +24,7 @@ import Testing
             emergencyStop: true
             stopFile: STOP
             concurrency: 8
+            requestsPerMinute: 120
             """
         let (config, diagnostics) = ConfigParser.parse(yaml: yaml, path: "promobot.yaml", environment: [:])
         #expect(diagnostics.isEmpty, "\(diagnostics.map(\.formatted))")
@@ -36,6 +37,7 @@ import Testing
         #expect(parsed.policies == "deploy/policies" && parsed.cache == "/var/cache/promobot")
         #expect(parsed.emergencyStop && parsed.stopFile == "STOP" && parsed.sourcePath == "promobot.yaml")
         #expect(parsed.concurrency == 8)
+        #expect(parsed.requestsPerMinute == 120)
     }
 
     @Test func defaultsComeFromTheEnvironment() throws {
@@ -50,6 +52,7 @@ import Testing
         #expect(parsed.policies == "policies/" && parsed.cache == "/xdg/promobot")
         #expect(!parsed.emergencyStop && parsed.stopFile == ".promobot-stop")
         #expect(parsed.concurrency == 4)
+        #expect(parsed.requestsPerMinute == 600)
 
         #expect(PromobotConfig.default(environment: ["HOME": "/home/bot"]).cache == "/home/bot/.cache/promobot")
         #expect(PromobotConfig.default(environment: ["HOME": "/home/bot"]).gitlab.url == nil)
@@ -67,6 +70,8 @@ import Testing
          "c.yaml:2:3: error: set only one of 'tokenEnv' and 'tokenFile' in section 'gitlab'"),
         ("gitlab:\n  url: https://user:pass@gitlab.example.com\n",
          "c.yaml:2:8: error: invalid URL for 'gitlab.url': use an absolute http:// or https:// URL without credentials"),
+        ("requestsPerMinute: -5\n",
+         "c.yaml:1:20: error: 'requestsPerMinute' must be between 1 and 100000, found -5"),
         ("concurrency: 0\n",
          "c.yaml:1:14: error: 'concurrency' must be between 1 and 32, found 0"),
         ("concurrency: many\n",
