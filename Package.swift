@@ -64,15 +64,15 @@ let package = Package(
             "Manifests", .product(name: "PropertyBased", package: "swift-property-based"),
             .product(name: "Yams", package: "Yams"),
         ], resources: [.copy("Fixtures")]),
-        .testTarget(name: "PoliciesTests", dependencies: ["Policies"]),
+        .testTarget(name: "PoliciesTests", dependencies: ["Policies", "TestSupport"]),
         // Servers shared by test targets (not shipped).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "GitTests", dependencies: ["Git", "Sandbox", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Sandbox", "TestSupport", .product(name: "Hummingbird", package: "hummingbird")]),
         .testTarget(name: "GitLabTests", dependencies: ["GitLab", "HTTP", "Sandbox", "Git"]),
-        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "HTTP", "GitLab"]),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "HTTP", "GitLab", "TestSupport"]),
         .testTarget(name: "PromotionTests", dependencies: ["Promotion", "Policies", "Manifests", "Sandbox", "Git", "GitLab", "HTTP", "Health"]),
-        .testTarget(name: "PromobotCLITests", dependencies: ["PromobotCLI", "Sandbox", "Policies", "Manifests"]),
+        .testTarget(name: "PromobotCLITests", dependencies: ["PromobotCLI", "Sandbox", "Policies", "Manifests", "TestSupport"]),
         .testTarget(name: "HealthTests", dependencies: ["Health", "Sandbox", "HTTP", "Policies", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

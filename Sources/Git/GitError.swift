@@ -59,7 +59,7 @@ public struct GitError: Error, CustomStringConvertible, Sendable {
             text += "; the server refused the update: check branch protection and push rules"
         case .authentication:
             text += "; check that the token or SSH key is valid and has write_repository/read_repository access"
-        case .certificate where message.contains("SSH host key"):
+        case .certificate where remote.flatMap(KnownHosts.hostSpec(forURL:)) != nil:
             text += "; check the known_hosts file (knownHostsPath)"
         case .certificate:
             text += "; check the CA bundle (caBundlePath) or the server's certificate"

@@ -95,9 +95,8 @@ final class CallbackContext {
         case .revoked:
             return refuse("the SSH host key of \(spec) is marked @revoked in \(knownHostsPath)")
         case .mismatch:
-            break
+            return refuse("the SSH host key of \(spec) does not match \(knownHostsPath): refusing to connect (the key changed, or someone is in the middle)")
         }
-        return refuse("the SSH host key of \(spec) does not match \(knownHostsPath): refusing to connect (the key changed, or someone is in the middle)")
     }
 }
 

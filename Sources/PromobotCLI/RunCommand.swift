@@ -31,7 +31,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard let interval = watch.flatMap(Runtime.parseDuration) else {
+        guard let watch, let interval = Runtime.parseDuration(watch) else {
             let report = try await cycle(Runtime.loadOrExit(options, dryRun: dryRun, logFormat: logFormat))
             if report.hasErrors { throw ExitCode(1) }
             return
@@ -43,7 +43,7 @@ struct RunCommand: AsyncParsableCommand {
             do {
                 _ = try await cycle(Runtime.load(options, dryRun: dryRun, logFormat: logFormat))
             } catch let error as ConfigurationError {
-                FileHandle.standardError.write(Data("promobot: \(error.description)\npromobot: skipping this cycle; next in \(watch ?? "")\n".utf8))
+                FileHandle.standardError.write(Data("promobot: \(error.description)\npromobot: skipping this cycle; next in \(watch)\n".utf8))
             }
             try await Task.sleep(for: .seconds(interval))
         }

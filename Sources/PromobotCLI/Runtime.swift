@@ -47,9 +47,7 @@ struct Runtime {
             throw ConfigurationError("\(error)")
         }
 
-        var http = HTTPClientConfiguration()
-        http.caBundlePath = config.gitlab.caBundle
-        let transport = CurlHTTPClient(configuration: http)
+        let transport = client(caBundle: config.gitlab.caBundle)
         let argocd = try access(config.argocd, environment: environment, read: read)
         let prometheus = try access(config.prometheus, environment: environment, read: read)
 
@@ -66,7 +64,7 @@ struct Runtime {
             repositories: RepositoryCache(root: URL(fileURLWithPath: config.cache),
                                           options: GitTransportOptions(caBundlePath: config.gitlab.caBundle)),
             // Health checks trust the system roots (or their service's own `caBundle`), not GitLab's bundle.
-            health: HealthChecker(transport: config.gitlab.caBundle == nil ? transport : CurlHTTPClient(configuration: HTTPClientConfiguration()),
+            health: HealthChecker(transport: config.gitlab.caBundle == nil ? transport : client(caBundle: nil),
                                   argocd: argocd, prometheus: prometheus),
             configuration: EngineConfiguration(
                 authorName: config.gitAuthorName, authorEmail: config.gitAuthorEmail, gitlabURL: gitlabURL,
@@ -91,17 +89,20 @@ struct Runtime {
         return config
     }
 
+    /// A libcurl client trusting `caBundle` instead of the system roots (nil: the system roots).
+    private static func client(caBundle: String?) -> CurlHTTPClient {
+        var configuration = HTTPClientConfiguration()
+        configuration.caBundlePath = caBundle
+        return CurlHTTPClient(configuration: configuration)
+    }
+
     private static func access(_ endpoint: ServiceEndpoint?, environment: [String: String], read: (String) throws -> String) throws -> ServiceAccess? {
         guard let endpoint, let text = endpoint.url else { return nil }
         guard let url = URL(string: text) else { throw ConfigurationError("'\(text)' is not a URL") }
         do {
-            // A service with its own CA bundle gets its own client; the others share the GitLab one's settings.
-            let transport = endpoint.caBundle.map { bundle -> any HTTPTransport in
-                var configuration = HTTPClientConfiguration()
-                configuration.caBundlePath = bundle
-                return CurlHTTPClient(configuration: configuration)
-            }
-            return ServiceAccess(baseURL: url, token: try endpoint.resolveToken(environment: environment, readFile: read), transport: transport)
+            // A service with its own CA bundle gets its own client; the others use the checker's.
+            return ServiceAccess(baseURL: url, token: try endpoint.resolveToken(environment: environment, readFile: read),
+                                 transport: endpoint.caBundle.map { client(caBundle: $0) })
         } catch {
             throw ConfigurationError("\(error)")
         }

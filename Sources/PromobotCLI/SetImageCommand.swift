@@ -88,16 +88,10 @@ package struct SetImageCommand: AsyncParsableCommand {
     /// Plans every edit, then writes all changed files (or renders the diff) only if nothing failed.
     package func execute() -> Outcome {
         var outcome = Outcome()
-        let updates: [ImageUpdate], paths: [String]
+        let paths: [String], plan: EditPlan
         do {
-            (updates, paths) = try Self.classify(arguments)
-        } catch {
-            outcome.errors = "error: \(error)\n"
-            outcome.exitCode = 1
-            return outcome
-        }
-        let plan: EditPlan
-        do {
+            let (updates, classified) = try Self.classify(arguments)
+            paths = classified
             plan = try ManifestFiles.plan(updates: updates, paths: paths)
         } catch {
             outcome.errors = "error: \(error)\n"

@@ -36,14 +36,21 @@ import TestSupport
         #expect(server.requests.contains { $0.hasPrefix("POST /origin.git/git-receive-pack 200") })
     }
 
+    /// An origin with one commit, served over HTTP with `token`, and its cached clone (not yet fetched).
+    /// Stop the server when done.
+    func tokenOrigin(_ token: String) throws -> (GitFixture, SmartHTTPServer, CachedRepository) {
+        let fixture = try GitFixture()
+        _ = try fixture.commit(["a.txt": "1"])
+        let server = try SmartHTTPServer(projectRoot: fixture.root, token: token)
+        let repo = try fixture.makeCache().repository(for: GitRemote(url: server.url("origin.git"), credentials: .token(token)))
+        return (fixture, server, repo)
+    }
+
     /// The token goes with the first request, so an unchanged repository costs exactly one HTTP request
     /// (the ref listing), not a 401 challenge and a retry.
     @Test func unchangedRefreshIsOneAuthenticatedRequest() throws {
-        let fixture = try GitFixture()
-        _ = try fixture.commit(["a.txt": "1"])
-        let server = try SmartHTTPServer(projectRoot: fixture.root, token: "glpat-once")
-        defer { server.stop() }
-        let repo = try fixture.makeCache().repository(for: GitRemote(url: server.url("origin.git"), credentials: .token("glpat-once")))
+        let (fixture, server, repo) = try tokenOrigin("glpat-once")
+        defer { server.stop(); withExtendedLifetime(fixture) {} }  // the fixture owns the origin's folder
         _ = try repo.refresh(branches: ["main"])
         #expect(!server.requests.contains { $0.contains(" 401") }, "\(server.requests)")
         let before = server.requests.count
@@ -55,19 +62,11 @@ import TestSupport
 
     /// `url.<base>.insteadOf` in git config never redirects the bot (and its token) elsewhere.
     @Test func insteadOfRewritesAreIgnored() throws {
-        let fixture = try GitFixture()
-        _ = try fixture.commit(["a.txt": "1"])
-        let server = try SmartHTTPServer(projectRoot: fixture.root, token: "glpat-insteadof")
+        let (fixture, server, repo) = try tokenOrigin("glpat-insteadof")
         defer { server.stop() }
-        let repo = try fixture.makeCache().repository(for: GitRemote(url: server.url("origin.git"), credentials: .token("glpat-insteadof")))
         _ = try repo.refresh(branches: ["main"])
-        let rewrite = Process()
-        rewrite.executableURL = URL(fileURLWithPath: "/usr/bin/git")
-        rewrite.arguments = ["config", "--file", repo.path.appendingPathComponent("config").path,
-                             "url.http://127.0.0.1:1/.insteadOf", server.url("")]
-        try rewrite.run()
-        rewrite.waitUntilExit()
-        #expect(rewrite.terminationStatus == 0)
+        _ = try fixture.git("config", "--file", repo.path.appendingPathComponent("config").path,
+                            "url.http://127.0.0.1:1/.insteadOf", server.url(""))
         let second = try fixture.commit(["a.txt": "2"])
         #expect(try repo.refresh(branches: ["main"]).tips == ["main": second])
     }
@@ -92,11 +91,8 @@ import TestSupport
 
     /// libgit2 connects through promobot's stream, which turns Nagle off (no delayed-ACK stall per POST).
     @Test func connectionsUseTCPNoDelay() throws {
-        let fixture = try GitFixture()
-        _ = try fixture.commit(["a.txt": "1"])
-        let server = try SmartHTTPServer(projectRoot: fixture.root, token: "glpat-nodelay")
-        defer { server.stop() }
-        let repo = try fixture.makeCache().repository(for: GitRemote(url: server.url("origin.git"), credentials: .token("glpat-nodelay")))
+        let (fixture, server, repo) = try tokenOrigin("glpat-nodelay")
+        defer { server.stop(); withExtendedLifetime(fixture) {} }  // the fixture owns the origin's folder
         let before = LibGit2.noDelayConnections
         _ = try repo.refresh(branches: ["main"])
         #expect(LibGit2.noDelayConnections > before)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Small policy documents for table tests. Line numbers matter: `base` puts the stage list at line 8,
 /// the `test` stage at lines 10-11, and `withTestStage(...)` appends its lines from line 12 on.
@@ -25,20 +26,9 @@ enum PolicyFixtures {
     /// `base` with `lines` (already indented by 4) added to the `test` stage, starting at line 12.
     static func withTestStage(_ lines: String) -> String { base + lines + "\n" }
 
-    /// The repository root, found from this file's path.
-    static func repositoryRoot(filePath: String = #filePath) -> String {
-        var url = URL(fileURLWithPath: filePath)
-        while url.path != "/" {
-            url.deleteLastPathComponent()
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url.path }
-        }
-        return FileManager.default.currentDirectoryPath
-    }
+    /// The repository root.
+    static func repositoryRoot() -> String { TestPaths.repositoryRoot() }
 
     /// A fresh temporary folder; the caller removes it.
-    static func temporaryFolder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("promobot-policies-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
+    static func temporaryFolder() throws -> URL { try TestPaths.temporaryFolder("policies") }
 }

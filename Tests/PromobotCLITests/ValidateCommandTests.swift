@@ -1,23 +1,13 @@
 import ArgumentParser
 import Foundation
 import Testing
+import TestSupport
 @testable import PromobotCLI
 
 @Suite struct ValidateCommandTests {
-    static func repositoryRoot(filePath: String = #filePath) -> String {
-        var url = URL(fileURLWithPath: filePath)
-        while url.path != "/" {
-            url.deleteLastPathComponent()
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url.path }
-        }
-        return FileManager.default.currentDirectoryPath
-    }
+    static func repositoryRoot() -> String { TestPaths.repositoryRoot() }
 
-    static func temporaryFolder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("promobot-validate-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
+    static func temporaryFolder() throws -> URL { try TestPaths.temporaryFolder("validate") }
 
     /// Parses and runs `promobot <arguments>` in-process; returns the exit code.
     static func run(_ arguments: [String]) async throws -> Int32 {

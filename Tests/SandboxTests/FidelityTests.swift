@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Sandbox
 
 /// Runs `Tests/fidelity/test_python_gitlab.py` (the real python-gitlab client) against an
@@ -7,7 +8,7 @@ import Testing
 /// `PROMOBOT_REQUIRE_FIDELITY=1` (set by `scripts/test`, so CI fails instead of skipping).
 @Suite("python-gitlab fidelity")
 struct FidelityTests {
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repoRoot = URL(fileURLWithPath: TestPaths.repositoryRoot())
 
     /// A python3 that can `import gitlab` (Debian's python3-gitlab installs into /usr/bin/python3).
     static let python: String? = {
