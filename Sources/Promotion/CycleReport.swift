@@ -26,6 +26,10 @@ public struct StageOutcome: Sendable {
     public var upstreamTags: ImageTags
     /// What the engine did (`opened !4`, `merged !4`, `none (dry run)`), or nil when nothing was needed.
     public var action: String?
+    /// Set when the engine did something other than the plan's decision (lost a lease to another run,
+    /// merged in the same cycle): the whole sentence, with the reason, that replaces the plan's summary
+    /// in logs so no line contradicts itself.
+    public var note: String?
     /// The open MR the stage has after the action, if any.
     public var mergeRequestIID: Int?
     public var mergeRequestURL: String?

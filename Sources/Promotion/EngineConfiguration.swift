@@ -23,13 +23,20 @@ public struct EngineConfiguration: Sendable {
     /// How many groups of policies that share no repository are reconciled at once. Each cycle is
     /// mostly waiting on GitLab, so a few lanes cut its wall time several-fold; 1 is strictly sequential.
     public var concurrency: Int
+    /// How long an `auto` stage waits, in the cycle that opened or rebuilt its MR, for GitLab to finish
+    /// computing mergeability before merging (GitLab checks asynchronously); then the next cycle merges.
+    public var mergeabilityWait: Duration
+    /// How often the MR is read again while waiting.
+    public var mergeabilityPoll: Duration
 
     public init(
         authorName: String = "promobot", authorEmail: String = "promobot@localhost", gitlabURL: URL,
         gitCredentials: GitCredentials, dryRun: Bool = false, emergencyStop: String? = nil,
         historyHorizon: TimeInterval = 14 * 86_400, maxHistoryCommits: Int = 500, closeOrphans: Bool = true,
-        concurrency: Int = 4
+        concurrency: Int = 4, mergeabilityWait: Duration = .seconds(15), mergeabilityPoll: Duration = .seconds(1)
     ) {
+        self.mergeabilityWait = mergeabilityWait
+        self.mergeabilityPoll = mergeabilityPoll
         self.concurrency = max(1, concurrency)
         self.authorName = authorName
         self.authorEmail = authorEmail

@@ -118,7 +118,7 @@ public enum MergeRequestText {
             }
         }
         out.append("")
-        out.append("<sub>Opened by promobot. It rebuilds this branch when the candidate or `\(cell(input.stage.branch))` changes; once someone else pushes to it, promobot leaves it alone.</sub>")
+        out.append("<sub>Opened by promobot. It rebuilds this branch when the candidate changes or the files it edits change on `\(cell(input.stage.branch))` (not for other commits there, so approvals stay); once someone else pushes to it, promobot leaves it alone.</sub>")
         if let marker = marker(plan: plan, input: input, head: head) {
             out.append("")
             out.append(markerComment(marker))
@@ -151,19 +151,31 @@ public enum MergeRequestText {
         "promobot closed this merge request: \(reason).\n\npromobot deletes its branch and opens a new MR when a promotion is needed again.\n\n\(closeTag)\n"
     }
 
-    /// The comment posted once when someone else pushed to the bot's branch.
-    public static func foreignCommitComment(branch: String, iid: Int) -> String {
+    /// The comment posted when someone else pushed `commit` to the bot's branch: once per such commit,
+    /// so a later push by a person is announced again.
+    public static func foreignCommitComment(branch: String, iid: Int, commit: String) -> String {
         """
-        promobot found commits by someone else on `\(branch)` and will no longer update or merge !\(iid). \
+        promobot found a commit by someone else (\(PlannerText.shortSHA(commit))) on `\(branch)` and will no longer update or merge !\(iid). \
         Merge or close it yourself; once it is closed, promobot opens a fresh MR if a promotion is still needed.
 
         \(foreignCommitTag)
+        \(foreignCommitKey(commit))
 
         """
     }
 
-    /// Whether a note body is the bot's foreign-commit comment (to comment only once).
-    public static func isForeignCommitComment(_ body: String) -> Bool { body.contains(foreignCommitTag) }
+    /// Whether a note body is the bot's foreign-commit comment about `commit` (to comment once per commit).
+    public static func isForeignCommitComment(_ body: String, commit: String) -> Bool {
+        body.contains(foreignCommitKey(commit))
+    }
+
+    static func foreignCommitKey(_ commit: String) -> String { "<!-- promobot:foreign-commit \(commit) -->" }
+
+    /// Whether a commit message carries the bot's trailers for this policy and stage.
+    public static func hasTrailers(_ message: String, policy: String, stage: String) -> Bool {
+        let lines = Set(message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) })
+        return lines.contains("Promobot-Policy: \(policy)") && lines.contains("Promobot-Stage: \(stage)")
+    }
 
     static func mergeText(_ stage: Stage) -> String {
         var text: String

@@ -80,7 +80,17 @@ public struct BotMergeRequest: Sendable, Hashable {
     /// Parsed from the description; nil if missing or corrupt (which makes the bot rebuild the MR).
     public var marker: PromotionMarker?
     /// Someone other than the bot pushed to the source branch. The bot then never touches the branch.
+    ///
+    /// A commit is the bot's when it carries the bot's identity and trailers; a head the marker did
+    /// not predict (a run killed between push and description update, a concurrent run) is not foreign.
     public var foreignCommits: Bool
+    /// The newest commit by someone else, when there is one: the one-comment rule keys on it, so a
+    /// later push by a person is announced again.
+    public var foreignCommit: String?
+    /// The target's files under the stage's paths differ between the commit the branch was built on
+    /// (`marker.base`) and the target tip: the bot's edit no longer applies as it stands. A target that
+    /// moved only in other paths leaves this false, and the MR (with its approvals) is kept.
+    public var stageFilesChanged: Bool
     /// GitLab's `detailed_merge_status` (`mergeable`, `conflict`, `need_rebase`, `not_approved`, …).
     public var detailedMergeStatus: String
     /// Approvals GitLab counts for the MR now.
@@ -95,9 +105,12 @@ public struct BotMergeRequest: Sendable, Hashable {
     /// Memberwise.
     public init(
         iid: Int, webURL: String, headSHA: String, marker: PromotionMarker?, foreignCommits: Bool = false,
+        foreignCommit: String? = nil, stageFilesChanged: Bool = false,
         detailedMergeStatus: String, approvalsGiven: Int = 0, approvalsRequired: Int = 0,
         pipelineStatus: String? = nil, autoMergeEnabled: Bool = false
     ) {
+        self.foreignCommit = foreignCommit
+        self.stageFilesChanged = stageFilesChanged
         self.iid = iid
         self.webURL = webURL
         self.headSHA = headSHA
@@ -158,6 +171,10 @@ public struct PlanInput: Sendable {
     public var health: [HealthResult]
     /// The bot's open MR for this stage, if any.
     public var mergeRequest: BotMergeRequest?
+    /// Health of the upstream checked against what the open MR proposes, when that differs from what
+    /// the upstream holds now (nil otherwise). An `auto` MR whose own candidate still passes every gate
+    /// is merged as it is rather than rebuilt for the newer one (progress before perfection).
+    public var proposalHealth: [HealthResult]?
     /// The clock, as an input, so plans are reproducible.
     public var now: Date
     /// The reason, when an operator has halted the bot.

@@ -27,8 +27,14 @@ import Policies
 /// - Another promotion gate fails (emergency stop, version, soak, health) -> `waiting` on it: the MR is
 ///   kept as it is (not rebuilt onto a candidate that does not pass) and never merged, because the
 ///   gates must pass *now*, for the candidate as it is now.
-/// - Missing or foreign marker, changed candidate, moved target tip, unexpected branch head, or
-///   GitLab's `conflict`/`need_rebase` -> `updateMR` (rebuilt on the target tip).
+/// - An `auto` MR whose own candidate (the marker's) still passes every promotion gate, with upstream
+///   health checked for what it proposes, is merged as it is even when the upstream has moved on: the
+///   newer candidate follows in the next MR. Chasing every new upstream state would never merge on a
+///   busy repository.
+/// - Missing or foreign marker, changed candidate, changed files under the stage's paths on the target
+///   branch, a head that is the bot's own unfinished update, or GitLab's `conflict`/`need_rebase` ->
+///   `updateMR` (rebuilt on the target tip). A target branch that moved only in other paths is *not* a
+///   reason: GitLab merges the MR as it is, and a rebuild would throw its approvals away.
 /// - Then freeze, windows, and `stage.merge`: `manual` waits for people; `auto` merges when GitLab says
 ///   `mergeable`, or asks for auto-merge while the pipeline runs (not when the stage has merge windows:
 ///   GitLab would merge whenever the pipeline ends, so the bot waits and merges inside a window itself);
@@ -97,6 +103,9 @@ public enum Planner {
         if let downgrade = promotionGates.first(where: { $0.gate == .downgrade && !$0.passed }) {
             return .closeMR(iid: mr.iid, reason: "would downgrade \(input.stage.name): \(downgrade.reason)")
         }
+        if let progress = progressDecision(input, mr, candidate: candidate, current: current, mergeGates: mergeGates) {
+            return progress
+        }
         if let failing {
             return .waiting(iid: mr.iid, gate: failing.gate, reason: failing.reason, until: failing.until)
         }
@@ -122,16 +131,43 @@ public enum Planner {
         if marker.candidate != candidate.tags {
             return "candidate changed: " + PlannerText.changes(from: marker.candidate, to: candidate.tags, order: input.policy.images)
         }
-        if marker.base != input.target.commit {
-            return "\(input.stage.branch) moved: branch built on \(PlannerText.shortSHA(marker.base)), tip is \(PlannerText.shortSHA(input.target.commit))"
+        if mr.stageFilesChanged {
+            return "\(input.stage.paths.joined(separator: ", ")) changed on \(input.stage.branch) since the branch was built on \(PlannerText.shortSHA(marker.base)); rebuilding on \(PlannerText.shortSHA(input.target.commit))"
         }
         if marker.head != mr.headSHA {
-            return "branch head \(PlannerText.shortSHA(mr.headSHA)) is not the commit promobot pushed (\(PlannerText.shortSHA(marker.head)))"
+            return "branch head \(PlannerText.shortSHA(mr.headSHA)) is promobot's own commit from an update that did not finish (the description names \(PlannerText.shortSHA(marker.head))); finishing it"
         }
         let status = mr.detailedMergeStatus
         if status == "conflict" || status == "need_rebase" {
             return "GitLab reports \(status); rebuilding on \(input.stage.branch) at \(PlannerText.shortSHA(input.target.commit))"
         }
         return nil
+    }
+
+    /// Progress before perfection, for `auto` stages: when the open MR proposes an older candidate
+    /// than the upstream holds now, but that proposal still passes every promotion gate (its own soak,
+    /// version rules, no downgrade, and upstream health checked for what it proposes), it is merged
+    /// as it is and the newer candidate follows in the next MR. Nil when the rule does not apply.
+    static func progressDecision(_ input: PlanInput, _ mr: BotMergeRequest, candidate: PlannerCandidate,
+                                 current: ImageTags, mergeGates: [GateResult]) -> Decision? {
+        guard input.stage.merge == .auto, let marker = mr.marker, let health = input.proposalHealth,
+              marker.policy == input.policy.name, marker.stage == input.stage.name,
+              marker.candidate != candidate.tags, marker.head == mr.headSHA, !mr.stageFilesChanged,
+              !["conflict", "need_rebase"].contains(mr.detailedMergeStatus),
+              marker.candidate.contains(where: { current[$0.key] != $0.value }),
+              let run = runs(input).first(where: { $0.tags == marker.candidate })
+        else { return nil }
+        let proposal = PlannerCandidate(tags: run.tags, since: run.start, heldUntil: run.end, commit: run.commit)
+        var proposed = input
+        proposed.health = health
+        let gates = [
+            emergencyGate(proposed),
+            versionGate(proposed, candidate: proposal.tags),
+            downgradeGate(proposed, candidate: proposal.tags),
+            soakGate(proposed, candidate: proposal),
+            healthGate(proposed),
+        ]
+        guard gates.allSatisfy(\.passed) else { return nil }
+        return mergeDecision(proposed, mr, mergeGates: mergeGates)
     }
 }

@@ -35,25 +35,29 @@ extension PromotionEngine {
             case .upToDate, .blocked, .waiting:
                 break
             case .openMR:
-                let mr = try await openMergeRequest(context)
-                outcome.action = "opened !\(mr.iid)"
-                outcome.mergeRequestIID = mr.iid
-                outcome.mergeRequestURL = mr.webURL
+                let opened = try await openMergeRequest(context)
+                outcome.action = opened.adopted ? "adopted !\(opened.mr.iid)" : "opened !\(opened.mr.iid)"
+                if opened.adopted {
+                    outcome.note = "adopted MR !\(opened.mr.iid): another promobot run opened it for the same promotion"
+                }
+                outcome.mergeRequestIID = opened.mr.iid
+                outcome.mergeRequestURL = opened.mr.webURL
+                if opened.pushed { try await mergeInSameCycle(context, iid: opened.mr.iid, outcome: &outcome) }
             case .updateMR(let iid, _):
-                outcome.action = try await updateMergeRequest(context, iid: iid)
+                let updated = try await updateMergeRequest(context, iid: iid)
+                outcome.action = updated.action
+                outcome.note = updated.note
+                if updated.note == nil { try await mergeInSameCycle(context, iid: iid, outcome: &outcome) }
             case .closeMR(let iid, let reason):
                 try await closeMergeRequest(context.project, iid: iid, sourceBranch: context.sourceBranch, reason: reason)
                 outcome.action = "closed !\(iid)"
                 outcome.mergeRequestIID = nil
                 outcome.mergeRequestURL = nil
             case .mergeMR(let iid, let sha, let autoMerge):
-                outcome.action = try await merge(context.project, iid: iid, sha: sha, autoMerge: autoMerge)
-                if outcome.action?.hasPrefix("merged") == true {
-                    outcome.mergeRequestIID = nil
-                    outcome.mergeRequestURL = nil
-                }
+                try await merge(context.project, iid: iid, sha: sha, autoMerge: autoMerge, outcome: &outcome)
             case .leaveAlone(let iid, _):
-                outcome.action = try await commentOnce(context.project, iid: iid, sourceBranch: context.sourceBranch)
+                let commit = context.input.mergeRequest?.foreignCommit ?? context.existing?.sha ?? ""
+                outcome.action = try await commentOnce(context.project, iid: iid, sourceBranch: context.sourceBranch, commit: commit)
             }
         } catch {
             outcome.error = "\(error)"
@@ -104,10 +108,23 @@ extension PromotionEngine {
 
     // MARK: - Merge requests
 
-    private func openMergeRequest(_ context: ActionContext) async throws -> MergeRequest {
+    /// Pushes the branch and opens the MR. Losing a race to another run is normal: when the branch
+    /// moved under the lease or GitLab answers 409, the winner's MR is adopted (and its text, which
+    /// describes its branch, is left as it is).
+    private func openMergeRequest(_ context: ActionContext) async throws -> (mr: MergeRequest, adopted: Bool, pushed: Bool) {
         let commit = try buildCommit(context)
-        // No MR: the branch is either absent or left over by a crashed or concurrent run; lease on what we saw.
-        try await pushBranch(context, commit: commit, expecting: context.repository.remoteBranch(context.sourceBranch))
+        var pushed = true
+        do {
+            // No MR: the branch is absent, or left over by a crashed or concurrent run; lease on what we saw.
+            try await pushBranch(context, commit: commit, expecting: context.repository.remoteBranch(context.sourceBranch))
+        } catch let error as GitError where error.isLeaseRejection {
+            // Another run pushed the branch since this cycle listed it. Open (or adopt) the MR on the branch as
+            // it is: the next cycle reads who committed there before anything is merged.
+            pushed = error.leaseActual == commit
+            if !pushed, let winner = try await openMergeRequest(from: context) {
+                return (winner, true, false)
+            }
+        }
         let text = texts(context, head: commit)
         let create = CreateMergeRequest(
             title: text.title, description: text.description, sourceBranch: context.sourceBranch,
@@ -116,29 +133,80 @@ extension PromotionEngine {
             removeSourceBranch: true
         )
         do {
-            return try await gitlab.createMergeRequest(context.project.ref, create)
+            return (try await gitlab.createMergeRequest(context.project.ref, create), false, pushed)
         } catch let error as GitLabError where error.isDuplicateMergeRequest {
             // A concurrent run (or one that died after creating) got there first: adopt its MR.
             guard let iid = error.existingMergeRequestIID else { throw error }
-            logger.notice("adopting existing MR !\(iid)", metadata: ["policy": "\(context.policy.name)", "stage": "\(context.stage.name)"])
-            return try await gitlab.updateMergeRequest(context.project.ref, iid: iid,
-                                                       UpdateMergeRequest(title: text.title, description: text.description))
+            if !pushed { return (try await gitlab.mergeRequest(context.project.ref, iid: iid), true, false) }
+            let mr = try await gitlab.updateMergeRequest(context.project.ref, iid: iid,
+                                                         UpdateMergeRequest(title: text.title, description: text.description))
+            return (mr, true, true)
         }
     }
 
-    private func updateMergeRequest(_ context: ActionContext, iid: Int) async throws -> String {
+    /// The open MR from the stage's bot branch, if another run already opened it.
+    private func openMergeRequest(from context: ActionContext) async throws -> MergeRequest? {
+        try await gitlab.mergeRequests(context.project.ref, MergeRequestQuery(state: .opened, sourceBranch: context.sourceBranch))
+            .first { $0.targetBranch == context.stage.branch }
+    }
+
+    /// Rebuilds the branch and rewrites the title and description.
+    ///
+    /// The lease expects the head the planner checked (the bot's own commit, by identity and trailers):
+    /// so a push by a person after that check is never overwritten, and a head left by a run killed
+    /// between push and description update is simply replaced. A lost lease is not someone else's push
+    /// by itself (another promobot run may have won); the next cycle reads who committed.
+    private func updateMergeRequest(_ context: ActionContext, iid: Int) async throws -> (action: String, note: String?) {
         let commit = try buildCommit(context)
-        let expected = (context.input.mergeRequest?.marker?.head ?? context.existing?.sha).flatMap(ObjectID.init(hex:))
+        let checkedHead = context.input.mergeRequest?.headSHA ?? context.existing?.sha
         do {
-            try await pushBranch(context, commit: commit, expecting: expected)
+            try await pushBranch(context, commit: commit, expecting: checkedHead.flatMap(ObjectID.init(hex:)))
         } catch let error as GitError where error.isLeaseRejection {
-            // Someone pushed to the bot's branch since we last did: never overwrite their work.
-            return try await commentOnce(context.project, iid: iid, sourceBranch: context.sourceBranch)
+            let now = error.leaseActual.map { PlannerText.shortSHA($0.hex) } ?? "<absent>"
+            return ("left !\(iid) as it is",
+                    "did not update MR !\(iid): \(context.sourceBranch) moved to \(now) while this cycle ran (another promobot run or a person); the next cycle checks who pushed")
         }
         let text = texts(context, head: commit)
         _ = try await gitlab.updateMergeRequest(context.project.ref, iid: iid, UpdateMergeRequest(title: text.title, description: text.description))
-        return "updated !\(iid)"
+        return ("updated !\(iid)", nil)
     }
+
+    /// For `auto` stages, merges the MR just opened or rebuilt in this same cycle, so a promotion never
+    /// waits a whole cycle (by which time a busy upstream has moved again).
+    ///
+    /// GitLab computes mergeability asynchronously, so the MR is read again until its
+    /// `detailed_merge_status` settles (at most `mergeabilityWait`); the planner then decides with the
+    /// fresh MR exactly as in a later cycle: merge when `mergeable`, GitLab's auto-merge while a pipeline
+    /// runs (not with merge windows), otherwise wait.
+    private func mergeInSameCycle(_ context: ActionContext, iid: Int, outcome: inout StageOutcome) async throws {
+        guard context.stage.merge == .auto else { return }
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: configuration.mergeabilityWait)
+        var mr: BotMergeRequest
+        while true {
+            let listed = try await gitlab.mergeRequest(context.project.ref, iid: iid)
+            mr = try await botMergeRequest(listed, project: context.project, policy: context.policy, stage: context.stage,
+                                           repository: context.repository.repository, targetFiles: context.targetFiles,
+                                           targetTip: context.targetTip)
+            guard Self.mergeabilityPending.contains(mr.detailedMergeStatus), clock.now < deadline else { break }
+            try await Task.sleep(for: configuration.mergeabilityPoll)
+        }
+        var input = context.input
+        input.mergeRequest = mr
+        input.proposalHealth = nil
+        let plan = Planner.plan(input)
+        guard case let .mergeMR(_, sha, autoMerge) = plan.decision else {
+            outcome.note = "\(outcome.note ?? context.plan.summary); then \(plan.decision.summary)"
+            return
+        }
+        let opened = outcome.action ?? "opened !\(iid)"
+        try await merge(context.project, iid: iid, sha: sha, autoMerge: autoMerge, outcome: &outcome)
+        outcome.note = "\(outcome.note ?? context.plan.summary); then \(outcome.action ?? plan.decision.summary) in the same cycle"
+        outcome.action = "\(opened), \(outcome.action ?? "")"
+    }
+
+    /// `detailed_merge_status` values that mean "GitLab has not finished checking yet".
+    static let mergeabilityPending: Set<String> = ["unchecked", "checking", "preparing", "approvals_syncing"]
 
     private func closeMergeRequest(_ project: ResolvedProject, iid: Int, sourceBranch: String, reason: String) async throws {
         _ = try await gitlab.createNote(project.ref, iid: iid, body: MergeRequestText.closeComment(reason: reason))
@@ -146,22 +214,29 @@ extension PromotionEngine {
         _ = try await gitlab.deleteBranch(project.ref, sourceBranch)   // false when already gone
     }
 
-    private func merge(_ project: ResolvedProject, iid: Int, sha: String, autoMerge: Bool) async throws -> String {
+    /// Merges pinned to `sha` (or sets GitLab's auto-merge) and records what happened in `outcome`.
+    private func merge(_ project: ResolvedProject, iid: Int, sha: String, autoMerge: Bool, outcome: inout StageOutcome) async throws {
         do {
             let merged = try await gitlab.merge(project.ref, iid: iid, MergeOptions(sha: sha, autoMerge: autoMerge, shouldRemoveSourceBranch: true))
-            if merged.state == .merged { return "merged !\(iid)" }
-            return autoMerge ? "auto-merge set on !\(iid)" : "merge requested on !\(iid) (\(merged.state.rawValue))"
+            if merged.state == .merged {
+                outcome.action = "merged !\(iid)"
+                outcome.mergeRequestIID = nil
+                outcome.mergeRequestURL = nil
+            } else {
+                outcome.action = autoMerge ? "auto-merge set on !\(iid)" : "merge requested on !\(iid) (\(merged.state.rawValue))"
+            }
         } catch let error as GitLabError where [.methodNotAllowed, .conflict, .unprocessable].contains(error.kind) {
             // Not mergeable right now (someone pushed, pipeline started, approvals withdrawn): a state, not a failure.
-            return "not merged !\(iid): \(error.message)"
+            outcome.action = "not merged !\(iid)"
+            outcome.note = "did not merge MR !\(iid): GitLab refused (\(error.message)); the next cycle looks again"
         }
     }
 
-    /// Posts the "someone else pushed here" comment unless the MR already has it.
-    private func commentOnce(_ project: ResolvedProject, iid: Int, sourceBranch: String) async throws -> String {
+    /// Posts the "someone else pushed here" comment unless the MR already has one about `commit`.
+    private func commentOnce(_ project: ResolvedProject, iid: Int, sourceBranch: String, commit: String) async throws -> String {
         let notes = try await gitlab.notes(project.ref, iid: iid)
-        if notes.contains(where: { MergeRequestText.isForeignCommitComment($0.body) }) { return "left alone !\(iid)" }
-        _ = try await gitlab.createNote(project.ref, iid: iid, body: MergeRequestText.foreignCommitComment(branch: sourceBranch, iid: iid))
+        if notes.contains(where: { MergeRequestText.isForeignCommitComment($0.body, commit: commit) }) { return "left !\(iid) alone" }
+        _ = try await gitlab.createNote(project.ref, iid: iid, body: MergeRequestText.foreignCommitComment(branch: sourceBranch, iid: iid, commit: commit))
         return "commented on !\(iid) and left it alone"
     }
 

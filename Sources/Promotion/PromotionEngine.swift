@@ -161,7 +161,11 @@ public struct PromotionEngine: Sendable {
                 HealthResult(check: $0.check, passed: $0.passed, detail: $0.detail, checkedAt: $0.checkedAt)
             }
             if let existing {
-                input.mergeRequest = try await botMergeRequest(existing, project: targetProject, stage: stage)
+                let mr = try await botMergeRequest(existing, project: targetProject, policy: policy, stage: stage,
+                                                   repository: targetRepo.repository, targetFiles: targetFiles, targetTip: targetTip)
+                input.mergeRequest = mr
+                input.proposalHealth = await proposalHealth(mr, policy: policy, stage: stage, upstream: upstream,
+                                                            upstreamTags: upstreamState.tags, now: now)
             }
         }
 
@@ -190,18 +194,37 @@ public struct PromotionEngine: Sendable {
         }
     }
 
-    /// Whether someone other than the bot committed to the MR's branch.
+    /// The newest commit on the MR's branch that is not the bot's, or nil when every commit is its own.
     ///
-    /// When the head is the commit the marker records, nobody did. Otherwise the head may still be the
-    /// bot's own: a run that pushed and then died before updating the description leaves exactly that.
-    /// So ask GitLab for the MR's commits and call it foreign only if one was authored by someone else.
-    private func hasForeignCommits(_ mr: MergeRequest, head: String, marker: PromotionMarker?, project: ResolvedProject) async throws -> Bool {
-        if let marker, marker.head == head { return false }
+    /// A commit is recognised by what it is, not by where the bot expected it: the head the marker
+    /// records is the bot's; any other head (a run killed between push and description update, a
+    /// concurrent run, a PUT that failed past its retries) is the bot's when every commit GitLab lists
+    /// for the MR carries the bot's identity and its policy/stage trailers.
+    func foreignCommit(_ mr: MergeRequest, head: String, marker: PromotionMarker?, project: ResolvedProject,
+                       policy: Policy, stage: Stage) async throws -> String? {
+        if let marker, marker.head == head { return nil }
         let commits = try await gitlab.commits(project.ref, iid: mr.iid)
-        return commits.contains { $0.authorEmail.caseInsensitiveCompare(configuration.authorEmail) != .orderedSame }
+        return commits.first { !isOwnCommit($0, policy: policy, stage: stage) }?.id
     }
 
-    private func botMergeRequest(_ mr: MergeRequest, project: ResolvedProject, stage: Stage) async throws -> BotMergeRequest {
+    /// The bot's identity and trailers for this (policy, stage): what makes a commit the bot's own.
+    func isOwnCommit(_ commit: GitLabCommit, policy: Policy, stage: Stage) -> Bool {
+        commit.authorEmail.caseInsensitiveCompare(configuration.authorEmail) == .orderedSame
+            && MergeRequestText.hasTrailers(commit.message, policy: policy.name, stage: stage.name)
+    }
+
+    /// Whether the target's files under the stage's paths differ between `base` and the tip (the
+    /// bot's edit no longer applies as built). A base the cache cannot read counts as changed.
+    private func stageFilesChanged(since base: String, stage: Stage, repository: CachedRepository,
+                                   targetFiles: [String: Data], targetTip: ObjectID) -> Bool {
+        if base == targetTip.hex { return false }
+        guard let commit = ObjectID(hex: base),
+              let files = try? StageReader.files(in: repository, paths: stage.paths, at: commit) else { return true }
+        return files != targetFiles
+    }
+
+    func botMergeRequest(_ mr: MergeRequest, project: ResolvedProject, policy: Policy, stage: Stage,
+                         repository: CachedRepository, targetFiles: [String: Data], targetTip: ObjectID) async throws -> BotMergeRequest {
         let marker = MergeRequestText.marker(in: mr.description)
         var detailed = mr
         var approvalsGiven = 0
@@ -212,10 +235,14 @@ public struct PromotionEngine: Sendable {
             let approvals = try await gitlab.approvals(project.ref, iid: mr.iid)
             approvalsGiven = approvals.approvedBy.count
         }
+        let foreign = try await foreignCommit(mr, head: detailed.sha, marker: marker, project: project, policy: policy, stage: stage)
+        let filesChanged = marker.map {
+            stageFilesChanged(since: $0.base, stage: stage, repository: repository, targetFiles: targetFiles, targetTip: targetTip)
+        } ?? false
         return BotMergeRequest(
             iid: mr.iid, webURL: mr.webURL, headSHA: detailed.sha,
             marker: marker,
-            foreignCommits: try await hasForeignCommits(mr, head: detailed.sha, marker: marker, project: project),
+            foreignCommits: foreign != nil, foreignCommit: foreign, stageFilesChanged: filesChanged,
             detailedMergeStatus: detailed.detailedMergeStatus.rawValue,
             approvalsGiven: approvalsGiven, approvalsRequired: stage.approvals,
             pipelineStatus: detailed.headPipeline?.status.rawValue,
@@ -223,13 +250,27 @@ public struct PromotionEngine: Sendable {
         )
     }
 
+    /// Upstream health checked for what an `auto` MR proposes, when that is not what the upstream
+    /// holds now; the planner then may merge the MR as it is (progress before perfection).
+    private func proposalHealth(_ mr: BotMergeRequest, policy: Policy, stage: Stage, upstream: Stage, upstreamTags: ImageTags,
+                                now: Date) async -> [HealthResult]? {
+        guard stage.merge == .auto, !mr.foreignCommits, let marker = mr.marker,
+              marker.candidate != Planner.restrict(upstreamTags, to: policy.images) else { return nil }
+        return await health.run(upstream.health, candidate: Self.references(policy: policy, tags: marker.candidate), now: now).map {
+            HealthResult(check: $0.check, passed: $0.passed, detail: $0.detail, checkedAt: $0.checkedAt)
+        }
+    }
+
+    /// One line per stage: the plan's decision, or, when the engine did something else (a lease lost
+    /// to another run, a same-cycle merge), what it did and why, so a line never contradicts itself.
     private func log(_ outcome: StageOutcome) {
         var metadata: Logger.Metadata = ["policy": "\(outcome.plan.policy)", "stage": "\(outcome.plan.stage)"]
         if let action = outcome.action { metadata["action"] = "\(action)" }
+        let line = outcome.note ?? outcome.plan.summary
         if let error = outcome.error {
-            logger.error("\(outcome.plan.summary): \(error)", metadata: metadata)
+            logger.error("\(line): \(error)", metadata: metadata)
         } else {
-            logger.info("\(outcome.plan.summary)", metadata: metadata)
+            logger.info("\(line)", metadata: metadata)
         }
     }
 }

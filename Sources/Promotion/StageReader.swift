@@ -61,9 +61,15 @@ enum StageReader {
 }
 
 extension GitError {
-    /// The remote branch was not where the bot last saw it: someone else pushed.
+    /// The remote branch was not where the bot last saw it: another run or a person pushed.
     var isLeaseRejection: Bool {
         if case .leaseRejected = kind { return true }
         return false
+    }
+
+    /// Where the branch was when a lease was lost (nil: absent, or not a lease rejection).
+    var leaseActual: ObjectID? {
+        if case let .leaseRejected(actual) = kind { return actual }
+        return nil
     }
 }

@@ -258,9 +258,10 @@ extension Sandbox {
     func approvalsJSON(_ projectID: Int, _ iid: Int, viewer: UserRecord) -> JSON {
         guard let p = state.withLock({ $0.projects[projectID] }), let mr = p.mergeRequests.first(where: { $0.iid == iid }) else { return nil }
         let required = approvalsRequired(p, mr)
-        let left = max(0, required - mr.approvals.count)
-        let approvedBy: [JSON] = mr.approvals.map { ["user": userJSON(id: $0.userID), "approved_at": .date($0.at)] }
-        let hasApproved = mr.approvals.contains { $0.userID == viewer.id }
+        let approvals = effectiveApprovals(p, mr)
+        let left = max(0, required - approvals.count)
+        let approvedBy: [JSON] = approvals.map { ["user": userJSON(id: $0.userID), "approved_at": .date($0.at)] }
+        let hasApproved = approvals.contains { $0.userID == viewer.id }
         return [
             "id": .int(mr.id), "iid": .int(mr.iid), "project_id": .int(p.id), "title": .string(mr.title),
             "description": .string(mr.description), "state": .string(mr.state), "created_at": .date(mr.createdAt),

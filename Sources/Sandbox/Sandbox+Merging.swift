@@ -18,6 +18,14 @@ extension Sandbox {
         mr.approvalsRequired ?? p.approvalsRequired
     }
 
+    /// The approvals that still count: with `resetApprovalsOnPush`, only those given on the current head,
+    /// as GitLab drops every approval when commits are pushed to the source branch.
+    func effectiveApprovals(_ p: ProjectRecord, _ mr: MergeRequestRecord) -> [(userID: Int, at: Date, sha: String?)] {
+        guard p.resetApprovalsOnPush, mr.state == "opened" else { return mr.approvals }
+        let head = headSHA(p, mr)
+        return mr.approvals.filter { $0.sha == head }
+    }
+
     /// Cached three-way merge of `source` into `target`: the merged tree, or nil on conflict.
     func cachedMergeTree(_ repo: GitRepository, target: String, source: String) throws -> String? {
         let key = "\(target)..\(source)"
@@ -42,6 +50,15 @@ extension Sandbox {
         guard let source = p.repository.branchSHA(mr.sourceBranch), let target = p.repository.branchSHA(mr.targetBranch) else {
             return "commits_status"
         }
+        if p.mergeabilityDelay > 0 {
+            let key = "\(p.id)!\(mr.iid)@\(source)"
+            let firstSeen = state.withLock { s in
+                if let seen = s.headFirstSeen[key] { return seen }
+                s.headFirstSeen[key] = Date()
+                return Date()
+            }
+            if Date().timeIntervalSince(firstSeen) < p.mergeabilityDelay { return "checking" }
+        }
         do {
             if try cachedMergeTree(p.repository, target: target, source: source) == nil { return "conflict" }
             if p.mergeMethod != .merge, try !cachedIsAncestor(p.repository, target, of: source) { return "need_rebase" }
@@ -52,7 +69,7 @@ extension Sandbox {
             if pipeline.isActive { return "ci_still_running" }
             if p.pipelineMustSucceed, ["failed", "canceled", "canceling", "skipped"].contains(pipeline.status) { return "ci_must_pass" }
         }
-        if mr.approvals.count < approvalsRequired(p, mr) { return "not_approved" }
+        if effectiveApprovals(p, mr).count < approvalsRequired(p, mr) { return "not_approved" }
         return "mergeable"
     }
 
@@ -169,11 +186,16 @@ extension Sandbox {
     /// Records an approval by `userID`. Returns an error message when GitLab would refuse (401).
     func recordApproval(projectID: Int, iid: Int, userID: Int) -> String? {
         var refusal: String?
+        guard let p = state.withLock({ $0.projects[projectID] }),
+              let current = p.mergeRequests.first(where: { $0.iid == iid }) else { return "404 Not found" }
+        let head = headSHA(p, current)
+        let counted = Set(effectiveApprovals(p, current).map(\.userID))
         updateMergeRequest(projectID: projectID, iid: iid) { mr, _ in
             if mr.authorID == userID { refusal = "the author cannot approve their own merge request"; return }
-            if mr.approvals.contains(where: { $0.userID == userID }) { refusal = "the user already approved this merge request"; return }
+            if counted.contains(userID) { refusal = "the user already approved this merge request"; return }
             if mr.state != "opened" { refusal = "the merge request is not open"; return }
-            mr.approvals.append((userID, Date()))
+            mr.approvals.removeAll { $0.userID == userID }
+            mr.approvals.append((userID, Date(), head))
             mr.updatedAt = Date()
         }
         if refusal == nil {
@@ -234,7 +256,7 @@ extension Sandbox {
                 iid: mr.iid, title: mr.title, description: mr.description, state: mr.state,
                 sourceBranch: mr.sourceBranch, targetBranch: mr.targetBranch, labels: mr.labels, sha: headSHA(p, mr),
                 author: name(mr.authorID), assignees: mr.assigneeIDs.map(name), reviewers: mr.reviewerIDs.map(name),
-                approvedBy: mr.approvals.map { name($0.userID) },
+                approvedBy: effectiveApprovals(p, mr).map { name($0.userID) },
                 notes: mr.notes.map { SandboxNote(id: $0.id, body: $0.body, author: name($0.authorID), system: $0.system) },
                 mergeWhenPipelineSucceeds: mr.autoMerge, mergeCommitSHA: mr.mergeCommitSHA,
                 shouldRemoveSourceBranch: mr.shouldRemoveSourceBranch ?? mr.forceRemoveSourceBranch ?? false, squash: mr.squash)

@@ -232,6 +232,25 @@ public final class Sandbox: Sendable {
         }
     }
 
+    /// GitLab's "Remove all approvals when commits are added to the source branch" (default on).
+    public func setResetApprovalsOnPush(project: String, _ value: Bool) {
+        state.withLock { s in
+            guard var p = s.project(project) else { return }
+            p.resetApprovalsOnPush = value
+            s.projects[p.id] = p
+        }
+    }
+
+    /// How long `detailed_merge_status` stays `checking` after an MR's head changes, as GitLab
+    /// computes mergeability asynchronously (default 0: at once).
+    public func setMergeabilityDelay(project: String, seconds: TimeInterval) {
+        state.withLock { s in
+            guard var p = s.project(project) else { return }
+            p.mergeabilityDelay = max(0, seconds)
+            s.projects[p.id] = p
+        }
+    }
+
     /// Whether a failed/canceled head pipeline blocks merging (`only_allow_merge_if_pipeline_succeeds`,
     /// default true). Running pipelines always report `ci_still_running`; no pipeline never blocks.
     public func setPipelineMustSucceed(project: String, _ value: Bool) {

@@ -53,7 +53,8 @@ struct MergeRequestRecord: Sendable {
     var shouldRemoveSourceBranch: Bool?
     var squash: Bool = false
     var approvalsRequired: Int?
-    var approvals: [(userID: Int, at: Date)] = []
+    /// Each approval with the source head it was given on (`resetApprovalsOnPush` drops older ones).
+    var approvals: [(userID: Int, at: Date, sha: String?)] = []
     var notes: [NoteRecord] = []
     var createdAt: Date
     var updatedAt: Date
@@ -82,6 +83,11 @@ struct ProjectRecord: Sendable {
     var mergeMethod: SandboxMergeMethod
     var approvalsRequired: Int = 0
     var pipelineMustSucceed: Bool = true
+    /// GitLab's "Remove all approvals when commits are added to the source branch" (on by default here).
+    var resetApprovalsOnPush: Bool = true
+    /// How long GitLab reports `checking` after an MR's head changes (it computes mergeability
+    /// asynchronously); 0 answers at once.
+    var mergeabilityDelay: TimeInterval = 0
     /// Protected branch -> push access level (0 = no one).
     var protected: [String: Int] = [:]
     var createdAt: Date
@@ -114,6 +120,8 @@ struct SandboxState: Sendable {
     var requestLog: [(method: String, path: String)] = []
     /// "target..source" -> merged tree (nil = conflict). SHAs are immutable, so this never goes stale.
     var mergeTreeCache: [String: String?] = [:]
+    /// When each MR head was first looked at, for `mergeabilityDelay`.
+    var headFirstSeen: [String: Date] = [:]
     /// "a..b" -> whether a is an ancestor of b.
     var ancestorCache: [String: Bool] = [:]
 

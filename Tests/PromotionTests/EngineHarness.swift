@@ -67,6 +67,11 @@ final class EngineHarness: @unchecked Sendable {
     let clock = TestClock()
     let logs = LogCapture()
     var policy: Policy
+    /// Tokens of the two maintainers, who approve, push to bot branches and close MRs like people do.
+    let aliceToken = "alice-token-\(UUID().uuidString)"
+    let bobToken = "bob-token-\(UUID().uuidString)"
+    /// Applied to every engine's configuration (e.g. a shorter mergeability wait).
+    var configure: @Sendable (inout EngineConfiguration) -> Void = { _ in }
 
     /// - Parameter testStage: extra YAML lines for the `test` stage (merge mode, soak, windows…).
     init(testStage: String = "    merge: manual\n", prodStage: String = "    merge: manual\n", devHealth: String = "") async throws {
@@ -75,8 +80,8 @@ final class EngineHarness: @unchecked Sendable {
         sandbox = try Sandbox(dataDirectory: directory.appendingPathComponent("sandbox"))
         try await sandbox.start()
         sandbox.addUser("promobot", token: botToken, role: .developer)
-        sandbox.addUser("alice", token: "alice-token-\(UUID().uuidString)", role: .maintainer)
-        sandbox.addUser("bob", token: "bob-token-\(UUID().uuidString)", role: .maintainer)
+        sandbox.addUser("alice", token: aliceToken, role: .maintainer)
+        sandbox.addUser("bob", token: bobToken, role: .maintainer)
         var files: [String: String] = [:]
         for (env, version) in [("dev", "1.4.2"), ("test", "1.4.2"), ("prod", "1.4.2")] {
             files["\(env)/app/deploy.yaml"] = Self.deployment(name: "app", image: Self.app, version: version)
@@ -117,16 +122,19 @@ final class EngineHarness: @unchecked Sendable {
     /// Every request every engine of this harness sent.
     let recorder = RecordingTransport(CurlHTTPClient(configuration: EngineHarness.fastRetries()))
 
-    func engine(dryRun: Bool = false, policies: [Policy]? = nil) throws -> PromotionEngine {
+    /// - Parameter cache: the cache folder's name; separate names are separate machines (pods) running the bot.
+    func engine(dryRun: Bool = false, policies: [Policy]? = nil, cache: String = "cache") throws -> PromotionEngine {
         let http: any HTTPTransport = recorder
+        var configuration = EngineConfiguration(authorName: "promobot", authorEmail: "promobot@example.com",
+                                                gitlabURL: sandbox.baseURL, gitCredentials: .token(botToken), dryRun: dryRun)
+        configure(&configuration)
         return PromotionEngine(
             policies: policies ?? [policy],
             gitlab: GitLabClient(baseURL: sandbox.baseURL, token: GitLabToken(botToken), transport: http),
-            repositories: try RepositoryCache(root: directory.appendingPathComponent("cache"), options: GitTransportOptions()),
+            repositories: try RepositoryCache(root: directory.appendingPathComponent(cache), options: GitTransportOptions()),
             health: HealthChecker(transport: http, argocd: ServiceAccess(baseURL: sandbox.baseURL, token: nil),
                                   prometheus: ServiceAccess(baseURL: sandbox.baseURL, token: nil)),
-            configuration: EngineConfiguration(authorName: "promobot", authorEmail: "promobot@example.com",
-                                               gitlabURL: sandbox.baseURL, gitCredentials: .token(botToken), dryRun: dryRun),
+            configuration: configuration,
             logger: Logger(label: "promobot.test", factory: { _ in LogCapture.Handler(capture: self.logs) }),
             clock: { [clock] in clock.now }
         )
@@ -162,6 +170,14 @@ final class EngineHarness: @unchecked Sendable {
             name: name, health: health, sync: sync, images: ["\(Self.app):\(version)", "\(Self.web):\(version)"],
             operationFinishedAt: clock.now.addingTimeInterval(-syncedAgo)))
     }
+
+    /// A GitLab client acting as `alice` (a maintainer), for what people do through the API.
+    var alice: GitLabClient {
+        GitLabClient(baseURL: sandbox.baseURL, token: GitLabToken(aliceToken), transport: CurlHTTPClient(configuration: Self.fastRetries()))
+    }
+
+    /// The bare repository the sandbox serves, for `git` run as a test's witness.
+    var bareRepository: URL { directory.appendingPathComponent("sandbox/repos/\(Self.project).git") }
 
     var mergeRequests: [SandboxMergeRequest] { sandbox.mergeRequests(project: Self.project) }
     var openMergeRequests: [SandboxMergeRequest] { mergeRequests.filter { $0.state == "opened" } }

@@ -137,10 +137,21 @@ import Testing
         let close = MergeRequestText.closeComment(reason: "test already runs app 1.5.0")
         #expect(close.hasPrefix("promobot closed this merge request: test already runs app 1.5.0."))
         #expect(close.contains(MergeRequestText.closeTag))
-        let foreign = MergeRequestText.foreignCommitComment(branch: "promobot/oms/test", iid: 12)
+        let commit = String(repeating: "d", count: 40)
+        let foreign = MergeRequestText.foreignCommitComment(branch: "promobot/oms/test", iid: 12, commit: commit)
         #expect(foreign.contains("`promobot/oms/test`"))
         #expect(foreign.contains("!12"))
-        #expect(MergeRequestText.isForeignCommitComment(foreign))
-        #expect(!MergeRequestText.isForeignCommitComment(close))
+        #expect(foreign.contains("dddddddd"))
+        #expect(MergeRequestText.isForeignCommitComment(foreign, commit: commit))
+        #expect(!MergeRequestText.isForeignCommitComment(foreign, commit: String(repeating: "e", count: 40)),
+                "a later push by a person is a new commit and is announced again")
+        #expect(!MergeRequestText.isForeignCommitComment(close, commit: commit))
+    }
+
+    @Test func trailersMakeACommitTheBots() {
+        let message = "Promote oms to test: app 1.5.0\n\nPromobot-Policy: oms\nPromobot-Stage: test\nPromobot-Upstream-Commit: abc\n"
+        #expect(MergeRequestText.hasTrailers(message, policy: "oms", stage: "test"))
+        #expect(!MergeRequestText.hasTrailers(message, policy: "oms", stage: "prod"))
+        #expect(!MergeRequestText.hasTrailers("fix tag by hand\n\nPromobot-Policy: omsx\nPromobot-Stage: test", policy: "oms", stage: "test"))
     }
 }

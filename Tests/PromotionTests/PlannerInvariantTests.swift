@@ -13,7 +13,7 @@ import Testing
 
     /// Variations of the world around an MR: (name, stage tweak, input tweak).
     enum World: String, CaseIterable, Sendable {
-        case clear, unsoaked, unhealthy, halted, frozen, windowClosed, staleBase, changedCandidate, foreign, noMarker, alreadyThere, rollback
+        case clear, unsoaked, unhealthy, halted, frozen, windowClosed, staleBase, movedElsewhere, changedCandidate, foreign, noMarker, alreadyThere, rollback
     }
 
     static func input(world: World, mode: MergeMode, status: String, pipeline: String?, approvals: Int, autoMerge: Bool) -> PlanInput {
@@ -30,7 +30,12 @@ import Testing
         case .halted: stop = "incident"
         case .frozen: stage.freezes = [Freeze(from: .init(year: 2026, month: 11, day: 27), until: .init(year: 2026, month: 11, day: 27))]
         case .windowClosed: stage.windows = [MergeWindow(days: [.mon], startMinute: 600, endMinute: 660)]
-        case .staleBase: mr = F.mergeRequest(status: status, pipeline: pipeline, approvalsGiven: approvals, autoMerge: autoMerge, markerBase: "0")
+        case .staleBase:
+            mr = F.mergeRequest(status: status, pipeline: pipeline, approvalsGiven: approvals, autoMerge: autoMerge, markerBase: "0",
+                                stageFilesChanged: true)
+        case .movedElsewhere:
+            // The target moved in other paths only: the MR is merged as it is (no rebuild, approvals kept).
+            mr = F.mergeRequest(status: status, pipeline: pipeline, approvalsGiven: approvals, autoMerge: autoMerge, markerBase: "0")
         case .changedCandidate: mr = F.mergeRequest(status: status, pipeline: pipeline, approvalsGiven: approvals, autoMerge: autoMerge, markerCandidate: "1.4.9")
         case .foreign: mr.foreignCommits = true
         case .noMarker: mr.marker = nil
@@ -63,7 +68,7 @@ import Testing
                         }
                         guard case let .mergeMR(_, sha, autoMergeRequested) = plan.decision else { continue }
                         merges += 1
-                        #expect(world == .clear, "merged in world \(world): \(plan.summary)")
+                        #expect(world == .clear || world == .movedElsewhere, "merged in world \(world): \(plan.summary)")
                         #expect(mode != .manual)
                         #expect(sha == mr.headSHA)
                         #expect(plan.gates.filter { [.emergencyStop, .version, .downgrade, .soak, .health, .freeze, .window].contains($0.gate) }
@@ -82,14 +87,14 @@ import Testing
             }
         }
         // The clear world does merge in the modes that merge, so the loop above checked something.
-        #expect((merges > 0) == (world == .clear && mode != .manual))
+        #expect((merges > 0) == ((world == .clear || world == .movedElsewhere) && mode != .manual))
     }
 
     @Test(arguments: World.allCases)
     func expectedFirstResponse(world: World) {
         let plan = Planner.plan(Self.input(world: world, mode: .auto, status: "mergeable", pipeline: "success", approvals: 0, autoMerge: false))
         switch (world, plan.decision) {
-        case (.clear, .mergeMR), (.foreign, .leaveAlone), (.alreadyThere, .closeMR), (.rollback, .closeMR),
+        case (.clear, .mergeMR), (.movedElsewhere, .mergeMR), (.foreign, .leaveAlone), (.alreadyThere, .closeMR), (.rollback, .closeMR),
              (.staleBase, .updateMR), (.changedCandidate, .updateMR), (.noMarker, .updateMR),
              (.unsoaked, .waiting(_, .soak, _, _)), (.unhealthy, .waiting(_, .health, _, _)),
              (.halted, .waiting(_, .emergencyStop, _, _)), (.frozen, .waiting(_, .freeze, _, _)),

@@ -69,13 +69,14 @@ enum Fixture {
     static func mergeRequest(
         candidate: String = "1.5.0", status: String = "mergeable", pipeline: String? = "success",
         approvalsGiven: Int = 0, approvalsRequired: Int = 0, autoMerge: Bool = false, foreign: Bool = false,
-        markerCandidate: String? = nil, markerBase: String = targetTip, markerHead: String = head, marker: Bool = true
+        markerCandidate: String? = nil, markerBase: String = targetTip, markerHead: String = head, marker: Bool = true,
+        stageFilesChanged: Bool = false
     ) -> BotMergeRequest {
         let stored = PromotionMarker(policy: "oms", stage: "test", candidate: tags(markerCandidate ?? candidate),
                                      base: markerBase, upstreamCommit: upstreamTip, head: markerHead)
         return BotMergeRequest(iid: 12, webURL: "https://gitlab.example.com/group/oms-deploy/-/merge_requests/12",
                                headSHA: head, marker: marker ? stored : nil, foreignCommits: foreign,
-                               detailedMergeStatus: status, approvalsGiven: approvalsGiven,
+                               stageFilesChanged: stageFilesChanged, detailedMergeStatus: status, approvalsGiven: approvalsGiven,
                                approvalsRequired: approvalsRequired, pipelineStatus: pipeline, autoMergeEnabled: autoMerge)
     }
 
@@ -220,14 +221,23 @@ extension Fixture {
         PlanCase(name: "conflict during a closed window still updates",
                  input: input(stage: testStage(windows: [officeHours]), mergeRequest: mergeRequest(status: "conflict"), now: date("2026-11-28T12:00:00Z")),
                  expect: .update(says: ["conflict"])),
-        PlanCase(name: "target moved -> update", input: input(mergeRequest: mergeRequest(markerBase: String(repeating: "f", count: 40))),
-                 expect: .update(says: ["moved", "ffffffff", "aaaaaaaa"])),
+        PlanCase(name: "target moved in other paths -> no rebuild, merged as it is",
+                 input: input(mergeRequest: mergeRequest(markerBase: String(repeating: "f", count: 40))),
+                 expect: .merge(autoMerge: false)),
+        PlanCase(name: "target moved in other paths keeps an approved MR and its approvals",
+                 input: input(stage: testStage(merge: .approved, approvals: 2),
+                              mergeRequest: mergeRequest(approvalsGiven: 2, markerBase: String(repeating: "f", count: 40))),
+                 expect: .merge(autoMerge: false)),
+        PlanCase(name: "stage files changed on the target -> update",
+                 input: input(mergeRequest: mergeRequest(markerBase: String(repeating: "f", count: 40), stageFilesChanged: true)),
+                 expect: .update(says: ["test changed on main", "ffffffff", "aaaaaaaa"])),
         PlanCase(name: "candidate changed -> update", input: input(candidate: "1.5.1", mergeRequest: mergeRequest(markerCandidate: "1.5.0")),
                  expect: .update(says: ["candidate changed", "app 1.5.0 -> 1.5.1"])),
         PlanCase(name: "marker missing -> update", input: input(mergeRequest: mergeRequest(marker: false)),
                  expect: .update(says: ["marker"])),
         PlanCase(name: "branch head not what the bot pushed -> update",
-                 input: input(mergeRequest: mergeRequest(markerHead: String(repeating: "0", count: 40))), expect: .update(says: ["00000000"])),
+                 input: input(mergeRequest: mergeRequest(markerHead: String(repeating: "0", count: 40))),
+                 expect: .update(says: ["00000000", "own commit", "did not finish"])),
         PlanCase(name: "foreign commits -> leave alone", input: input(mergeRequest: mergeRequest(status: "conflict", foreign: true)),
                  expect: .leaveAlone),
         PlanCase(name: "foreign commits win over an emergency stop",
