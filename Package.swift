@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Sandbox", "TestSupport", .product(name: "Hummingbird", package: "hummingbird")]),
         .testTarget(name: "GitLabTests", dependencies: ["GitLab", "HTTP", "Sandbox", "Git"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "HTTP", "GitLab", "TestSupport"]),
-        .testTarget(name: "PromotionTests", dependencies: ["Promotion", "Policies", "Manifests", "Sandbox", "Git", "GitLab", "HTTP", "Health"]),
+        .testTarget(name: "PromotionTests", dependencies: ["Promotion", "Policies", "Manifests", "Sandbox", "Git", "GitLab", "HTTP", "Health", "TestSupport"]),
         .testTarget(name: "PromobotCLITests", dependencies: ["PromobotCLI", "Sandbox", "Policies", "Manifests", "TestSupport"]),
         .testTarget(name: "HealthTests", dependencies: ["Health", "Sandbox", "HTTP", "Policies", "TestSupport"]),
     ],

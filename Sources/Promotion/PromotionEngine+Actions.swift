@@ -162,9 +162,13 @@ extension PromotionEngine {
         do {
             try await pushBranch(context, commit: commit, expecting: checkedHead.flatMap(ObjectID.init(hex:)))
         } catch let error as GitError where error.isLeaseRejection {
-            let now = error.leaseActual.map { PlannerText.shortSHA($0.hex) } ?? "<absent>"
-            return ("left !\(iid) as it is",
-                    "did not update MR !\(iid): \(context.sourceBranch) moved to \(now) while this cycle ran (another promobot run or a person); the next cycle checks who pushed")
+            // When the branch is already at this very commit, another run built and pushed the same thing:
+            // finish the update. Anything else is for the next cycle to judge.
+            if error.leaseActual != commit {
+                let now = error.leaseActual.map { PlannerText.shortSHA($0.hex) } ?? "<absent>"
+                return ("left !\(iid) as it is",
+                        "did not update MR !\(iid): \(context.sourceBranch) moved to \(now) while this cycle ran (another promobot run or a person); the next cycle checks who pushed")
+            }
         }
         let text = texts(context, head: commit)
         _ = try await gitlab.updateMergeRequest(context.project.ref, iid: iid, UpdateMergeRequest(title: text.title, description: text.description))

@@ -187,8 +187,8 @@ final class EngineHarness: @unchecked Sendable {
     }
 
     /// Every byte under the cache folder, for the "no token on disk" check.
-    func cacheContains(_ needle: String) throws -> Bool {
-        let root = directory.appendingPathComponent("cache")
+    func cacheContains(_ needle: String, cache: String = "cache") throws -> Bool {
+        let root = directory.appendingPathComponent(cache)
         guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) else { return false }
         for case let url as URL in walker {
             if let data = try? Data(contentsOf: url), data.range(of: Data(needle.utf8)) != nil { return true }
