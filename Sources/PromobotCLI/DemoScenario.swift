@@ -92,9 +92,10 @@ struct DemoScenario {
 
         clock.advance(by: 31 * 60)
         heading("3. 31 minutes later: dev has soaked and is healthy, so promobot opens the test MR")
+        say("test is `merge: auto`: once GitLab says mergeable, promobot merges it in the same run")
         try await cycle(engine, only: "test")
 
-        heading("4. Next run: the test MR is mergeable and `merge: auto`, so promobot merges it")
+        heading("4. Next run: test already runs 1.5.0, nothing to do")
         try await cycle(engine, only: "test")
         setArgo(sandbox, app: "oms-test", version: "1.5.0", syncedAt: clock.now)
         say("Argo CD syncs oms-test: Healthy, Synced, running 1.5.0")
