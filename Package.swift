@@ -44,18 +44,20 @@ let package = Package(
         ]),
 
         // MARK: - Product
+        // The planner, its value types and the MR text: pure, so the compiler keeps it free of I/O.
+        .target(name: "Planning", dependencies: ["Policies", "Manifests"]),
         .target(name: "Promotion", dependencies: [
-            "Policies", "Manifests", "Git", "GitLab", "Health",
+            "Planning", "Policies", "Manifests", "Git", "GitLab", "Health",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "PromobotCLI", dependencies: [
-            "Policies", "Manifests", "Git", "HTTP", "GitLab", "Health", "Promotion", "Sandbox",
+            "Policies", "Manifests", "Git", "HTTP", "GitLab", "Health", "Planning", "Promotion", "Sandbox",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "promobot", dependencies: ["PromobotCLI"]),
         .executableTarget(name: "promobot-bench", dependencies: [
-            "Manifests", "Policies", "Git", "HTTP", "GitLab", "Promotion", "Sandbox", "PromobotCLI",
+            "Manifests", "Policies", "Git", "HTTP", "GitLab", "Planning", "Promotion", "Sandbox", "PromobotCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -71,8 +73,9 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Sandbox", "TestSupport", .product(name: "Hummingbird", package: "hummingbird")]),
         .testTarget(name: "GitLabTests", dependencies: ["GitLab", "HTTP", "Sandbox", "Git"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "HTTP", "GitLab", "TestSupport"]),
-        .testTarget(name: "PromotionTests", dependencies: ["Promotion", "Policies", "Manifests", "Sandbox", "Git", "GitLab", "HTTP", "Health", "TestSupport"]),
-        .testTarget(name: "PromobotCLITests", dependencies: ["PromobotCLI", "Sandbox", "Policies", "Manifests", "TestSupport"]),
+        .testTarget(name: "PlanningTests", dependencies: ["Planning", "Policies"]),
+        .testTarget(name: "PromotionTests", dependencies: ["Planning", "Promotion", "Policies", "Manifests", "Sandbox", "Git", "GitLab", "HTTP", "Health", "TestSupport"]),
+        .testTarget(name: "PromobotCLITests", dependencies: ["PromobotCLI", "Planning", "Sandbox", "Policies", "Manifests", "TestSupport"]),
         .testTarget(name: "HealthTests", dependencies: ["Health", "Sandbox", "HTTP", "Policies", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

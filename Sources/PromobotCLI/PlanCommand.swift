@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Planning
 import Promotion
 
 /// `promobot plan`: the dry run for people — every stage's tags, candidate, gates and the action the bot would take.

@@ -1,4 +1,5 @@
 import Foundation
+import Planning
 import Promotion
 
 /// How `plan`, `run` and the demo show a cycle to people (text) and machines (JSON).

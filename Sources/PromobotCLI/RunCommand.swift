@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Planning
 import Promotion
 
 /// `promobot run`: one reconcile cycle over all policies, or a loop with `--watch`.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Planning
 import Promotion
 
 /// `promobot status`: the environment × application board with open promotion MRs.

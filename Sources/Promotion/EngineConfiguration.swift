@@ -1,4 +1,5 @@
 import Foundation
+import Planning
 import Git
 
 /// Everything the engine needs to know besides the policies and its adapters.

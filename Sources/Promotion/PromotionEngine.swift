@@ -1,4 +1,5 @@
 import Foundation
+import Planning
 import Git
 import GitLab
 import Health
@@ -200,11 +201,25 @@ public struct PromotionEngine: Sendable {
     /// records is the bot's; any other head (a run killed between push and description update, a
     /// concurrent run, a PUT that failed past its retries) is the bot's when every commit GitLab lists
     /// for the MR carries the bot's identity and its policy/stage trailers.
-    func foreignCommit(_ mr: MergeRequest, head: String, marker: PromotionMarker?, project: ResolvedProject,
-                       policy: Policy, stage: Stage) async throws -> String? {
-        if let marker, marker.head == head { return nil }
+    ///
+    /// - Returns: `.foreign(sha)` for the newest commit by someone else, `.unverified(reason)` when GitLab
+    ///   does not list the head among the MR's commits (it computes them asynchronously after a push),
+    ///   `.own` otherwise.
+    func authorship(_ mr: MergeRequest, head: String, marker: PromotionMarker?, project: ResolvedProject,
+                    policy: Policy, stage: Stage) async throws -> BranchAuthorship {
+        if let marker, marker.head == head { return .own }
         let commits = try await gitlab.commits(project.ref, iid: mr.iid)
-        return commits.first { !isOwnCommit($0, policy: policy, stage: stage) }?.id
+        if let foreign = commits.first(where: { !isOwnCommit($0, policy: policy, stage: stage) }) { return .foreign(foreign.id) }
+        guard commits.contains(where: { $0.id == head }) else {
+            return .unverified("GitLab does not list the branch head \(PlannerText.shortSHA(head)) among the commits of !\(mr.iid) yet; promobot checks who pushed it next cycle")
+        }
+        return .own
+    }
+
+    enum BranchAuthorship {
+        case own
+        case foreign(String)
+        case unverified(String)
     }
 
     /// The bot's identity and trailers for this (policy, stage): what makes a commit the bot's own.
@@ -235,14 +250,20 @@ public struct PromotionEngine: Sendable {
             let approvals = try await gitlab.approvals(project.ref, iid: mr.iid)
             approvalsGiven = approvals.approvedBy.count
         }
-        let foreign = try await foreignCommit(mr, head: detailed.sha, marker: marker, project: project, policy: policy, stage: stage)
+        let authorship = try await authorship(mr, head: detailed.sha, marker: marker, project: project, policy: policy, stage: stage)
+        var foreign: String?, unverified: String?
+        switch authorship {
+        case .own: break
+        case .foreign(let commit): foreign = commit
+        case .unverified(let reason): unverified = reason
+        }
         let filesChanged = marker.map {
             stageFilesChanged(since: $0.base, stage: stage, repository: repository, targetFiles: targetFiles, targetTip: targetTip)
         } ?? false
         return BotMergeRequest(
             iid: mr.iid, webURL: mr.webURL, headSHA: detailed.sha,
             marker: marker,
-            foreignCommits: foreign != nil, foreignCommit: foreign, stageFilesChanged: filesChanged,
+            foreignCommits: foreign != nil, foreignCommit: foreign, headUnverified: unverified, stageFilesChanged: filesChanged,
             detailedMergeStatus: detailed.detailedMergeStatus.rawValue,
             approvalsGiven: approvalsGiven, approvalsRequired: stage.approvals,
             pipelineStatus: detailed.headPipeline?.status.rawValue,

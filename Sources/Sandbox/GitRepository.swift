@@ -251,7 +251,7 @@ struct GitRepository: Sendable {
         args += range
         args.append("--")
         let result = try git(args)
-        guard result.status == 0 else { return [] }
+        guard result.status == 0 else { throw SandboxError.git("log", result) }
         return result.output.split(separator: "\u{1e}").compactMap { record in
             let f = record.trimmingCharacters(in: .newlines).split(separator: "\u{1f}", omittingEmptySubsequences: false).map(String.init)
             guard f.count >= 9 else { return nil }

@@ -40,7 +40,9 @@ extension Sandbox {
             return .json(201, approvalsJSON(p.id, iid, viewer: call.user))
         case (_, "notes", _): return handleNotes(call, p, mr, Array(sub.dropFirst()))
         case ("GET", "commits", 1):
-            return paginate(call, mergeRequestCommits(p, mr).map { commitJSON($0, p) })
+            // GitLab answers 500 when it cannot read the repository, never a wrong (empty) list.
+            guard let commits = try? mergeRequestCommits(p, mr) else { return .message(500, "500 Internal Server Error") }
+            return paginate(call, commits.map { commitJSON($0, p) })
         case ("GET", "pipelines", 1):
             let sha = headSHA(p, mr)
             return paginate(call, p.pipelines.filter { $0.sha == sha }.reversed().map { pipelineJSON($0, p) })
@@ -53,15 +55,15 @@ extension Sandbox {
         }
     }
 
-    func mergeRequestCommits(_ p: ProjectRecord, _ mr: MergeRequestRecord) -> [GitRepository.Commit] {
+    func mergeRequestCommits(_ p: ProjectRecord, _ mr: MergeRequestRecord) throws -> [GitRepository.Commit] {
         guard let head = headSHA(p, mr) else { return [] }
         if mr.state == "opened", let target = p.repository.branchSHA(mr.targetBranch) {
-            return (try? p.repository.log(["\(target)..\(head)"])) ?? []
+            return try p.repository.log(["\(target)..\(head)"])
         }
-        if let merge = mr.mergeCommitSHA, merge != head, let c = (try? p.repository.log([merge], limit: 1))?.first, let first = c.parents.first {
-            return (try? p.repository.log(["\(first)..\(head)"])) ?? []
+        if let merge = mr.mergeCommitSHA, merge != head, let c = try p.repository.log([merge], limit: 1).first, let first = c.parents.first {
+            return try p.repository.log(["\(first)..\(head)"])
         }
-        return (try? p.repository.log([head], limit: 1)) ?? []
+        return try p.repository.log([head], limit: 1)
     }
 
     // MARK: - List

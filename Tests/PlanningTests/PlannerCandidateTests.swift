@@ -1,7 +1,7 @@
 import Foundation
 import Policies
 import Testing
-@testable import Promotion
+@testable import Planning
 
 /// Soak and candidate selection from upstream history.
 @Suite struct PlannerCandidateTests {

@@ -76,11 +76,11 @@ public enum PlannerText {
 }
 
 /// A reference suffix split into tag and digest. `"1.5.0@sha256:ab"` -> tag `1.5.0`, digest `sha256:ab`.
-struct TagReference: Hashable {
-    var tag: String?
-    var digest: String?
+public struct TagReference: Hashable {
+    public var tag: String?
+    public var digest: String?
 
-    init(_ suffix: String) {
+    public init(_ suffix: String) {
         if let at = suffix.firstIndex(of: "@") {
             let tag = String(suffix[..<at])
             self.tag = tag.isEmpty ? nil : tag

@@ -1,7 +1,7 @@
 import Foundation
 import Policies
 import Testing
-@testable import Promotion
+@testable import Planning
 
 /// Progress before perfection (issue: promotions must finish on a busy deploy repo): an `auto` MR whose
 /// own, older candidate still passes every gate is merged as it is instead of chased onto every newer

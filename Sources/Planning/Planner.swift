@@ -19,7 +19,8 @@ import Policies
 ///
 /// With an open bot MR:
 /// - A person pushed to its branch -> `leaveAlone` (never overwritten, whatever else holds; even an
-///   emergency stop, since the only action is a comment).
+///   emergency stop, since the only action is a comment). A head nobody can vouch for yet (GitLab does
+///   not list it among the MR's commits) -> `waiting`: nothing is pushed, merged or closed.
 /// - The stage already runs the candidate (e.g. promoted by hand) -> `closeMR`.
 /// - The candidate would downgrade the stage (upstream rolled back) -> `closeMR`, saying both versions.
 /// - Closing is still allowed during an emergency stop: it never changes an environment, and a stale
@@ -97,6 +98,9 @@ public enum Planner {
             return .openMR
         }
         if mr.foreignCommits { return leaveAlone(input, mr) }
+        if let unverified = mr.headUnverified {
+            return .waiting(iid: mr.iid, gate: .foreignCommits, reason: unverified, until: nil)
+        }
         if !needed {
             return .closeMR(iid: mr.iid, reason: "\(input.stage.name) already runs \(PlannerText.list(candidate.tags, order: input.policy.images))")
         }

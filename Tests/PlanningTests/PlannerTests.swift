@@ -1,7 +1,7 @@
 import Foundation
 import Policies
 import Testing
-@testable import Promotion
+@testable import Planning
 
 // MARK: - Fixtures
 
@@ -320,6 +320,20 @@ extension Fixture {
         #expect(plan.policy == "oms")
         #expect(plan.stage == "test")
         #expect(plan.upstream == "dev")
+    }
+
+    /// GitLab lists an MR's commits asynchronously: a head nobody can vouch for yet is neither
+    /// overwritten, merged, closed nor commented on; the bot waits for the next cycle.
+    @Test func unverifiedHeadWaits() {
+        for status in ["mergeable", "conflict"] {
+            var mr = Fixture.mergeRequest(status: status, markerHead: String(repeating: "0", count: 40))
+            mr.headUnverified = "GitLab does not list the branch head cccccccc among the commits of !12 yet"
+            let decision = Planner.plan(Fixture.input(current: "1.5.0", candidate: "1.5.0", mergeRequest: mr)).decision
+            guard case .waiting(12, .foreignCommits, let reason, nil) = decision else {
+                Issue.record("expected waiting on foreign-commits, got \(decision)"); continue
+            }
+            #expect(reason.contains("cccccccc"))
+        }
     }
 
     @Test func blockedSoakReadsWell() throws {

@@ -1,9 +1,16 @@
 import Foundation
+import Planning
 import Testing
-@testable import Promotion
+@testable import PromobotCLI
 
 @Suite struct StatusBoardTests {
-    typealias F = Fixture
+    /// The two images of the oms policy, and a fixed clock.
+    enum F {
+        static let app = "registry.example.com/oms/app"
+        static let web = "registry.example.com/oms/web"
+        static let now = ISO8601DateFormatter().date(from: "2026-11-27T12:00:00Z")!
+        static func tags(_ version: String) -> ImageTags { [app: version, web: version] }
+    }
 
     static let oms = StatusRow(
         policy: "oms", images: [F.app, F.web],

@@ -1,7 +1,7 @@
 import Foundation
 import Policies
 import Testing
-@testable import Promotion
+@testable import Planning
 
 @Suite struct MergeRequestTextTests {
     typealias F = Fixture

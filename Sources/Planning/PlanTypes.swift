@@ -87,6 +87,10 @@ public struct BotMergeRequest: Sendable, Hashable {
     /// The newest commit by someone else, when there is one: the one-comment rule keys on it, so a
     /// later push by a person is announced again.
     public var foreignCommit: String?
+    /// Set (with the reason) when the branch head is not the one the marker records and GitLab does not
+    /// list it among the MR's commits (GitLab computes an MR's commits asynchronously after a push): the
+    /// bot can vouch for nobody's commit, so it neither rebuilds, merges nor comments until it can.
+    public var headUnverified: String?
     /// The target's files under the stage's paths differ between the commit the branch was built on
     /// (`marker.base`) and the target tip: the bot's edit no longer applies as it stands. A target that
     /// moved only in other paths leaves this false, and the MR (with its approvals) is kept.
@@ -105,11 +109,12 @@ public struct BotMergeRequest: Sendable, Hashable {
     /// Memberwise.
     public init(
         iid: Int, webURL: String, headSHA: String, marker: PromotionMarker?, foreignCommits: Bool = false,
-        foreignCommit: String? = nil, stageFilesChanged: Bool = false,
+        foreignCommit: String? = nil, headUnverified: String? = nil, stageFilesChanged: Bool = false,
         detailedMergeStatus: String, approvalsGiven: Int = 0, approvalsRequired: Int = 0,
         pipelineStatus: String? = nil, autoMergeEnabled: Bool = false
     ) {
         self.foreignCommit = foreignCommit
+        self.headUnverified = headUnverified
         self.stageFilesChanged = stageFilesChanged
         self.iid = iid
         self.webURL = webURL

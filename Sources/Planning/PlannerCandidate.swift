@@ -27,7 +27,7 @@ extension Planner {
     }
 
     /// `tags` restricted to the policy's images.
-    static func restrict(_ tags: ImageTags, to images: [String]) -> ImageTags {
+    public static func restrict(_ tags: ImageTags, to images: [String]) -> ImageTags {
         tags.filter { images.contains($0.key) }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Planning
 
 /// One policy's line on the status board: what each stage runs and the bot's open MRs.
 public struct StatusRow: Sendable, Hashable {

@@ -1,4 +1,5 @@
 import Foundation
+import Planning
 import Policies
 
 /// Turns a cycle's report into the status board's rows. Pure.

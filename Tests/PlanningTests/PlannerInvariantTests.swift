@@ -1,7 +1,7 @@
 import Foundation
 import Policies
 import Testing
-@testable import Promotion
+@testable import Planning
 
 /// Safety rules checked over every combination of MR state, merge mode and gate outcome.
 @Suite struct PlannerInvariantTests {
