@@ -26,7 +26,9 @@ public struct GitTransportOptions: Sendable {
     /// (4 attempts, jittered backoff from 0.5 s). `refresh`, `remoteTips`, `push` and `deleteBranch` are each
     /// retried as a whole after a connect error, a reset or dropped connection, an I/O timeout, or an HTTP
     /// 408, 429 or 5xx; never after an authentication, certificate, not-found or lease error, nor for
-    /// SSH or local remotes. `RetryPolicy.none` turns retries off.
+    /// SSH or local remotes. The wait is the server's `Retry-After` where promobot can see it: for plain
+    /// http its TCP stream reads the response head; over https it carries only TLS records and libgit2
+    /// passes no headers on, so there the policy's backoff applies. `RetryPolicy.none` turns retries off.
     public var retry: RetryPolicy
     /// Asked before every git network request of every attempt (e.g. the run's shared request budget);
     /// nil sends without asking.
