@@ -48,12 +48,22 @@ struct TransientFailure: Sendable, Hashable {
             return TransientFailure(status: status, retryAfter: retryAfter)
         }
         switch observation.failure {
-        case PROMOBOT_GIT_TRANSPORT_CONNECT, PROMOBOT_GIT_TRANSPORT_IO, PROMOBOT_GIT_TRANSPORT_EOF:
+        case PROMOBOT_GIT_TRANSPORT_CONNECT, PROMOBOT_GIT_TRANSPORT_IO:
             return TransientFailure()
+        case PROMOBOT_GIT_TRANSPORT_EOF:
+            // The peer hung up. A drop when libgit2 says the answer was cut short; a server that closes after
+            // a complete (HTTP/1.0-style) answer libgit2 rejected, e.g. a login page, is not retried.
+            let lowercased = message.lowercased()
+            return cutShortMessages.contains { lowercased.contains($0) } ? TransientFailure() : nil
         default:
             return nil
         }
     }
+
+    /// libgit2 1.5's words for an answer that ended too soon: its HTTP client ("unexpected EOF"), the
+    /// http-parser ("stream ended at an unexpected time"), the pack protocol ("early EOF"), and a TLS read
+    /// that hit the end of the connection ("SSL error: …").
+    static let cutShortMessages = ["eof", "unexpected time", "ssl error"]
 
     /// The status in libgit2's "unexpected http status code: 503".
     static func httpStatus(in message: String) -> Int? {
