@@ -21,7 +21,7 @@ extension CachedRepository {
     public func refresh(branches: [String]) throws -> RefreshResult {
         try locked {
             for branch in branches { _ = try Self.headsRef(branch, operation: "refresh \(branch)") }
-            let (remoteRefs, tips, fetched) = try withRetries { _ in try fetchTips(of: branches) }
+            let (remoteRefs, tips, fetched) = try withRetries { try fetchTips(of: branches) }
             for branch in branches {
                 if let tip = tips[branch] {
                     try handle.setReference(Self.trackingRef(branch), to: tip, log: "promobot: refresh")
@@ -60,7 +60,7 @@ extension CachedRepository {
     public func remoteTips(branches: [String]) throws -> [String: ObjectID] {
         try locked {
             for branch in branches { _ = try Self.headsRef(branch, operation: "remoteTips \(branch)") }
-            return try withRetries { _ in
+            return try withRetries {
                 let session = try openSession()
                 counterCell.add(refListings: 1)
                 let remoteRefs = Self.branchTips(try session.connectAndList(direction: GIT_DIRECTION_FETCH))
@@ -136,7 +136,7 @@ extension CachedRepository {
     private func sendUpdate(refspec: String, ref: String, target: ObjectID?, expected: ObjectID?, operation: String) throws {
         // Set once an attempt has sent the update: its answer may be lost although the server applied it.
         var sent = false
-        try withRetries { _ in
+        try withRetries {
             let session = try openSession()
             counterCell.add(pushes: 1)
             let advertised = try session.connectAndList(direction: GIT_DIRECTION_PUSH)

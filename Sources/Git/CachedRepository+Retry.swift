@@ -7,15 +7,15 @@ extension CachedRepository {
     /// Only failures marked transient (`GitError.transient`) are retried, and only for http(s) remotes;
     /// the wait between attempts is a thread sleep (git operations run on threads of their own, never on
     /// the cooperative pool), as long as the server's `Retry-After` or else the policy's jittered backoff.
-    /// The error of the last attempt is rethrown with `attempts` set.
-    /// - Parameter body: gets the attempt number, from 1.
-    func withRetries<T>(_ body: (_ attempt: Int) throws -> T) throws -> T {
+    /// The error of the last attempt is rethrown with `attempts` set; other errors (a refused permit) end
+    /// the loop unchanged.
+    func withRetries<T>(_ body: () throws -> T) throws -> T {
         let policy = options.retry
         let maxAttempts = remote.isSmartHTTP ? max(1, policy.maxAttempts) : 1
         var attempt = 1
         while true {
             do {
-                return try body(attempt)
+                return try body()
             } catch var error as GitError {
                 guard let transient = error.transient, attempt < maxAttempts else {
                     error.attempts = attempt

@@ -223,6 +223,8 @@ import Testing
         #expect(error.kind == .network, "\(error)")
         #expect(error.transient != nil, "a cut connection is transient: \(error)")
         #expect(try repo.localTip(of: "main") == nil, "no ref moved")
+        let packs = repo.path.appendingPathComponent("objects/pack").path
+        #expect(try FileManager.default.contentsOfDirectory(atPath: packs).isEmpty, "no half-written pack left behind")
         #expect(server.requests.contains { $0.hasPrefix(Self.uploadPack) && $0.hasSuffix("truncated") }, "\(server.requests)")
 
         let result = try repo.refresh(branches: ["main"])
