@@ -284,6 +284,58 @@ import Testing
         }
     }
 
+    // MARK: - Randomized
+
+    /// Rounds of CI commits, a bot push (sometimes a deletion) and random faults on every kind of git
+    /// request, fewer per round than the attempts allowed: every operation succeeds, the remote ends where
+    /// the bot put it, and no update is applied twice. The seed is printed; replay with
+    /// `PROMOBOT_GIT_FAULT_SEED=<seed>`, run longer with `PROMOBOT_GIT_FAULT_ROUNDS=<n>`.
+    @Test func randomFaultsOnEveryKindOfGitRequest() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let seed = environment["PROMOBOT_GIT_FAULT_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 0...UInt64.max)
+        let rounds = environment["PROMOBOT_GIT_FAULT_ROUNDS"].flatMap(Int.init) ?? 10
+        print("randomFaultsOnEveryKindOfGitRequest: seed \(seed), \(rounds) rounds (PROMOBOT_GIT_FAULT_SEED=\(seed) replays)")
+        var random = SplitMix64(seed: seed)
+        let policy = RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(5), maxDelay: .milliseconds(50), jitter: .full)
+        let (fixture, server, repo) = try origin(retry: policy)
+        defer { server.stop() }
+        let requests = [Self.listing, Self.uploadPack, Self.pushListing, Self.receivePack]
+        let faults: [SmartHTTPServer.Fault] = [
+            .status(503), .status(502), .status(408), .status(429, headers: ["Retry-After": "0"]),
+            .drop, .truncate, .dropAfterBackend,
+        ]
+        var botTip: ObjectID?
+        var updates = 0
+        for round in 1...rounds {
+            let context = "seed \(seed), round \(round)"
+            if Bool.random(using: &random) { try fixture.commit(["ci.txt": "\(round)"], message: "ci \(round)") }
+            var injected: [String] = []
+            for _ in 0..<Int.random(in: 0...(policy.maxAttempts - 1), using: &random) {
+                let (fault, request) = (faults.randomElement(using: &random)!, requests.randomElement(using: &random)!)
+                server.inject(fault, on: request)
+                injected.append("\(fault) on \(request)")
+            }
+            let main = try #require(try repo.refresh(branches: ["main"]).tips["main"], "\(context): \(injected)")
+            #expect(main == (try fixture.originTip("main")), "\(context): \(injected)")
+            let commit = try repo.commit(parent: main, changes: ["bot.txt": Data("\(round)".utf8)], author: signature,
+                                         message: "bot \(round)")
+            try repo.push(commit, to: "promote/bot", expecting: botTip)
+            updates += 1
+            botTip = commit
+            #expect(try fixture.originTip("promote/bot") == commit, "\(context): \(injected)")
+            if round % 3 == 0, let tip = botTip {
+                try repo.deleteBranch("promote/bot", expecting: tip)
+                updates += 1
+                botTip = nil
+                #expect(try fixture.originTip("promote/bot") == nil, "\(context): \(injected)")
+            }
+            server.clearFaults()
+        }
+        let applied = server.requests.filter { $0.hasPrefix(Self.receivePack + " 200") }
+        #expect(applied.count == updates, "seed \(seed): each update applied exactly once: \(applied)")
+        #expect(try repo.refresh(branches: ["main", "promote/bot"]).tips["main"] == (try fixture.originTip("main")))
+    }
+
     // MARK: - Classification
 
     @Test(arguments: [
@@ -327,4 +379,17 @@ final class PermitLog: @unchecked Sendable {
     func append(_ request: GitRequest) { lock.withLock { log.append(request) } }
     var requests: [GitRequest] { lock.withLock { log } }
     var kinds: [GitRequest.Kind] { requests.map(\.kind) }
+}
+
+/// A small seeded generator (SplitMix64), so a randomized test replays from its printed seed.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }

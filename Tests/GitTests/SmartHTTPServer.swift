@@ -38,6 +38,9 @@ final class SmartHTTPServer: @unchecked Sendable {
         lock.withLock { faults.append((prefix, fault, count)) }
     }
 
+    /// Forgets every fault not yet applied.
+    func clearFaults() { lock.withLock { faults.removeAll() } }
+
     private func takeFault(_ request: String) -> Fault? {
         lock.withLock {
             guard let index = faults.firstIndex(where: { request.hasPrefix($0.prefix) }) else { return nil }
