@@ -37,8 +37,8 @@ public struct GitRequest: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// The smart-HTTP path, e.g. `/group/deploy.git/info/refs`; for a URL without a path (scp-like SSH
-    /// `git@host:group/deploy.git`), the redacted URL followed by the same suffix.
+    /// The smart-HTTP path, e.g. `/group/deploy.git/info/refs` (without the query); for a remote whose URL
+    /// has no path `URL` can read, the redacted URL followed by the same suffix.
     public var path: String {
         let suffix = switch kind {
         case .fetchRefListing, .pushRefListing: "/info/refs"
