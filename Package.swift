@@ -5,7 +5,7 @@ import PackageDescription
 ///
 /// Layering (each arrow is "depends on"):
 ///   promobot -> PromobotCLI -> Promotion -> {Policies, Manifests, Git, GitLab, Health}
-///   GitLab, Health -> HTTP -> CCurl/CShims;  Git -> CGit2/CShims
+///   GitLab, Health -> HTTP -> CCurl/CShims;  Git -> CGit2/CShims, HTTP (for its RetryPolicy)
 ///   Sandbox (a GitLab-compatible test server) -> Hummingbird
 /// Policies and Manifests are the pure core: no I/O beyond reading the files they are handed.
 let package = Package(
@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "Policies", dependencies: ["Manifests", .product(name: "Yams", package: "Yams")]),
 
         // MARK: - Adapters
-        .target(name: "Git", dependencies: ["CGit2", "CShims"]),
+        .target(name: "Git", dependencies: ["CGit2", "CShims", "HTTP"]),
         .target(name: "HTTP", dependencies: ["CCurl", "CShims"]),
         .target(name: "GitLab", dependencies: ["HTTP"]),
         .target(name: "Health", dependencies: ["HTTP", "Policies", "Manifests"]),
@@ -69,13 +69,13 @@ let package = Package(
         .testTarget(name: "PoliciesTests", dependencies: ["Policies", "TestSupport"]),
         // Servers shared by test targets (not shipped).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "GitTests", dependencies: ["Git", "Sandbox", "TestSupport"]),
+        .testTarget(name: "GitTests", dependencies: ["Git", "HTTP", "Sandbox", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Sandbox", "TestSupport", .product(name: "Hummingbird", package: "hummingbird")]),
         .testTarget(name: "GitLabTests", dependencies: ["GitLab", "HTTP", "Sandbox", "Git"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "HTTP", "GitLab", "TestSupport"]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "Policies"]),
         .testTarget(name: "PromotionTests", dependencies: ["Planning", "Promotion", "Policies", "Manifests", "Sandbox", "Git", "GitLab", "HTTP", "Health", "TestSupport"]),
-        .testTarget(name: "PromobotCLITests", dependencies: ["PromobotCLI", "Planning", "Sandbox", "Policies", "Manifests", "TestSupport"]),
+        .testTarget(name: "PromobotCLITests", dependencies: ["PromobotCLI", "Planning", "Sandbox", "Policies", "Manifests", "Git", "GitLab", "TestSupport"]),
         .testTarget(name: "HealthTests", dependencies: ["Health", "Sandbox", "HTTP", "Policies", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -5,6 +5,10 @@
  * body in separate send() calls, so every upload-pack / receive-pack request waits for the server's
  * delayed ACK (about 40 ms on Linux). Registered as GIT_STREAM_STANDARD it also carries https:
  * libgit2's OpenSSL stream wraps whatever standard stream is registered.
+ *
+ * It also notes, per thread, how the last exchange ended (connect failure, I/O error, end of file)
+ * and, for plain http, the status and Retry-After of the last response head, so the Git module can
+ * tell a transient failure from a permanent one and wait as long as the server asked.
  */
 #define _GNU_SOURCE
 #include "cshims.h"
@@ -17,9 +21,11 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -56,6 +62,26 @@ static int connect_with_timeout(int fd, const struct sockaddr *address, socklen_
     return fcntl(fd, F_SETFL, flags);
 }
 
+/* What this thread's connections saw; see promobot_git_observation_reset in cshims.h. */
+static _Thread_local int observed_failure = PROMOBOT_GIT_TRANSPORT_OK;
+static _Thread_local int observed_status = 0;
+static _Thread_local char observed_retry_after[64];
+
+void promobot_git_observation_reset(void) {
+    observed_failure = PROMOBOT_GIT_TRANSPORT_OK;
+    observed_status = 0;
+    observed_retry_after[0] = '\0';
+}
+
+int promobot_git_observed_failure(void) { return observed_failure; }
+
+int promobot_git_observed_status(void) { return observed_status; }
+
+void promobot_git_observed_retry_after(char *buffer, size_t size) {
+    if (size == 0) return;
+    snprintf(buffer, size, "%s", observed_retry_after);
+}
+
 /* Connections whose TCP_NODELAY reads back as set: lets tests prove libgit2 really uses this stream. */
 static _Atomic long nodelay_connections = 0;
 
@@ -68,6 +94,12 @@ typedef struct {
     int fd;
     int connect_timeout_ms;
     int io_timeout_ms;
+    /* 1 while the client is writing a request, 0 once it reads the answer. */
+    int writing;
+    /* 1 from a request's first write until its response head is parsed or ruled out (TLS, too long). */
+    int awaiting_head;
+    char head[4096];
+    size_t head_length;
 } nodelay_stream;
 
 static void set_net_error(const char *what, const char *host, int code) {
@@ -87,6 +119,7 @@ static int nodelay_connect(git_stream *stream) {
         char message[512];
         snprintf(message, sizeof message, "failed to resolve address for %s: %s", s->host, gai_strerror(rc));
         git_error_set_str(GIT_ERROR_NET, message);
+        observed_failure = PROMOBOT_GIT_TRANSPORT_CONNECT;
         return -1;
     }
     int fd = -1, last = ECONNREFUSED;
@@ -101,6 +134,7 @@ static int nodelay_connect(git_stream *stream) {
     freeaddrinfo(info);
     if (fd < 0) {
         set_net_error("failed to connect to", s->host, last);
+        observed_failure = PROMOBOT_GIT_TRANSPORT_CONNECT;
         return -1;
     }
     int one = 1, readBack = 0;
@@ -128,20 +162,97 @@ static void set_io_error(const nodelay_stream *s, const char *doing, int code) {
     git_error_set_str(GIT_ERROR_NET, message);
 }
 
+/* Case-insensitive: does the line at `line` start with header `name` followed by a colon? */
+static const char *header_value(const char *line, const char *end, const char *name) {
+    size_t length = strlen(name);
+    if ((size_t)(end - line) <= length || strncasecmp(line, name, length) != 0 || line[length] != ':') return NULL;
+    const char *value = line + length + 1;
+    while (value < end && (*value == ' ' || *value == '\t')) value++;
+    return value;
+}
+
+/* Parses a complete response head (status line and headers, up to the blank line) into the observation. */
+static void parse_head(const char *head, size_t length) {
+    /* "HTTP/1.1 503 Service Unavailable" */
+    const char *space = memchr(head, ' ', length);
+    if (space == NULL || space + 4 > head + length) return;
+    int status = 0;
+    for (const char *p = space + 1; p < space + 4; p++) {
+        if (!isdigit((unsigned char)*p)) return;
+        status = status * 10 + (*p - '0');
+    }
+    observed_status = status;
+    observed_retry_after[0] = '\0';
+    const char *line = memchr(head, '\n', length);
+    while (line != NULL && ++line < head + length) {
+        const char *end = memchr(line, '\n', (size_t)(head + length - line));
+        if (end == NULL) end = head + length;
+        const char *value = header_value(line, end, "Retry-After");
+        if (value != NULL) {
+            const char *stop = end;
+            while (stop > value && (stop[-1] == '\r' || stop[-1] == ' ' || stop[-1] == '\t')) stop--;
+            size_t size = (size_t)(stop - value);
+            if (size >= sizeof observed_retry_after) size = sizeof observed_retry_after - 1;
+            memcpy(observed_retry_after, value, size);
+            observed_retry_after[size] = '\0';
+        }
+        line = end < head + length ? end : NULL;
+    }
+}
+
+/*
+ * Feeds the first bytes of a response to the head parser. Only plain HTTP starts with "HTTP/"; TLS
+ * records (https through this stream) never do, so they are ignored, as is a head over 4 KiB.
+ */
+static void observe_response(nodelay_stream *s, const char *data, size_t length) {
+    size_t room = sizeof s->head - s->head_length;
+    size_t take = length < room ? length : room;
+    memcpy(s->head + s->head_length, data, take);
+    s->head_length += take;
+    size_t prefix = s->head_length < 5 ? s->head_length : 5;
+    if (memcmp(s->head, "HTTP/", prefix) != 0) { s->awaiting_head = 0; return; }
+    for (size_t i = 3; i < s->head_length; i++) {
+        if (memcmp(s->head + i - 3, "\r\n\r\n", 4) == 0) {
+            parse_head(s->head, i - 1);
+            s->awaiting_head = 0;
+            return;
+        }
+    }
+    if (s->head_length == sizeof s->head) s->awaiting_head = 0;
+}
+
 static ssize_t nodelay_read(git_stream *stream, void *data, size_t len) {
     nodelay_stream *s = (nodelay_stream *)stream;
     ssize_t n;
+    s->writing = 0;
     do { n = recv(s->fd, data, len, 0); } while (n < 0 && errno == EINTR);
-    if (n < 0) set_io_error(s, "receiving from", errno);
+    if (n < 0) {
+        set_io_error(s, "receiving from", errno);
+        observed_failure = PROMOBOT_GIT_TRANSPORT_IO;
+    } else if (n == 0) {
+        observed_failure = PROMOBOT_GIT_TRANSPORT_EOF;
+    } else if (s->awaiting_head) {
+        observe_response(s, data, (size_t)n);
+    }
     return n;
 }
 
 static ssize_t nodelay_write(git_stream *stream, const char *data, size_t len, int flags) {
     nodelay_stream *s = (nodelay_stream *)stream;
     ssize_t n;
+    if (!s->writing) {
+        /* A new request: what the previous exchange saw no longer describes the one that may fail. */
+        s->writing = 1;
+        s->awaiting_head = 1;
+        s->head_length = 0;
+        promobot_git_observation_reset();
+    }
     /* MSG_NOSIGNAL: a peer that hangs up is an error to report, not a SIGPIPE that kills the process. */
     do { n = send(s->fd, data, len, flags | MSG_NOSIGNAL); } while (n < 0 && errno == EINTR);
-    if (n < 0) set_io_error(s, "sending to", errno);
+    if (n < 0) {
+        set_io_error(s, "sending to", errno);
+        observed_failure = PROMOBOT_GIT_TRANSPORT_IO;
+    }
     return n;
 }
 

@@ -9,29 +9,19 @@ extension CachedRepository {
     /// One round trip when nothing moved (the ref listing); two when objects are needed. The first call on a
     /// fresh cache folder is the clone. Afterwards `refs/remotes/origin/<branch>` equals the remote tip for every
     /// wanted branch; tracking refs of wanted branches that vanished from the remote are deleted.
+    ///
+    /// A transient failure (see `GitTransportOptions.retry`) starts the whole refresh again from the ref
+    /// listing. A download cut off halfway changes nothing the next attempt relies on: refs move only after
+    /// a complete download, and objects become visible only once their pack is complete.
     /// - Parameter branches: short branch names, e.g. `["main", "promote/app-prod"]`.
     /// - Returns: tips of the wanted branches that exist remotely (missing branches are absent, not an error),
     ///   whether a download happened, and every advertised branch.
-    /// - Throws: `GitError` (`.network`, `.authentication`, `.certificate`, `.invalidArgument`, `.other`).
+    /// - Throws: `GitError` (`.network`, `.authentication`, `.certificate`, `.invalidArgument`, `.other`;
+    ///   `attempts` says how often it was tried), or the request permit's error.
     public func refresh(branches: [String]) throws -> RefreshResult {
         try locked {
             for branch in branches { _ = try Self.headsRef(branch, operation: "refresh \(branch)") }
-            let session = try openSession()
-            counterCell.add(refListings: 1)
-            let remoteRefs = Self.branchTips(try session.connectAndList(direction: GIT_DIRECTION_FETCH))
-            var tips: [String: ObjectID] = [:]
-            var missing: [String] = []
-            for branch in branches {
-                guard let tip = remoteRefs[branch] else { continue }
-                tips[branch] = tip
-                if !handle.objectExists(tip) { missing.append(branch) }
-            }
-            var fetched = false
-            if !missing.isEmpty {
-                counterCell.add(fetches: 1)
-                try session.download(refspecs: missing.map { "+refs/heads/\($0):\(Self.trackingRef($0))" })
-                fetched = true
-            }
+            let (remoteRefs, tips, fetched) = try withRetries { try fetchTips(of: branches) }
             for branch in branches {
                 if let tip = tips[branch] {
                     try handle.setReference(Self.trackingRef(branch), to: tip, log: "promobot: refresh")
@@ -43,16 +33,39 @@ extension CachedRepository {
         }
     }
 
+    /// One attempt of `refresh`: lists the remote's refs and downloads the objects of wanted branches whose
+    /// tips are missing locally. Moves no ref.
+    private func fetchTips(of branches: [String]) throws -> (remoteRefs: [String: ObjectID], tips: [String: ObjectID], fetched: Bool) {
+        let session = try openSession()
+        counterCell.add(refListings: 1)
+        let remoteRefs = Self.branchTips(try session.connectAndList(direction: GIT_DIRECTION_FETCH))
+        var tips: [String: ObjectID] = [:]
+        var missing: [String] = []
+        for branch in branches {
+            guard let tip = remoteRefs[branch] else { continue }
+            tips[branch] = tip
+            if !handle.objectExists(tip) { missing.append(branch) }
+        }
+        guard !missing.isEmpty else { return (remoteRefs, tips, false) }
+        counterCell.add(fetches: 1)
+        try session.download(refspecs: missing.map { "+refs/heads/\($0):\(Self.trackingRef($0))" })
+        return (remoteRefs, tips, true)
+    }
+
     /// The remote tips of `branches` from one ref listing; nothing is downloaded and no local ref changes.
+    /// Transient failures are retried per `GitTransportOptions.retry`.
     /// - Returns: tips of the branches that exist remotely (missing ones are absent).
-    /// - Throws: `GitError` (`.network`, `.authentication`, `.certificate`, `.invalidArgument`, `.other`).
+    /// - Throws: `GitError` (`.network`, `.authentication`, `.certificate`, `.invalidArgument`, `.other`),
+    ///   or the request permit's error.
     public func remoteTips(branches: [String]) throws -> [String: ObjectID] {
         try locked {
             for branch in branches { _ = try Self.headsRef(branch, operation: "remoteTips \(branch)") }
-            let session = try openSession()
-            counterCell.add(refListings: 1)
-            let remoteRefs = Self.branchTips(try session.connectAndList(direction: GIT_DIRECTION_FETCH))
-            return remoteRefs.filter { branches.contains($0.key) }
+            return try withRetries {
+                let session = try openSession()
+                counterCell.add(refListings: 1)
+                let remoteRefs = Self.branchTips(try session.connectAndList(direction: GIT_DIRECTION_FETCH))
+                return remoteRefs.filter { branches.contains($0.key) }
+            }
         }
     }
 
@@ -82,9 +95,14 @@ extension CachedRepository {
     /// server's receive-pack refuses the update if the branch moved in between (for smart HTTP, between the
     /// advertisement GET and the receive-pack POST). Local-path remotes (tests) have no server-side compare:
     /// there the window is the time between connect and the ref write.
+    ///
+    /// Transient failures are retried per `GitTransportOptions.retry`, each attempt with its own lease check.
+    /// When an attempt failed after sending the update (the answer was lost, e.g. a dropped connection after
+    /// the server applied it), a later attempt that finds the branch already at `commit` reports success.
     /// - Throws: `GitError` with `.leaseRejected(actual:)` when the branch is elsewhere, `.rejected(message)`
     ///   with the server's text when a hook or branch protection refuses it, `.notFound` when `commit` is not
-    ///   in this cache, and `.network` / `.authentication` / `.certificate` for transport failures.
+    ///   in this cache, and `.network` / `.authentication` / `.certificate` for transport failures; or the
+    ///   request permit's error.
     public func push(_ commit: ObjectID, to branch: String, expecting expected: ObjectID?) throws {
         try locked {
             let ref = try Self.headsRef(branch, operation: "push \(branch)")
@@ -95,45 +113,54 @@ extension CachedRepository {
             let localRef = "refs/promobot/push/\(branch)"
             try handle.setReference(localRef, to: commit, log: "promobot: push source")
             defer { try? handle.deleteReference(localRef) }
-            try sendUpdate(refspec: "+\(localRef):\(ref)", ref: ref, expected: expected, operation: "push \(ref)")
+            try sendUpdate(refspec: "+\(localRef):\(ref)", ref: ref, target: commit, expected: expected,
+                           operation: "push \(ref)")
             try handle.setReference(Self.trackingRef(branch), to: commit, log: "promobot: push")
         }
     }
 
-    /// Deletes the remote `branch` if it is still at `expected` (same lease rules as `push`).
+    /// Deletes the remote `branch` if it is still at `expected` (same lease and retry rules as `push`: after
+    /// a lost answer, a later attempt that finds the branch gone reports success).
     /// - Throws: `GitError` `.leaseRejected(actual:)` (actual nil when the branch is already gone),
-    ///   `.rejected(message)`, or transport errors.
+    ///   `.rejected(message)`, or transport errors; or the request permit's error.
     public func deleteBranch(_ branch: String, expecting expected: ObjectID) throws {
         try locked {
             let ref = try Self.headsRef(branch, operation: "delete \(branch)")
-            try sendUpdate(refspec: ":\(ref)", ref: ref, expected: expected, operation: "delete \(ref)")
+            try sendUpdate(refspec: ":\(ref)", ref: ref, target: nil, expected: expected, operation: "delete \(ref)")
             try handle.deleteReference(Self.trackingRef(branch))
         }
     }
 
-    /// Connects for push, checks the lease against the advertisement, uploads, and maps server refusals.
-    private func sendUpdate(refspec: String, ref: String, expected: ObjectID?, operation: String) throws {
-        let session = try openSession()
-        counterCell.add(pushes: 1)
-        let advertised = try session.connectAndList(direction: GIT_DIRECTION_PUSH)
-        let actual = advertised[ref]
-        guard actual == expected else {
-            throw leaseError(operation: operation, ref: ref, expected: expected, actual: actual)
-        }
-        session.context.expectedOld[ref] = expected
-        do {
-            try session.upload(refspecs: [refspec])
-        } catch {
-            if let mismatch = session.context.leaseMismatch {
-                throw leaseError(operation: operation, ref: ref, expected: expected, actual: mismatch.actual)
+    /// Connects for push, checks the lease against the advertisement, uploads, and maps server refusals;
+    /// retries transient failures. `target` is where the update leaves the branch (nil: deleted).
+    private func sendUpdate(refspec: String, ref: String, target: ObjectID?, expected: ObjectID?, operation: String) throws {
+        // Set once an attempt has sent the update: its answer may be lost although the server applied it.
+        var sent = false
+        try withRetries {
+            let session = try openSession()
+            counterCell.add(pushes: 1)
+            let advertised = try session.connectAndList(direction: GIT_DIRECTION_PUSH)
+            let actual = advertised[ref]
+            if sent && actual == target { return }  // an earlier attempt landed; only its answer was lost
+            guard actual == expected else {
+                throw leaseError(operation: operation, ref: ref, expected: expected, actual: actual)
+            }
+            session.context.expectedOld[ref] = expected
+            do {
+                sent = true
+                try session.upload(refspecs: [refspec])
+            } catch {
+                if let mismatch = session.context.leaseMismatch {
+                    throw leaseError(operation: operation, ref: ref, expected: expected, actual: mismatch.actual)
+                }
+                if let status = session.context.pushStatuses[ref] {
+                    throw try rejection(status: status, session: session, ref: ref, expected: expected, operation: operation)
+                }
+                throw error
             }
             if let status = session.context.pushStatuses[ref] {
                 throw try rejection(status: status, session: session, ref: ref, expected: expected, operation: operation)
             }
-            throw error
-        }
-        if let status = session.context.pushStatuses[ref] {
-            throw try rejection(status: status, session: session, ref: ref, expected: expected, operation: operation)
         }
     }
 

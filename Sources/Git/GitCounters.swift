@@ -10,12 +10,15 @@ public struct GitCounters: Sendable, Hashable {
     /// stops the update before anything is uploaded. The extra ref listing made after a server refusal (to tell
     /// a lost lease from a hook rejection) counts under `refListings`.
     public var pushes: Int
+    /// Operations tried again after a transient failure (each retry's own round trips count above too).
+    public var retries: Int
 
     /// Creates counts; all zero by default.
-    public init(refListings: Int = 0, fetches: Int = 0, pushes: Int = 0) {
+    public init(refListings: Int = 0, fetches: Int = 0, pushes: Int = 0, retries: Int = 0) {
         self.refListings = refListings
         self.fetches = fetches
         self.pushes = pushes
+        self.retries = retries
     }
 }
 
@@ -29,12 +32,13 @@ final class CounterCell: @unchecked Sendable {
 
     var snapshot: GitCounters { lock.withLock { value } }
 
-    func add(refListings: Int = 0, fetches: Int = 0, pushes: Int = 0) {
+    func add(refListings: Int = 0, fetches: Int = 0, pushes: Int = 0, retries: Int = 0) {
         lock.withLock {
             value.refListings += refListings
             value.fetches += fetches
             value.pushes += pushes
+            value.retries += retries
         }
-        parent?.add(refListings: refListings, fetches: fetches, pushes: pushes)
+        parent?.add(refListings: refListings, fetches: fetches, pushes: pushes, retries: retries)
     }
 }

@@ -36,6 +36,10 @@ public struct GitError: Error, CustomStringConvertible, Sendable {
     public var code: Int32
     /// The remote involved, with any userinfo removed; nil for local operations.
     public var remote: String?
+    /// How many times the operation was tried (more than 1 when transient failures were retried).
+    public var attempts: Int = 1
+    /// Set when the failure is worth retrying (see `TransientFailure`); nil for permanent ones.
+    var transient: TransientFailure?
 
     /// Creates an error; `message` and `remote` are redacted by the caller (see `GitRemote.redacted`).
     public init(kind: Kind, operation: String, message: String, code: Int32 = 0, remote: String? = nil) {
@@ -49,6 +53,7 @@ public struct GitError: Error, CustomStringConvertible, Sendable {
     /// One line for logs and CLI output: what failed, on which remote, libgit2's message and a hint.
     public var description: String {
         var text = "git: \(operation) failed"
+        if attempts > 1 { text += " after \(attempts) attempts" }
         if let remote { text += " (remote \(remote))" }
         text += ": \(message)"
         if code != 0 { text += " [libgit2 code \(code)]" }
@@ -63,6 +68,8 @@ public struct GitError: Error, CustomStringConvertible, Sendable {
             text += "; check the known_hosts file (knownHostsPath)"
         case .certificate:
             text += "; check the CA bundle (caBundlePath) or the server's certificate"
+        case .network where attempts > 1:
+            text += "; the server kept failing: check its status and the network, then run again"
         case .network:
             text += "; check the URL, network and proxy settings"
         case .notFound, .invalidArgument, .other:

@@ -72,6 +72,12 @@ public struct GitRemote: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Whether the remote speaks git over http(s) (the transport whose failures are retried).
+    var isSmartHTTP: Bool {
+        let lowercased = redactedURL.lowercased()
+        return lowercased.hasPrefix("https://") || lowercased.hasPrefix("http://")
+    }
+
     /// Everything that must be scrubbed from messages and files.
     var secrets: [String] {
         var result = credentials.secrets

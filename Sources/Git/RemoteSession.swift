@@ -119,9 +119,7 @@ final class RemoteSession {
 
     init(repository: RepositoryHandle, remote gitRemote: GitRemote, options: GitTransportOptions) throws(GitError) {
         redactedURL = gitRemote.redactedURL
-        let lowercasedURL = gitRemote.redactedURL.lowercased()
-        if case .userPass(let user, let password) = gitRemote.effectiveCredentials,
-           lowercasedURL.hasPrefix("https://") || lowercasedURL.hasPrefix("http://") {
+        if case .userPass(let user, let password) = gitRemote.effectiveCredentials, gitRemote.isSmartHTTP {
             let encoded = Data("\(user):\(password)".utf8).base64EncodedString()
             authorizationHeaders = ["Authorization: Basic \(encoded)"]
             secrets = gitRemote.secrets + [encoded]
@@ -206,12 +204,28 @@ final class RemoteSession {
         git_remote_free(remote)
     }
 
+    /// Like `check`, and marks the error transient when it is (see `TransientFailure`); reads libgit2's
+    /// and the stream's thread-local records right after the failing call.
     private func checked(_ code: Int32, _ operation: String) throws(GitError) {
-        try check(code, operation: operation, remote: redactedURL, secrets: secrets, unclassified: .network)
+        guard code < 0 else { return }
+        var error = GitError.fromLastError(code: code, operation: operation, remote: redactedURL, secrets: secrets,
+                                           unclassified: .network)
+        error.transient = TransientFailure.classify(kind: error.kind, message: error.message,
+                                                    observation: .current())
+        throw error
+    }
+
+    /// Takes a permit for the next network step (see `GitTransportOptions.requestPermit`) and clears the
+    /// stream's record, so a failure is judged by what this step saw.
+    private func begin(_ kind: GitRequest.Kind) throws {
+        try options.requestPermit?.take(GitRequest(kind: kind, remote: redactedURL))
+        TransientFailure.Observation.reset()
     }
 
     /// Connects and returns the advertised refs (name -> oid). One round trip.
-    func connectAndList(direction: git_direction) throws(GitError) -> [String: ObjectID] {
+    /// - Throws: `GitError`, or the request permit's error.
+    func connectAndList(direction: git_direction) throws -> [String: ObjectID] {
+        try begin(direction == GIT_DIRECTION_PUSH ? .pushRefListing : .fetchRefListing)
         var connectOptions = git_remote_connect_options()
         git_remote_connect_options_init(&connectOptions, UInt32(GIT_REMOTE_CONNECT_OPTIONS_VERSION))
         connectOptions.callbacks = callbacks
@@ -236,7 +250,9 @@ final class RemoteSession {
     }
 
     /// Downloads the objects needed for `refspecs` over the current connection; refs are not touched.
-    func download(refspecs: [String]) throws(GitError) {
+    /// - Throws: `GitError`, or the request permit's error.
+    func download(refspecs: [String]) throws {
+        try begin(.fetch)
         var fetchOptions = git_fetch_options()
         git_fetch_options_init(&fetchOptions, UInt32(GIT_FETCH_OPTIONS_VERSION))
         fetchOptions.callbacks = callbacks
@@ -254,7 +270,9 @@ final class RemoteSession {
     }
 
     /// Sends `refspecs` over the current (push) connection. Server refusals land in `context.pushStatuses`.
-    func upload(refspecs: [String]) throws(GitError) {
+    /// - Throws: `GitError`, or the request permit's error.
+    func upload(refspecs: [String]) throws {
+        try begin(.push)
         var pushOptions = git_push_options()
         git_push_options_init(&pushOptions, UInt32(GIT_PUSH_OPTIONS_VERSION))
         pushOptions.callbacks = callbacks

@@ -3,7 +3,7 @@ import Foundation
 /// When and how long to wait before sending a retryable request again.
 ///
 /// A request is retried only when `HTTPRequest.retryable` is true, after a connection error,
-/// timeout or dropped connection, or a 5xx or 429 response. Delays grow exponentially from
+/// timeout or dropped connection, or a 408, 429 or 5xx response. Delays grow exponentially from
 /// `baseDelay`, with `jitter`, capped by `maxDelay`; a server's `Retry-After` (seconds or HTTP-date)
 /// or, on a 429, `RateLimit-Reset` (unix time) replaces the computed delay, still capped by `maxDelay`.
 /// A plain value; thread-safe.
@@ -38,9 +38,10 @@ public struct RetryPolicy: Sendable, Hashable {
     /// Never retry.
     public static let none = RetryPolicy(maxAttempts: 1)
 
-    /// Whether a response with `status` is worth retrying (5xx and 429).
+    /// Whether a response with `status` is worth retrying (408, 429 and 5xx). Shared with git's
+    /// smart-HTTP retries (`Git.GitTransportOptions.retry`), so REST and git agree on what is transient.
     public static func isRetryable(status: Int) -> Bool {
-        status == 429 || (500...599).contains(status)
+        status == 408 || status == 429 || (500...599).contains(status)
     }
 
     /// How long to wait after the attempt numbered `attempt` (1-based) failed.

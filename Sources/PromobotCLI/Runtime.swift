@@ -58,12 +58,14 @@ struct Runtime {
             return handler
         }
 
+        // One budget for the run: every REST call and every git smart-HTTP request to GitLab takes a token.
+        let budget = RequestBudget(requestsPerMinute: config.requestsPerMinute)
         let engine = PromotionEngine(
             policies: policies,
-            gitlab: GitLabClient(baseURL: gitlabURL, token: GitLabToken(gitlabToken), transport: transport,
-                                 budget: RequestBudget(requestsPerMinute: config.requestsPerMinute)),
+            gitlab: GitLabClient(baseURL: gitlabURL, token: GitLabToken(gitlabToken), transport: transport, budget: budget),
             repositories: RepositoryCache(root: URL(fileURLWithPath: config.cache),
-                                          options: GitTransportOptions(caBundlePath: config.gitlab.caBundle)),
+                                          options: gitOptions(caBundle: config.gitlab.caBundle, retry: transport.configuration.retry,
+                                                              budget: budget)),
             // Health checks trust the system roots (or their service's own `caBundle`), not GitLab's bundle.
             health: HealthChecker(transport: config.gitlab.caBundle == nil ? transport : client(caBundle: nil),
                                   argocd: argocd, prometheus: prometheus),
@@ -88,6 +90,14 @@ struct Runtime {
             throw ConfigurationError(parsed.diagnostics.map(\.formatted).joined(separator: "\n"))
         }
         return config
+    }
+
+    /// Git transport settings for GitLab's smart HTTP: REST's retry policy, and a permit from the run's
+    /// shared request budget for every git request (ref listing, fetch, push; each retry too).
+    static func gitOptions(caBundle: String?, retry: RetryPolicy, budget: RequestBudget) -> GitTransportOptions {
+        GitTransportOptions(caBundlePath: caBundle, retry: retry, requestPermit: GitRequestPermit { request in
+            try await budget.acquire(for: request.method, path: request.path)
+        })
     }
 
     /// A libcurl client trusting `caBundle` instead of the system roots (nil: the system roots).

@@ -18,6 +18,38 @@ final class SmartHTTPServer: @unchecked Sendable {
     private var stopped = false
     private var _requests: [String] = []
     private var afterResponse: (@Sendable (String) -> Void)?
+    private var faults: [(prefix: String, fault: Fault, remaining: Int)] = []
+
+    /// What the server does to a request instead of answering it normally.
+    enum Fault: Sendable {
+        /// Answer with `status` (and `headers`), empty body, without running the backend.
+        case status(Int, headers: [String: String] = [:])
+        /// Close the connection without an answer, without running the backend.
+        case drop
+        /// Run the backend, send the head and half of the body, then close (a connection cut mid-response).
+        case truncate
+        /// Run the backend (a push is applied), then close without an answer (the answer is lost).
+        case dropAfterBackend
+    }
+
+    /// Applies `fault` to the next `count` requests whose "METHOD target" starts with `prefix`
+    /// (e.g. `GET /origin.git/info/refs`, `POST /origin.git/git-upload-pack`).
+    func inject(_ fault: Fault, on prefix: String, count: Int = 1) {
+        lock.withLock { faults.append((prefix, fault, count)) }
+    }
+
+    /// Forgets every fault not yet applied.
+    func clearFaults() { lock.withLock { faults.removeAll() } }
+
+    private func takeFault(_ request: String) -> Fault? {
+        lock.withLock {
+            guard let index = faults.firstIndex(where: { request.hasPrefix($0.prefix) }) else { return nil }
+            faults[index].remaining -= 1
+            let fault = faults[index].fault
+            if faults[index].remaining <= 0 { faults.remove(at: index) }
+            return fault
+        }
+    }
 
     /// Runs `action` with "METHOD target" after each response is computed and before it is sent (e.g. to move a
     /// branch after the ref advertisement was generated and before the client can push).
@@ -131,9 +163,18 @@ final class SmartHTTPServer: @unchecked Sendable {
         let target = requestLine[1]
         let (path, query) = target.firstIndex(of: "?").map { (String(target[..<$0]), String(target[target.index(after: $0)...])) }
             ?? (target, "")
-        let response: Data
-        let status: String
-        if let token, !authorized(headers["authorization"], token: token) {
+        var response: Data
+        var status: String
+        let fault = takeFault("\(method) \(target)")
+        if case .status(let code, let extra)? = fault {
+            status = String(code)
+            var head = "HTTP/1.1 \(code) Injected\r\n"
+            for (name, value) in extra { head += "\(name): \(value)\r\n" }
+            response = Data((head + "Content-Length: 0\r\nConnection: close\r\n\r\n").utf8)
+        } else if case .drop? = fault {
+            lock.withLock { _requests.append("\(method) \(target) dropped") }
+            return
+        } else if let token, !authorized(headers["authorization"], token: token) {
             status = "401"
             response = Data(("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"git\"\r\n"
                              + "Content-Length: 0\r\nConnection: close\r\n\r\n").utf8)
@@ -141,12 +182,20 @@ final class SmartHTTPServer: @unchecked Sendable {
             (status, response) = runBackend(method: method, path: path, query: query,
                                             contentType: headers["content-type"], body: body)
         }
+        if case .dropAfterBackend? = fault {
+            status += " dropped"
+        } else if case .truncate? = fault, let headEnd = response.range(of: Data("\r\n\r\n".utf8)) {
+            let bodyLength = response.count - headEnd.upperBound
+            response = response.prefix(headEnd.upperBound + bodyLength / 2)
+            status += " truncated"
+        }
         let action = lock.withLock {
             _requests.append("\(method) \(target) \(status)")
             return afterResponse
         }
         // Before sending: the client cannot act on this response until the action is done.
         action?("\(method) \(target)")
+        if case .dropAfterBackend? = fault { return }
         send(fd, response)
     }
 

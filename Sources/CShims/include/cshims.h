@@ -45,4 +45,30 @@ void promobot_git_set_stream_timeouts(int connect_ms, int io_ms);
 /* How many connections that stream opened with TCP_NODELAY in effect (for tests). */
 long promobot_git_nodelay_connections(void);
 
+/*
+ * What this thread's connections saw, for deciding whether a failed git operation is worth retrying.
+ * Every new request written clears it, so after a failure it describes the exchange that failed.
+ * libgit2 runs an operation, and so its streams, on the calling thread: read it right after the
+ * failing call, on the same thread (like git_error_last).
+ */
+#define PROMOBOT_GIT_TRANSPORT_OK 0
+/* The host could not be resolved, refused the connection, or the connect timed out. */
+#define PROMOBOT_GIT_TRANSPORT_CONNECT 1
+/* A read or write failed (connection reset, broken pipe, I/O timeout). */
+#define PROMOBOT_GIT_TRANSPORT_IO 2
+/* The peer closed the connection (a read returned end of file). */
+#define PROMOBOT_GIT_TRANSPORT_EOF 3
+
+/* Forgets what this thread's connections saw. */
+void promobot_git_observation_reset(void);
+/* One of PROMOBOT_GIT_TRANSPORT_*: the last transport failure this thread's connections saw. */
+int promobot_git_observed_failure(void);
+/*
+ * The status of the last plain-HTTP response head this thread read (0: none). Over https the stream
+ * carries TLS records, so neither the status nor Retry-After can be seen there.
+ */
+int promobot_git_observed_status(void);
+/* Copies that response's Retry-After value, NUL-terminated ("" when absent), into buffer. */
+void promobot_git_observed_retry_after(char *buffer, size_t size);
+
 #endif
