@@ -7,9 +7,14 @@ import Yams
 /// parser can keep going and report every problem in a file. Single-use, not thread-safe.
 final class YAMLReader {
     let path: String
+    /// What the file is, for messages about the whole file: "a policy file", "the config file".
+    let fileKind: String
     private(set) var diagnostics: [Diagnostic] = []
 
-    init(path: String) { self.path = path }
+    init(path: String, fileKind: String = "a policy file") {
+        self.path = path
+        self.fileKind = fileKind
+    }
 
     var hasErrors: Bool { diagnostics.contains(where: \.isError) }
 
@@ -35,25 +40,32 @@ final class YAMLReader {
 
     // MARK: - Composing
 
-    /// Composes `yaml` into a node tree; nil (with a diagnostic) on a syntax error, nil without one for an empty file.
+    /// Composes `yaml` into a node tree; nil (with a diagnostic) on a syntax error or a broken limit, nil
+    /// without one for an empty file.
+    ///
+    /// `YAMLLimits` checks size, nesting, aliases and the document count first, so Yams never composes a
+    /// file that would take minutes or gigabytes; Yams' own errors are mapped to the same words as a fallback.
     func compose(_ yaml: String) -> Node? {
+        if let violation = YAMLLimits.check(yaml, fileKind: fileKind) {
+            diagnostics.append(Diagnostic(path: path, line: violation.line, column: violation.column,
+                                          message: violation.message))
+            return nil
+        }
         do {
             return try Yams.compose(yaml: yaml)
         } catch let error as YamlError {
             switch error {
             case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
                  let .composer(context, problem, mark, _):
-                var message = "invalid YAML: \(problem)"
-                if let context, !context.text.isEmpty {
-                    message += " (\(context.text) at line \(context.mark.line), column \(context.mark.column))"
-                }
-                self.error(message, at: mark)
+                let where_ = context.flatMap { $0.text.isEmpty ? nil : ($0.text, $0.mark.line, $0.mark.column) }
+                self.error(Self.syntaxMessage(problem: problem, context: where_, fileKind: fileKind), at: mark)
             case let .duplicatedKeysInMapping(duplicates, context):
                 let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
                 self.error("duplicate key \(keys): a key may appear only once in the same mapping", at: context.mark)
-            case let .reader(problem, _, _, _):
-                diagnostics.append(Diagnostic(path: path, line: 0, column: 0,
-                                              message: "cannot read the file as UTF-8 YAML: \(problem)"))
+            case let .reader(problem, offset, value, _):
+                let (line, column) = offset.map { Self.position(ofByte: $0, in: yaml) } ?? (0, 0)
+                diagnostics.append(Diagnostic(path: path, line: line, column: column,
+                                              message: Self.readerMessage(problem: problem, value: Int(value))))
             default:
                 diagnostics.append(Diagnostic(path: path, line: 0, column: 0, message: "invalid YAML: \(error)"))
             }
@@ -62,6 +74,42 @@ final class YAMLReader {
             diagnostics.append(Diagnostic(path: path, line: 0, column: 0, message: "invalid YAML: \(error)"))
             return nil
         }
+    }
+
+    /// libyaml's scanner, parser and composer problems in words a policy author can act on.
+    ///
+    /// `context` is what libyaml was reading and where it started (`while parsing a flow sequence`).
+    static func syntaxMessage(problem: String, context: (text: String, line: Int, column: Int)?,
+                              fileKind: String = "a YAML file") -> String {
+        let whileText = context.map { " (\($0.text) at line \($0.line), column \($0.column))" } ?? ""
+        switch problem {
+        case "found unknown escape character":
+            return "invalid YAML: unknown escape sequence in a double-quoted string\(whileText): inside double quotes a backslash starts an escape; write values with backslashes, such as regular expressions, in single quotes (tags: '^\\d+$')"
+        case "found undefined alias":
+            return "invalid YAML: an alias ('*name') refers to no anchor: define '&name' on a value before the first '*name'"
+        case "but found another document":
+            return "a second YAML document starts here: \(fileKind) holds exactly one document (remove this '---' and what follows, or move it to its own file)"
+        case _ where problem.hasPrefix("Maximum nesting level reached"):
+            return YAMLLimits.nestingMessage(fileKind: fileKind)
+        default:
+            return "invalid YAML: \(problem)\(whileText)"
+        }
+    }
+
+    /// libyaml's reader problems (bytes that are not YAML text); `value` is the offending character or byte.
+    static func readerMessage(problem: String, value: Int) -> String {
+        switch problem {
+        case "control characters are not allowed":
+            let name = value == 0 ? " (NUL)" : value == 0x1B ? " (ESC)" : ""
+            return "the file contains the control character U+\(String(format: "%04X", value))\(name) here: YAML files must be text; remove it or write it as an escape in a double-quoted string"
+        default:
+            return "cannot read the file as UTF-8 YAML: \(problem) here"
+        }
+    }
+
+    /// 1-based line and column (Unicode scalars) of a UTF-8 byte offset into `text`.
+    static func position(ofByte offset: Int, in text: String) -> (line: Int, column: Int) {
+        Array(text.utf8).withUnsafeBufferPointer { YAMLLimits.position(ofByte: offset, in: $0) }
     }
 
     // MARK: - Shapes
@@ -138,17 +186,33 @@ final class YAMLReader {
 
     func int(_ node: Node, _ what: String) -> Int? {
         if case .scalar = node, !Self.isNull(node), let value = node.int { return value }
-        error("\(what) must be a whole number, found \(Self.describe(node))", at: node)
+        if Self.isDecimalInteger(node) {
+            // Digits that do not fit in 64 bits: say so rather than "not a whole number".
+            error("\(what) is out of range, found \(Self.describe(node)): a whole number must lie between \(Int.min) and \(Int.max)", at: node)
+        } else {
+            error("\(what) must be a whole number, found \(Self.describe(node))", at: node)
+        }
         return nil
     }
 
     func number(_ node: Node, _ what: String) -> Double? {
-        if case .scalar = node, !Self.isNull(node), let value = node.float ?? node.int.map(Double.init),
-           value.isFinite {
-            return value
+        if case .scalar = node, !Self.isNull(node), let value = node.float ?? node.int.map(Double.init) {
+            if value.isFinite { return value }
+            if !value.isNaN, !(node.scalar?.string.lowercased().contains("inf") ?? true) {
+                error("\(what) is out of range, found \(Self.describe(node)): a number must lie within ±\(Double.greatestFiniteMagnitude)", at: node)
+                return nil
+            }
         }
         error("\(what) must be a number, found \(Self.describe(node))", at: node)
         return nil
+    }
+
+    /// A plain scalar of an optional sign and decimal digits (whatever its size).
+    static func isDecimalInteger(_ node: Node) -> Bool {
+        guard case let .scalar(scalar) = node, scalar.style == .plain else { return false }
+        var digits = Substring(scalar.string)
+        if digits.first == "-" || digits.first == "+" { digits = digits.dropFirst() }
+        return !digits.isEmpty && digits.allSatisfy { $0.isASCII && $0.isNumber }
     }
 
     func bool(_ node: Node, _ what: String) -> Bool? {
