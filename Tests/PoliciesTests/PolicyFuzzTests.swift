@@ -37,6 +37,11 @@ import Testing
         "paths: [dev/]\n", "  - name: dev\n    paths: [dev/]\n", "fake.yaml:1:1: error: forged\n", "é", "😀",
     ]
 
+    /// Double-quoted YAML whose value holds a newline, ESC, CR and NEL: what a forged diagnostic needs.
+    static let hostileValues = [
+        #""x\nfake.yaml:1:1: error: forged\e[31m""#, #""\r\u0085\u2028y""#, #""registry.example.com/a\tb\x1b[2J""#,
+    ]
+
     @Test func mutatedPoliciesNeverCrashHangOrForgeOutput() throws {
         let environment = ProcessInfo.processInfo.environment
         let rounds = environment["PROMOBOT_FUZZ_ROUNDS"].flatMap(Int.init) ?? 300
@@ -92,7 +97,16 @@ import Testing
     static func mutate(_ bytes: inout [UInt8], rng: inout SplitMix64, corpus: [(name: String, text: String, isConfig: Bool)]) {
         func position() -> Int { bytes.isEmpty ? 0 : Int(rng.next() % UInt64(bytes.count + 1)) }
         var lines: [ArraySlice<UInt8>] { bytes.split(separator: 0x0A, omittingEmptySubsequences: false) }
-        switch rng.next() % 9 {
+        switch rng.next() % 10 {
+        case 9:  // replace a value (after ': ' or '- ') with a hostile double-quoted one
+            var all = lines
+            let candidates = all.indices.filter { all[$0].contains(0x3A) || all[$0].contains(0x2D) }
+            guard let index = candidates.randomElement(using: &rng) else { return }
+            let line = all[index]
+            let cut = line.firstIndex(of: 0x3A).map { $0 + 1 } ?? line.firstIndex(of: 0x2D).map { $0 + 1 } ?? line.endIndex
+            let value = Array((" " + hostileValues[Int(rng.next() % UInt64(hostileValues.count))]).utf8)
+            all[index] = ArraySlice(Array(line[..<cut]) + value)
+            bytes = Array(all.joined(separator: [0x0A]))
         case 0:  // flip a byte
             if !bytes.isEmpty { bytes[Int(rng.next() % UInt64(bytes.count))] ^= UInt8(1 << (rng.next() % 8)) }
         case 1:  // insert a random byte (control, ASCII, or a piece of UTF-8)
