@@ -9,33 +9,58 @@ final class YAMLReader {
     let path: String
     /// What the file is, for messages about the whole file: "a policy file", "the config file".
     let fileKind: String
-    private(set) var diagnostics: [Diagnostic] = []
+    /// Most diagnostics kept for one file. A generated or pasted file can hold a problem per line; past
+    /// this many, the rest are counted but neither worded (messages are built lazily) nor printed.
+    static let maxDiagnostics = 1_000
+
+    private var kept: [Diagnostic] = []
+    private var dropped = 0
+    private var droppedErrors = 0
+    private var errorCount = 0
 
     init(path: String, fileKind: String = "a policy file") {
         self.path = path
         self.fileKind = fileKind
     }
 
-    var hasErrors: Bool { diagnostics.contains(where: \.isError) }
+    /// Every diagnostic kept, then (when some were dropped) one whole-file note saying how many.
+    var diagnostics: [Diagnostic] {
+        guard dropped > 0 else { return kept }
+        // An error when errors were dropped, so the file stays invalid in every report.
+        return kept + [Diagnostic(path: path, line: 0, column: 0, severity: droppedErrors > 0 ? .error : .warning, message:
+            "\(dropped) more problems not shown: only the first \(Self.maxDiagnostics) of a file are reported; fix those and run again")]
+    }
+
+    var hasErrors: Bool { errorCount > 0 }
 
     // MARK: - Reporting
 
-    func error(_ message: String, at mark: Mark?) {
-        report(.error, message, at: mark)
+    func error(_ message: @autoclosure () -> String, at mark: Mark?) {
+        report(.error, message(), at: mark)
     }
 
-    func error(_ message: String, at node: Node?) { error(message, at: node?.mark) }
+    func error(_ message: @autoclosure () -> String, at node: Node?) { report(.error, message(), at: node?.mark) }
 
-    /// An error at an explicit 1-based position (Yams' `Mark` cannot be built outside Yams).
-    func error(_ message: String, line: Int, column: Int) {
-        diagnostics.append(Diagnostic(path: path, line: line, column: column, message: message))
+    /// An error at an explicit 1-based position (Yams' `Mark` cannot be built outside Yams); 0, 0 for the whole file.
+    func error(_ message: @autoclosure () -> String, line: Int, column: Int) {
+        record(.error, message(), line: line, column: column)
     }
 
-    func warning(_ message: String, at node: Node?) { report(.warning, message, at: node?.mark) }
+    func warning(_ message: @autoclosure () -> String, at node: Node?) { report(.warning, message(), at: node?.mark) }
 
-    private func report(_ severity: Diagnostic.Severity, _ message: String, at mark: Mark?) {
-        diagnostics.append(Diagnostic(path: path, line: mark?.line ?? 1, column: mark?.column ?? 1,
-                                      severity: severity, message: message))
+    private func report(_ severity: Diagnostic.Severity, _ message: @autoclosure () -> String, at mark: Mark?) {
+        record(severity, message(), line: mark?.line ?? 1, column: mark?.column ?? 1)
+    }
+
+    /// The one place a diagnostic is kept or counted; `message` is only built when it is kept.
+    private func record(_ severity: Diagnostic.Severity, _ message: @autoclosure () -> String, line: Int, column: Int) {
+        if severity == .error { errorCount += 1 }
+        guard kept.count < Self.maxDiagnostics else {
+            dropped += 1
+            if severity == .error { droppedErrors += 1 }
+            return
+        }
+        kept.append(Diagnostic(path: path, line: line, column: column, severity: severity, message: message()))
     }
 
     // MARK: - Composing
@@ -47,8 +72,7 @@ final class YAMLReader {
     /// file that would take minutes or gigabytes; Yams' own errors are mapped to the same words as a fallback.
     func compose(_ yaml: String) -> Node? {
         if let violation = YAMLLimits.check(yaml, fileKind: fileKind) {
-            diagnostics.append(Diagnostic(path: path, line: violation.line, column: violation.column,
-                                          message: violation.message))
+            error(violation.message, line: violation.line, column: violation.column)
             return nil
         }
         do {
@@ -64,14 +88,13 @@ final class YAMLReader {
                 self.error("duplicate key \(keys): a key may appear only once in the same mapping", at: context.mark)
             case let .reader(problem, offset, value, _):
                 let (line, column) = offset.map { Self.position(ofByte: $0, in: yaml) } ?? (0, 0)
-                diagnostics.append(Diagnostic(path: path, line: line, column: column,
-                                              message: Self.readerMessage(problem: problem, value: Int(value))))
+                self.error(Self.readerMessage(problem: problem, value: Int(value)), line: line, column: column)
             default:
-                diagnostics.append(Diagnostic(path: path, line: 0, column: 0, message: "invalid YAML: \(error)"))
+                self.error("invalid YAML: \(error)", line: 0, column: 0)
             }
             return nil
         } catch {
-            diagnostics.append(Diagnostic(path: path, line: 0, column: 0, message: "invalid YAML: \(error)"))
+            self.error("invalid YAML: \(error)", line: 0, column: 0)
             return nil
         }
     }

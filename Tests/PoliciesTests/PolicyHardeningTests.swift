@@ -348,3 +348,18 @@ struct SplitMix64: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+extension PolicyHardeningTests {
+    /// 90,000 unknown keys: the first 1,000 are reported and worded, the rest counted in one note, quickly.
+    @Test func problemsPerFileAreCapped() throws {
+        let yaml = PolicyFixtures.withTestStage((0..<90_000).map { "    k\($0): v" }.joined(separator: "\n"))
+        let clock = ContinuousClock()
+        var result: (policy: Policy?, diagnostics: [Diagnostic])?
+        let elapsed = clock.measure { result = Self.parse(yaml, within: 30) }
+        let diagnostics = try #require(result).diagnostics
+        #expect(diagnostics.count == 1_001)
+        #expect(diagnostics.first?.formatted == "p.yaml: error: 89000 more problems not shown: only the first 1000 of a file are reported; fix those and run again")
+        #expect(diagnostics[1].formatted == "p.yaml:12:5: error: unknown key 'k0' in stage 'test'")
+        #expect(elapsed < .seconds(8))
+    }
+}
