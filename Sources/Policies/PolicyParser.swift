@@ -230,7 +230,7 @@ extension PolicyParser {
             // Read the name first so every later message can say which policy it is about.
             var context = "in the policy"
             if let nameNode = top["name"], case let .scalar(scalar) = nameNode, !scalar.string.isEmpty {
-                context = "in policy '\(scalar.string)'"
+                context = "in policy '\(YAMLReader.excerpt(scalar.string))'"
             }
             let entries = reader.entries(top, allowed: PolicyParser.policyKeys, context: context)
 
@@ -346,7 +346,7 @@ extension PolicyParser {
             guard let mapping = reader.mapping(node, "stage \(index + 1) \(policyContext)") else { return nil }
             var label = "stage \(index + 1)"
             if let nameNode = mapping["name"], case let .scalar(scalar) = nameNode, !scalar.string.isEmpty {
-                label = "stage '\(scalar.string)'"
+                label = "stage '\(YAMLReader.excerpt(scalar.string))'"
             }
             let context = "in \(label)"
             let entries = reader.entries(mapping, allowed: PolicyParser.stageKeys, context: context)
@@ -732,8 +732,9 @@ extension PolicyParser {
             // Two stages must not write the same files in the same repository and branch.
             for overlap in PathOverlaps.find(drafts.map { ($0.stage.repository, $0.stage.branch, $0.stage.paths) }) {
                 let later = drafts[overlap.stage], earlier = drafts[overlap.earlierStage]
-                let laterPath = later.stage.paths[overlap.path], other = earlier.stage.paths[overlap.earlierPath]
-                reader.error("path '\(laterPath)' of \(later.label) overlaps path '\(other)' of \(earlier.label) in \(later.stage.repository) (branch \(later.stage.branch)): stages must not share files",
+                let laterPath = later.stage.paths[overlap.path]
+                let other = YAMLReader.excerpt(earlier.stage.paths[overlap.earlierPath])
+                reader.error("path '\(laterPath)' of \(later.label) overlaps path '\(other)' of \(earlier.label) in \(YAMLReader.excerpt(later.stage.repository)) (branch \(YAMLReader.excerpt(later.stage.branch))): stages must not share files",
                              at: later.pathNodes[overlap.path])
             }
         }

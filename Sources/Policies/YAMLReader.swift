@@ -13,6 +13,9 @@ final class YAMLReader {
     /// this many, the rest are counted but neither worded (messages are built lazily) nor printed.
     static let maxDiagnostics = 1_000
 
+    /// Longest message kept whole; longer ones keep their start and end (the advice is at the end).
+    static let maxMessageBytes = 4_096
+
     private var kept: [Diagnostic] = []
     private var dropped = 0
     private var droppedErrors = 0
@@ -60,7 +63,12 @@ final class YAMLReader {
             if severity == .error { droppedErrors += 1 }
             return
         }
-        kept.append(Diagnostic(path: path, line: line, column: column, severity: severity, message: message()))
+        var text = message()
+        if text.utf8.count > Self.maxMessageBytes {
+            // A backstop: each echoed value is in the file, but one message should stay one readable line.
+            text = String(text.prefix(Self.maxMessageBytes / 4)) + " ... " + String(text.suffix(200))
+        }
+        kept.append(Diagnostic(path: path, line: line, column: column, severity: severity, message: text))
     }
 
     // MARK: - Composing
@@ -145,9 +153,14 @@ final class YAMLReader {
         case .alias: return "an alias"
         case let .scalar(scalar):
             if isNull(node) { return "an empty value" }
-            let text = scalar.string.count > 40 ? String(scalar.string.prefix(40)) + "..." : scalar.string
-            return "'\(text)'"
+            return "'\(excerpt(scalar.string, limit: 40))'"
         }
+    }
+
+    /// `text`, or its first `limit` characters and `...`: for values echoed into many messages (a stage
+    /// name is in every message about the stage), so a huge value cannot multiply the output.
+    static func excerpt(_ text: String, limit: Int = 80) -> String {
+        text.count > limit ? String(text.prefix(limit)) + "..." : text
     }
 
     static func isNull(_ node: Node) -> Bool {

@@ -363,3 +363,18 @@ extension PolicyHardeningTests {
         #expect(elapsed < .seconds(8))
     }
 }
+
+extension PolicyHardeningTests {
+    /// A stage name of 1 MB is in every message about its stage: it is shortened there, so 900 problems in
+    /// that stage cannot turn a 2 MB file into gigabytes of output.
+    @Test func hugeValuesAreNotMultipliedIntoEveryMessage() throws {
+        let name = String(repeating: "n", count: 1_000_000)
+        let keys = (0..<900).map { "    k\($0): v" }.joined(separator: "\n")
+        let yaml = PolicyFixtures.base.replacingOccurrences(of: "name: test", with: "name: \(name)") + keys + "\n"
+        let diagnostics = try #require(Self.parse(yaml, within: 20)).diagnostics
+        #expect(diagnostics.count == 901)
+        let total = diagnostics.reduce(0) { $0 + $1.message.utf8.count }
+        #expect(total < 2_000_000, "\(total) bytes of messages")
+        #expect(diagnostics.last?.message.hasPrefix("unknown key 'k899' in stage '" + String(repeating: "n", count: 80) + "...'") == true)
+    }
+}
