@@ -131,6 +131,9 @@ public enum PolicyParser {
         if regexNesting(pattern) > maxRegexNesting {
             return "groups '(' and classes '[' nest more than \(maxRegexNesting) levels deep"
         }
+        if let repeated = nestedRepetition(pattern) {
+            return "the group '\(YAMLReader.excerpt(repeated, limit: 40))' repeats something that itself repeats, which can take exponential time to match (the regex engine has no time limit); repeat it a bounded number of times, e.g. {0,3}, or write the pattern without nesting '+' or '*'"
+        }
         do {
             _ = try Regex(pattern)
         } catch {
@@ -160,6 +163,72 @@ public enum PolicyParser {
             }
         }
         return deepest
+    }
+
+    /// The first group that an unbounded quantifier (`*`, `+`, `{n,}`, `{n,m}` with m > 10) repeats while
+    /// the group itself holds an unbounded quantifier, e.g. `(a+)+`; nil when there is none.
+    ///
+    /// Swift's `Regex` backtracks without a step limit or cancellation, so `^(a+)+$` against a 30-character
+    /// tag runs for hours inside the planner. Nested repetition is the usual cause; refusing it is the
+    /// conservative check ("star height" at most 1) that safe-regex linters use. Alternation inside a
+    /// repeated group (`(a|a)+`) can be slow too but is not detected.
+    static func nestedRepetition(_ pattern: String) -> String? {
+        let scalars = Array(pattern.unicodeScalars)
+        // Per open group: where it starts and whether it holds an unbounded quantifier.
+        var groups: [(start: Int, repeats: Bool)] = []
+        var lastGroup: (start: Int, end: Int, repeats: Bool)?  // the atom just closed, if it was a group
+        var index = 0
+        func markRepeats() { if !groups.isEmpty { groups[groups.count - 1].repeats = true } }
+        while index < scalars.count {
+            let scalar = scalars[index]
+            switch scalar {
+            case "\\":
+                index += 2
+                lastGroup = nil
+                continue
+            case "[":
+                // Skip the class (classes may nest in Swift's syntax); it is one atom.
+                var depth = 0
+                while index < scalars.count {
+                    if scalars[index] == "\\" { index += 2; continue }
+                    if scalars[index] == "[" { depth += 1 }
+                    if scalars[index] == "]" { depth -= 1; if depth == 0 { break } }
+                    index += 1
+                }
+                lastGroup = nil
+            case "(":
+                groups.append((index, false))
+                lastGroup = nil
+            case ")":
+                if let group = groups.popLast() {
+                    lastGroup = (group.start, index, group.repeats)
+                    if group.repeats { markRepeats() }
+                }
+            case "*", "+", "{":
+                var unbounded = scalar != "{"
+                if scalar == "{" {
+                    var end = index + 1
+                    while end < scalars.count, scalars[end] != "}" { end += 1 }
+                    let body = String(String.UnicodeScalarView(scalars[(index + 1)..<min(end, scalars.count)]))
+                    let bounds = body.split(separator: ",", omittingEmptySubsequences: false)
+                    guard bounds.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }), !(bounds.first ?? "").isEmpty
+                    else { lastGroup = nil; break }  // a literal '{'
+                    if bounds.count == 2 { unbounded = bounds[1].isEmpty || (Int(bounds[1]) ?? Int.max) > 10 }
+                    index = end
+                }
+                if unbounded {
+                    if let group = lastGroup, group.repeats {
+                        return String(String.UnicodeScalarView(scalars[group.start...group.end]))
+                    }
+                    markRepeats()
+                }
+                lastGroup = nil
+            default:
+                lastGroup = nil
+            }
+            index += 1
+        }
+        return nil
     }
 
     /// ` (did you mean ...)` for an unknown time zone. IANA names are case-sensitive, so `utc` or

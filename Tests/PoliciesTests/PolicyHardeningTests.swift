@@ -90,9 +90,19 @@ import Manifests
         #expect(error.hasSuffix("it is 1000000 characters long; a tag pattern may be at most 256"))
     }
 
-    @Test(arguments: [#"^\d+\.\d+\.\d+$"#, #"^v?[0-9]+(\.[0-9]+){2}(-rc\.[0-9]+)?$"#, "[[a-z]]"])
+    @Test(arguments: [#"^\d+\.\d+\.\d+$"#, #"^v?[0-9]+(\.[0-9]+){2}(-rc\.[0-9]+)?$"#, "[[a-z]]", #"^\d+(\.\d+){0,3}$"#,
+                      #"^(?:v)?\d+[+*]?$"#, "^a{2,5}(b{3})*$", #"^([a-z]\{1,\})+$"#])
     func ordinaryPatternsStillPass(pattern: String) {
         #expect(PolicyParser.regexProblem(pattern) == nil)
+    }
+
+    /// `^(a+)+$` against `aaaaaaaaaaaaaaaa!` takes a second in Swift's engine and doubles per character;
+    /// the planner matches tags of up to 128 characters with no time limit, so nested repetition is refused.
+    @Test(arguments: [("^(a+)+$", "(a+)"), (#"^(\d+\.?)*$"#, #"(\d+\.?)"#), ("^((ab)*c)+$", "((ab)*c)"),
+                      ("^(a{1,})*$", "(a{1,})"), (#"^v(\w+){2,}$"#, #"(\w+)"#), ("^(x*){1,50}$", "(x*)")])
+    func nestedRepetitionIsRefused(pattern: String, group: String) {
+        #expect(PolicyParser.nestedRepetition(pattern) == group)
+        #expect(PolicyParser.regexProblem(pattern)?.hasPrefix("the group '\(group)' repeats something that itself repeats") == true)
     }
 
     // MARK: - 3. Aliases and nesting
