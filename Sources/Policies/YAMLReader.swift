@@ -132,7 +132,9 @@ final class YAMLReader {
         switch problem {
         case "control characters are not allowed":
             let name = value == 0 ? " (NUL)" : value == 0x1B ? " (ESC)" : ""
-            return "the file contains the control character U+\(String(format: "%04X", value))\(name) here: YAML files must be text; remove it or write it as an escape in a double-quoted string"
+            let hex = String(value, radix: 16, uppercase: true)
+            let code = String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+            return "the file contains the control character U+\(code)\(name) here: YAML files must be text; remove it or write it as an escape in a double-quoted string"
         default:
             return "cannot read the file as UTF-8 YAML: \(problem) here"
         }

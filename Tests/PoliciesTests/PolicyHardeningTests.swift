@@ -290,6 +290,8 @@ import Manifests
          "p.yaml:12:1: error: a second YAML document starts here: a policy file holds exactly one document (remove this '---' and what follows, or move it to its own file)"),
         ("NUL byte", PolicyFixtures.withTestStage("    labels: [a\u{0}b]"),
          "p.yaml:12:15: error: the file contains the control character U+0000 (NUL) here: YAML files must be text; remove it or write it as an escape in a double-quoted string"),
+        ("raw ESC", PolicyFixtures.withTestStage("    labels: [a\u{1B}[31mb]"),
+         "p.yaml:12:15: error: the file contains the control character U+001B (ESC) here: YAML files must be text; remove it or write it as an escape in a double-quoted string"),
         ("lower-case utc", PolicyFixtures.withTestStage("    timezone: utc"),
          "p.yaml:12:15: error: unknown time zone 'utc' in stage 'test': use an IANA name like 'Europe/Berlin' or 'UTC' (did you mean 'UTC' or 'Etc/UTC'? time zone names are case-sensitive)"),
         ("wrong case", PolicyFixtures.withTestStage("    timezone: europe/berlin"),
