@@ -25,6 +25,11 @@ import Testing
         corpus.append(("base.yaml", PolicyFixtures.base, false))
         corpus.append(("anchors.yaml", PolicyFixtures.withTestStage("    labels: &l [a, b]\n    reviewers: *l\n    tags: '^v\\d+$'"), false))
         corpus.append(("bomb.yaml", PolicyHardeningTests.aliasBomb(), false))
+        // The complete example in docs/policies.md (the first yaml block).
+        let docs = try String(contentsOfFile: root + "/docs/policies.md", encoding: .utf8)
+        if let start = docs.range(of: "```yaml\n"), let end = docs.range(of: "```", range: start.upperBound..<docs.endIndex) {
+            corpus.append(("docs-example.yaml", String(docs[start.upperBound..<end.lowerBound]), false))
+        }
         return corpus
     }
 
@@ -49,6 +54,8 @@ import Testing
         print("PolicyFuzzTests: \(rounds) rounds, seed \(seed) (replay with PROMOBOT_FUZZ_SEED=\(seed))")
         var rng = SplitMix64(seed: seed)
         let corpus = try Self.corpus()
+        let folder = try PolicyFixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
         for round in 0..<rounds {
             let original = corpus[Int(rng.next() % UInt64(corpus.count))]
             var bytes = Array(original.text.utf8)
@@ -57,6 +64,18 @@ import Testing
             let context = "round \(round) of seed \(seed), from \(original.name)"
             let path = round % 7 == 0 ? "policies/\u{1B}[1mx\ny.yaml" : "policies/fuzz.yaml"
             let isConfig = original.isConfig
+            if round % 10 == 0, !isConfig {
+                // Through the loader from disk: the raw bytes, invalid UTF-8 included.
+                let file = folder.appendingPathComponent("r\(round).yaml")
+                try Data(bytes).write(to: file)
+                let loaded = finishing(within: Self.perInputSeconds) { PolicyLoader.load(paths: [file.path]) }
+                guard let loaded else {
+                    Issue.record("no result within \(Self.perInputSeconds) s: \(context) (loader)")
+                    return
+                }
+                Self.checkInvariants(loaded.diagnostics, policyCount: loaded.policies.count, path: file.path,
+                                     text: String(decoding: bytes, as: UTF8.self), context: context + " (loader)")
+            }
             let result = finishing(within: Self.perInputSeconds) { () -> (diagnostics: [Diagnostic], policies: Int) in
                 if isConfig { return (ConfigParser.parse(yaml: text, path: path, environment: [:]).diagnostics, 0) }
                 let set = PolicyLoader.check(sources: [(path, text)])
