@@ -25,11 +25,24 @@ public enum ConfigParser {
     public static func parse(
         yaml: String, path: String, environment: [String: String]
     ) -> (config: PromobotConfig?, diagnostics: [Diagnostic]) {
-        let reader = YAMLReader(path: path)
+        let reader = YAMLReader(path: path, fileKind: "the config file")
         var config = PromobotConfig.default(environment: environment)
         config.sourcePath = path
         read(yaml: yaml, into: &config, reader: reader)
         return (reader.hasErrors ? nil : config, Diagnostic.sortedByPosition(reader.diagnostics))
+    }
+
+    /// Reads the config file at `path` (through `SourceFile`: size-limited, with the reason it cannot be
+    /// read) and parses it. A file that cannot be read is one whole-file diagnostic.
+    public static func load(
+        path: String, environment: [String: String]
+    ) -> (config: PromobotConfig?, diagnostics: [Diagnostic]) {
+        switch SourceFile.read(path) {
+        case let .success(text):
+            return parse(yaml: text, path: path, environment: environment)
+        case let .failure(problem):
+            return (nil, [Diagnostic(path: path, line: 0, column: 0, message: problem.description)])
+        }
     }
 
     /// Keys that would hold a secret in the file.

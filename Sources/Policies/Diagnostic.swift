@@ -1,4 +1,5 @@
 import Foundation
+import Manifests
 
 /// One problem found in a policy or config file, with the position it points at.
 ///
@@ -32,9 +33,14 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Compiler-style text: `path:line:col: error: message` (`path: error: message` without a position).
+    ///
+    /// Always exactly one line: control characters in the path and the message (which quotes values from
+    /// the file) are written as visible escapes, so a value holding a newline or an ANSI sequence cannot
+    /// forge another diagnostic in a CI log. `path` and `message` keep the raw text for JSON reports.
     public var formatted: String {
-        let position = line > 0 ? "\(path):\(line):\(column)" : path
-        return "\(position): \(severity.rawValue): \(message)"
+        let shownPath = EchoText.escapingControls(path)
+        let position = line > 0 ? "\(shownPath):\(line):\(column)" : shownPath
+        return "\(position): \(severity.rawValue): \(EchoText.escapingControls(message))"
     }
 
     public var description: String { formatted }

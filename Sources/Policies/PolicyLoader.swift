@@ -9,21 +9,18 @@ import Yams
 public enum PolicyLoader {
     /// Loads every policy file in `paths` (files or folders).
     ///
-    /// A path that does not exist or cannot be read becomes a diagnostic, not a throw.
+    /// A path that does not exist or cannot be read becomes a diagnostic, not a throw; so does a file over
+    /// `YAMLLimits.maxFileBytes`, which is refused before it is read.
     public static func load(paths: [String]) -> PolicySet {
         let (files, findDiagnostics) = policyFiles(in: paths)
         var sources: [(path: String, yaml: String)] = []
         var readDiagnostics: [Diagnostic] = []
         for file in files {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                readDiagnostics.append(Diagnostic(path: file, line: 0, column: 0, message: "cannot read the file"))
-                continue
+            switch SourceFile.read(file) {
+            case let .success(text): sources.append((file, text))
+            case let .failure(problem):
+                readDiagnostics.append(Diagnostic(path: file, line: 0, column: 0, message: problem.description))
             }
-            guard let text = String(data: data, encoding: .utf8) else {
-                readDiagnostics.append(Diagnostic(path: file, line: 0, column: 0, message: "the file is not UTF-8 text"))
-                continue
-            }
-            sources.append((file, text))
         }
         var set = check(sources: sources)
         set.files = files

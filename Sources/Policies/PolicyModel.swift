@@ -109,22 +109,47 @@ public struct PolicyDuration: Sendable, Hashable, Comparable, CustomStringConver
     public var seconds: Int
     public init(seconds: Int) { self.seconds = seconds }
 
-    /// Parses `1d2h30m15s`-style text (units in descending order, each at most once). Nil when malformed or zero-length.
+    /// The longest duration a policy may set: one year. Longer soak or settle times are mistakes, and the
+    /// bound keeps every later sum of dates and durations far from overflow.
+    public static let maximum = PolicyDuration(seconds: 365 * 86_400)
+
+    /// Why text is not a duration.
+    public enum ParseError: Error, Sendable, Hashable {
+        /// Not `1d2h30m15s`-style text.
+        case malformed
+        /// Well-formed but longer than ``PolicyDuration/maximum`` (or too large to count at all).
+        case outOfRange
+    }
+
+    /// Parses `1d2h30m15s`-style text (units in descending order, each at most once). Nil when malformed,
+    /// zero-length or out of range; ``parse(_:)`` says which.
     public init?(parsing text: String) {
+        guard case let .success(duration) = Self.parse(text) else { return nil }
+        self = duration
+    }
+
+    /// Parses `1d2h30m15s`-style text with overflow-checked arithmetic: no digit string can trap.
+    public static func parse(_ text: String) -> Result<PolicyDuration, ParseError> {
         let units: [(Character, Int)] = [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)]
-        var total = 0, digits = "", nextUnit = 0, sawUnit = false
+        var total = 0, digits = "", nextUnit = 0, sawUnit = false, tooLarge = false
         for ch in text {
             if ch.isASCII, ch.isNumber { digits.append(ch); continue }
-            guard !digits.isEmpty, let index = units[nextUnit...].firstIndex(where: { $0.0 == ch }),
-                  let value = Int(digits) else { return nil }
-            total += value * units[index].1
+            guard !digits.isEmpty, nextUnit < units.count,
+                  let index = units[nextUnit...].firstIndex(where: { $0.0 == ch }) else { return .failure(.malformed) }
+            if let value = Int(digits) {
+                let (product, overflow1) = value.multipliedReportingOverflow(by: units[index].1)
+                let (sum, overflow2) = total.addingReportingOverflow(product)
+                if overflow1 || overflow2 { tooLarge = true } else { total = sum }
+            } else {
+                tooLarge = true  // More digits than an Int holds.
+            }
             nextUnit = index + 1
             digits = ""
             sawUnit = true
-            if nextUnit > units.count { return nil }
         }
-        guard digits.isEmpty, sawUnit else { return nil }
-        seconds = total
+        guard digits.isEmpty, sawUnit else { return .failure(.malformed) }
+        guard !tooLarge, total <= maximum.seconds else { return .failure(.outOfRange) }
+        return .success(PolicyDuration(seconds: total))
     }
 
     public var timeInterval: TimeInterval { TimeInterval(seconds) }

@@ -9,6 +9,12 @@ public enum PolicyParser {
     /// The only policy language version this build understands.
     public static let supportedVersion = 1
 
+    /// Most stages in one policy. Real policies have a handful; the cap keeps a generated or pasted file
+    /// from turning per-stage suggestions and checks into minutes of work.
+    public static let maxStages = 100
+    /// Most images in one policy (they are promoted together, all in one MR).
+    public static let maxImages = 200
+
     static let policyKeys = ["version", "name", "repository", "branch", "images", "stages"]
     static let stageKeys = [
         "name", "from", "repository", "branch", "paths", "health", "soak", "merge", "approvals", "timezone",
@@ -108,8 +114,26 @@ public enum PolicyParser {
         return hour * 60 + minute
     }
 
-    /// Nil when `pattern` compiles both as a Swift `Regex` and as an `NSRegularExpression`, else why not.
+    /// Longest `tags` regular expression, in characters. Tags are at most 128 characters; a pattern longer
+    /// than this is a mistake, and the bound keeps compiling it cheap (a 1 MB pattern took ~500 MB).
+    public static let maxRegexLength = 256
+    /// Deepest nesting of groups `(` and character classes `[` in a `tags` pattern. Swift's regex parser
+    /// recurses per level and overflows the stack at a few thousand; real patterns nest two or three.
+    public static let maxRegexNesting = 16
+
+    /// Nil when `pattern` is within the limits and compiles both as a Swift `Regex` and as an
+    /// `NSRegularExpression`, else why not. The limits are checked first: the compilers are never handed
+    /// a pattern that could exhaust the stack or memory.
     static func regexProblem(_ pattern: String) -> String? {
+        if pattern.count > maxRegexLength {
+            return "it is \(pattern.count) characters long; a tag pattern may be at most \(maxRegexLength)"
+        }
+        if regexNesting(pattern) > maxRegexNesting {
+            return "groups '(' and classes '[' nest more than \(maxRegexNesting) levels deep"
+        }
+        if let repeated = nestedRepetition(pattern) {
+            return "the group '\(YAMLReader.excerpt(repeated, limit: 40))' repeats something that itself repeats, which can take exponential time to match (the regex engine has no time limit); repeat it a bounded number of times, e.g. {0,3}, or write the pattern without nesting '+' or '*'"
+        }
         do {
             _ = try Regex(pattern)
         } catch {
@@ -121,6 +145,103 @@ public enum PolicyParser {
             return "not accepted by NSRegularExpression"
         }
         return nil
+    }
+
+    /// The deepest nesting of unescaped `(` and `[` (an upper bound on what the regex parser recurses into:
+    /// a `(` inside a class counts too, which only errs on the safe side).
+    static func regexNesting(_ pattern: String) -> Int {
+        var depth = 0, deepest = 0, escaped = false
+        for character in pattern.unicodeScalars {
+            if escaped { escaped = false; continue }
+            switch character {
+            case "\\": escaped = true
+            case "(", "[":
+                depth += 1
+                deepest = max(deepest, depth)
+            case ")", "]": depth = max(depth - 1, 0)
+            default: break
+            }
+        }
+        return deepest
+    }
+
+    /// The first group that an unbounded quantifier (`*`, `+`, `{n,}`, `{n,m}` with m > 10) repeats while
+    /// the group itself holds an unbounded quantifier, e.g. `(a+)+`; nil when there is none.
+    ///
+    /// Swift's `Regex` backtracks without a step limit or cancellation, so `^(a+)+$` against a 30-character
+    /// tag runs for hours inside the planner. Nested repetition is the usual cause; refusing it is the
+    /// conservative check ("star height" at most 1) that safe-regex linters use. Alternation inside a
+    /// repeated group (`(a|a)+`) can be slow too but is not detected.
+    static func nestedRepetition(_ pattern: String) -> String? {
+        let scalars = Array(pattern.unicodeScalars)
+        // Per open group: where it starts and whether it holds an unbounded quantifier.
+        var groups: [(start: Int, repeats: Bool)] = []
+        var lastGroup: (start: Int, end: Int, repeats: Bool)?  // the atom just closed, if it was a group
+        var index = 0
+        func markRepeats() { if !groups.isEmpty { groups[groups.count - 1].repeats = true } }
+        while index < scalars.count {
+            let scalar = scalars[index]
+            switch scalar {
+            case "\\":
+                index += 2
+                lastGroup = nil
+                continue
+            case "[":
+                // Skip the class (classes may nest in Swift's syntax); it is one atom.
+                var depth = 0
+                while index < scalars.count {
+                    if scalars[index] == "\\" { index += 2; continue }
+                    if scalars[index] == "[" { depth += 1 }
+                    if scalars[index] == "]" { depth -= 1; if depth == 0 { break } }
+                    index += 1
+                }
+                lastGroup = nil
+            case "(":
+                groups.append((index, false))
+                lastGroup = nil
+            case ")":
+                if let group = groups.popLast() {
+                    lastGroup = (group.start, index, group.repeats)
+                    if group.repeats { markRepeats() }
+                }
+            case "*", "+", "{":
+                var unbounded = scalar != "{"
+                if scalar == "{" {
+                    var end = index + 1
+                    while end < scalars.count, scalars[end] != "}" { end += 1 }
+                    let body = String(String.UnicodeScalarView(scalars[(index + 1)..<min(end, scalars.count)]))
+                    let bounds = body.split(separator: ",", omittingEmptySubsequences: false)
+                    guard bounds.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }), !(bounds.first ?? "").isEmpty
+                    else { lastGroup = nil; break }  // a literal '{'
+                    if bounds.count == 2 { unbounded = bounds[1].isEmpty || (Int(bounds[1]) ?? Int.max) > 10 }
+                    index = end
+                }
+                if unbounded {
+                    if let group = lastGroup, group.repeats {
+                        return String(String.UnicodeScalarView(scalars[group.start...group.end]))
+                    }
+                    markRepeats()
+                }
+                lastGroup = nil
+            default:
+                lastGroup = nil
+            }
+            index += 1
+        }
+        return nil
+    }
+
+    /// ` (did you mean ...)` for an unknown time zone. IANA names are case-sensitive, so `utc` or
+    /// `europe/berlin` get the exact spelling rather than an edit-distance guess.
+    static func timeZoneSuggestion(_ value: String) -> String {
+        let lowered = value.lowercased()
+        if ["utc", "gmt", "z", "zulu", "etc/utc", "universal"].contains(lowered) {
+            return " (did you mean 'UTC' or 'Etc/UTC'? time zone names are case-sensitive)"
+        }
+        if let exact = TimeZone.knownTimeZoneIdentifiers.first(where: { $0.lowercased() == lowered }) {
+            return " (did you mean '\(exact)'? time zone names are case-sensitive)"
+        }
+        return Suggestion.didYouMean(value, in: TimeZone.knownTimeZoneIdentifiers)
     }
 
     /// Why a stage path is not acceptable, or nil.
@@ -178,7 +299,7 @@ extension PolicyParser {
             // Read the name first so every later message can say which policy it is about.
             var context = "in the policy"
             if let nameNode = top["name"], case let .scalar(scalar) = nameNode, !scalar.string.isEmpty {
-                context = "in policy '\(scalar.string)'"
+                context = "in policy '\(YAMLReader.excerpt(scalar.string))'"
             }
             let entries = reader.entries(top, allowed: PolicyParser.policyKeys, context: context)
 
@@ -219,12 +340,17 @@ extension PolicyParser {
             var drafts: [StageDraft] = []
             if let entry = entries["stages"] {
                 if let items = reader.list(entry.value, "'stages' \(context)") {
-                    for (index, item) in items.enumerated() {
-                        if let draft = parseStage(item, index: index, defaultRepository: defaultRepository,
-                                                  defaultBranch: defaultBranch, policyContext: context,
-                                                  policyHasRepository: entries["repository"] != nil,
-                                                  policyHasBranch: entries["branch"] != nil) {
-                            drafts.append(draft)
+                    if items.count > PolicyParser.maxStages {
+                        reader.error("'stages' \(context) lists \(items.count) stages; a policy may have at most \(PolicyParser.maxStages): split it into several policies",
+                                     at: entry.value)
+                    } else {
+                        for (index, item) in items.enumerated() {
+                            if let draft = parseStage(item, index: index, defaultRepository: defaultRepository,
+                                                      defaultBranch: defaultBranch, policyContext: context,
+                                                      policyHasRepository: entries["repository"] != nil,
+                                                      policyHasBranch: entries["branch"] != nil) {
+                                drafts.append(draft)
+                            }
                         }
                     }
                 }
@@ -238,6 +364,11 @@ extension PolicyParser {
         // MARK: Policy level
 
         func parseImages(_ node: Node, context: String) -> [String] {
+            if case let .sequence(sequence) = node, sequence.count > PolicyParser.maxImages {
+                reader.error("'images' \(context) lists \(sequence.count) images; a policy may have at most \(PolicyParser.maxImages): split it into several policies",
+                             at: node)
+                return []
+            }
             guard let entries = reader.stringList(node, "'images' \(context)") else { return [] }
             var seen: [String: Node] = [:]
             var images: [String] = []
@@ -284,7 +415,7 @@ extension PolicyParser {
             guard let mapping = reader.mapping(node, "stage \(index + 1) \(policyContext)") else { return nil }
             var label = "stage \(index + 1)"
             if let nameNode = mapping["name"], case let .scalar(scalar) = nameNode, !scalar.string.isEmpty {
-                label = "stage '\(scalar.string)'"
+                label = "stage '\(YAMLReader.excerpt(scalar.string))'"
             }
             let context = "in \(label)"
             let entries = reader.entries(mapping, allowed: PolicyParser.stageKeys, context: context)
@@ -372,7 +503,7 @@ extension PolicyParser {
 
             if let entry = entries["timezone"], let value = reader.string(entry.value, "'timezone' \(context)") {
                 if TimeZone(identifier: value) == nil {
-                    let suggestion = Suggestion.didYouMean(value, in: TimeZone.knownTimeZoneIdentifiers)
+                    let suggestion = PolicyParser.timeZoneSuggestion(value)
                     reader.error("unknown time zone '\(value)' \(context): use an IANA name like 'Europe/Berlin' or 'UTC'\(suggestion)",
                                  at: entry.value)
                 } else {
@@ -398,7 +529,8 @@ extension PolicyParser {
 
             if let entry = entries["tags"], let value = reader.string(entry.value, "'tags' \(context)") {
                 if let problem = PolicyParser.regexProblem(value) {
-                    reader.error("invalid regular expression '\(value)' for 'tags' \(context): \(problem)", at: entry.value)
+                    let shown = value.count > PolicyParser.maxRegexLength ? String(value.prefix(40)) + "..." : value
+                    reader.error("invalid regular expression '\(shown)' for 'tags' \(context): \(problem)", at: entry.value)
                 } else {
                     stage.tagPattern = value
                 }
@@ -457,12 +589,17 @@ extension PolicyParser {
                 reader.error("\(what) must be a duration like 30m, found \(YAMLReader.describe(node))", at: node)
                 return nil
             }
-            guard let duration = PolicyDuration(parsing: scalar.string) else {
+            switch PolicyDuration.parse(scalar.string) {
+            case let .success(duration):
+                return duration
+            case .failure(.outOfRange):
+                reader.error("duration '\(scalar.string)' for \(what) is out of range (at most \(PolicyDuration.maximum), one year)",
+                             at: node)
+            case .failure(.malformed):
                 reader.error("invalid duration '\(scalar.string)' for \(what): use a number and a unit (d, h, m, s), e.g. 30m, 2h, 1d or 1h30m",
                              at: node)
-                return nil
             }
-            return duration
+            return nil
         }
 
         // MARK: Health checks
@@ -653,30 +790,21 @@ extension PolicyParser {
                 }
             }
             // Health checks on a stage nobody promotes from are never run.
+            let upstreams = Set(drafts.compactMap { draft in draft.stage.from.flatMap { $0 == draft.stage.name ? nil : $0 } })
             for draft in drafts where !draft.stage.health.isEmpty {
-                let isUpstream = drafts.contains { $0.stage.from == draft.stage.name && $0.stage.name != draft.stage.name }
-                if !isUpstream, let keyNode = draft.keyNodes["health"] {
+                if !upstreams.contains(draft.stage.name), let keyNode = draft.keyNodes["health"] {
                     reader.warning("health checks on \(draft.label) never run: they gate promotions out of a stage, and no stage promotes from it",
                                    at: keyNode)
                 }
             }
 
             // Two stages must not write the same files in the same repository and branch.
-            for (i, later) in drafts.enumerated() {
-                for earlier in drafts[..<i] {
-                    guard later.stage.repository == earlier.stage.repository, later.stage.branch == earlier.stage.branch,
-                          !later.stage.repository.isEmpty
-                    else { continue }
-                    for (laterPath, laterNode) in zip(later.stage.paths, later.pathNodes) {
-                        let a = PolicyParser.components(of: laterPath)
-                        guard let other = earlier.stage.paths.first(where: { candidate in
-                            let b = PolicyParser.components(of: candidate)
-                            return a.starts(with: b) || b.starts(with: a)
-                        }) else { continue }
-                        reader.error("path '\(laterPath)' of \(later.label) overlaps path '\(other)' of \(earlier.label) in \(later.stage.repository) (branch \(later.stage.branch)): stages must not share files",
-                                     at: laterNode)
-                    }
-                }
+            for overlap in PathOverlaps.find(drafts.map { ($0.stage.repository, $0.stage.branch, $0.stage.paths) }) {
+                let later = drafts[overlap.stage], earlier = drafts[overlap.earlierStage]
+                let laterPath = later.stage.paths[overlap.path]
+                let other = YAMLReader.excerpt(earlier.stage.paths[overlap.earlierPath])
+                reader.error("path '\(laterPath)' of \(later.label) overlaps path '\(other)' of \(earlier.label) in \(YAMLReader.excerpt(later.stage.repository)) (branch \(YAMLReader.excerpt(later.stage.branch))): stages must not share files",
+                             at: later.pathNodes[overlap.path])
             }
         }
     }

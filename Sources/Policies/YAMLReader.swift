@@ -7,61 +7,142 @@ import Yams
 /// parser can keep going and report every problem in a file. Single-use, not thread-safe.
 final class YAMLReader {
     let path: String
-    private(set) var diagnostics: [Diagnostic] = []
+    /// What the file is, for messages about the whole file: "a policy file", "the config file".
+    let fileKind: String
+    /// Most diagnostics kept for one file. A generated or pasted file can hold a problem per line; past
+    /// this many, the rest are counted but neither worded (messages are built lazily) nor printed.
+    static let maxDiagnostics = 1_000
 
-    init(path: String) { self.path = path }
+    /// Longest message kept whole; longer ones keep their start and end (the advice is at the end).
+    static let maxMessageBytes = 4_096
 
-    var hasErrors: Bool { diagnostics.contains(where: \.isError) }
+    private var kept: [Diagnostic] = []
+    private var dropped = 0
+    private var droppedErrors = 0
+    private var errorCount = 0
+
+    init(path: String, fileKind: String = "a policy file") {
+        self.path = path
+        self.fileKind = fileKind
+    }
+
+    /// Every diagnostic kept, then (when some were dropped) one whole-file note saying how many.
+    var diagnostics: [Diagnostic] {
+        guard dropped > 0 else { return kept }
+        // An error when errors were dropped, so the file stays invalid in every report.
+        return kept + [Diagnostic(path: path, line: 0, column: 0, severity: droppedErrors > 0 ? .error : .warning, message:
+            "\(dropped) more problems not shown: only the first \(Self.maxDiagnostics) of a file are reported; fix those and run again")]
+    }
+
+    var hasErrors: Bool { errorCount > 0 }
 
     // MARK: - Reporting
 
-    func error(_ message: String, at mark: Mark?) {
-        report(.error, message, at: mark)
+    func error(_ message: @autoclosure () -> String, at mark: Mark?) {
+        report(.error, message(), at: mark)
     }
 
-    func error(_ message: String, at node: Node?) { error(message, at: node?.mark) }
+    func error(_ message: @autoclosure () -> String, at node: Node?) { report(.error, message(), at: node?.mark) }
 
-    /// An error at an explicit 1-based position (Yams' `Mark` cannot be built outside Yams).
-    func error(_ message: String, line: Int, column: Int) {
-        diagnostics.append(Diagnostic(path: path, line: line, column: column, message: message))
+    /// An error at an explicit 1-based position (Yams' `Mark` cannot be built outside Yams); 0, 0 for the whole file.
+    func error(_ message: @autoclosure () -> String, line: Int, column: Int) {
+        record(.error, message(), line: line, column: column)
     }
 
-    func warning(_ message: String, at node: Node?) { report(.warning, message, at: node?.mark) }
+    func warning(_ message: @autoclosure () -> String, at node: Node?) { report(.warning, message(), at: node?.mark) }
 
-    private func report(_ severity: Diagnostic.Severity, _ message: String, at mark: Mark?) {
-        diagnostics.append(Diagnostic(path: path, line: mark?.line ?? 1, column: mark?.column ?? 1,
-                                      severity: severity, message: message))
+    private func report(_ severity: Diagnostic.Severity, _ message: @autoclosure () -> String, at mark: Mark?) {
+        record(severity, message(), line: mark?.line ?? 1, column: mark?.column ?? 1)
+    }
+
+    /// The one place a diagnostic is kept or counted; `message` is only built when it is kept.
+    private func record(_ severity: Diagnostic.Severity, _ message: @autoclosure () -> String, line: Int, column: Int) {
+        if severity == .error { errorCount += 1 }
+        guard kept.count < Self.maxDiagnostics else {
+            dropped += 1
+            if severity == .error { droppedErrors += 1 }
+            return
+        }
+        var text = message()
+        if text.utf8.count > Self.maxMessageBytes {
+            // A backstop: each echoed value is in the file, but one message should stay one readable line.
+            text = String(text.prefix(Self.maxMessageBytes / 4)) + " ... " + String(text.suffix(200))
+        }
+        kept.append(Diagnostic(path: path, line: line, column: column, severity: severity, message: text))
     }
 
     // MARK: - Composing
 
-    /// Composes `yaml` into a node tree; nil (with a diagnostic) on a syntax error, nil without one for an empty file.
+    /// Composes `yaml` into a node tree; nil (with a diagnostic) on a syntax error or a broken limit, nil
+    /// without one for an empty file.
+    ///
+    /// `YAMLLimits` checks size, nesting, aliases and the document count first, so Yams never composes a
+    /// file that would take minutes or gigabytes; Yams' own errors are mapped to the same words as a fallback.
     func compose(_ yaml: String) -> Node? {
+        if let violation = YAMLLimits.check(yaml, fileKind: fileKind) {
+            error(violation.message, line: violation.line, column: violation.column)
+            return nil
+        }
         do {
             return try Yams.compose(yaml: yaml)
         } catch let error as YamlError {
             switch error {
             case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
                  let .composer(context, problem, mark, _):
-                var message = "invalid YAML: \(problem)"
-                if let context, !context.text.isEmpty {
-                    message += " (\(context.text) at line \(context.mark.line), column \(context.mark.column))"
-                }
-                self.error(message, at: mark)
+                let where_ = context.flatMap { $0.text.isEmpty ? nil : ($0.text, $0.mark.line, $0.mark.column) }
+                self.error(Self.syntaxMessage(problem: problem, context: where_, fileKind: fileKind), at: mark)
             case let .duplicatedKeysInMapping(duplicates, context):
                 let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
                 self.error("duplicate key \(keys): a key may appear only once in the same mapping", at: context.mark)
-            case let .reader(problem, _, _, _):
-                diagnostics.append(Diagnostic(path: path, line: 0, column: 0,
-                                              message: "cannot read the file as UTF-8 YAML: \(problem)"))
+            case let .reader(problem, offset, value, _):
+                let (line, column) = offset.map { Self.position(ofByte: $0, in: yaml) } ?? (0, 0)
+                self.error(Self.readerMessage(problem: problem, value: Int(value)), line: line, column: column)
             default:
-                diagnostics.append(Diagnostic(path: path, line: 0, column: 0, message: "invalid YAML: \(error)"))
+                self.error("invalid YAML: \(error)", line: 0, column: 0)
             }
             return nil
         } catch {
-            diagnostics.append(Diagnostic(path: path, line: 0, column: 0, message: "invalid YAML: \(error)"))
+            self.error("invalid YAML: \(error)", line: 0, column: 0)
             return nil
         }
+    }
+
+    /// libyaml's scanner, parser and composer problems in words a policy author can act on.
+    ///
+    /// `context` is what libyaml was reading and where it started (`while parsing a flow sequence`).
+    static func syntaxMessage(problem: String, context: (text: String, line: Int, column: Int)?,
+                              fileKind: String = "a YAML file") -> String {
+        let whileText = context.map { " (\($0.text) at line \($0.line), column \($0.column))" } ?? ""
+        switch problem {
+        case "found unknown escape character":
+            return "invalid YAML: unknown escape sequence in a double-quoted string\(whileText): inside double quotes a backslash starts an escape; write values with backslashes, such as regular expressions, in single quotes (tags: '^\\d+$')"
+        case "found undefined alias":
+            return "invalid YAML: an alias ('*name') refers to no anchor: define '&name' on a value before the first '*name'"
+        case "but found another document":
+            return "a second YAML document starts here: \(fileKind) holds exactly one document (remove this '---' and what follows, or move it to its own file)"
+        case _ where problem.hasPrefix("Maximum nesting level reached"):
+            return YAMLLimits.nestingMessage(fileKind: fileKind)
+        default:
+            return "invalid YAML: \(problem)\(whileText)"
+        }
+    }
+
+    /// libyaml's reader problems (bytes that are not YAML text); `value` is the offending character or byte.
+    static func readerMessage(problem: String, value: Int) -> String {
+        switch problem {
+        case "control characters are not allowed":
+            let name = value == 0 ? " (NUL)" : value == 0x1B ? " (ESC)" : ""
+            let hex = String(value, radix: 16, uppercase: true)
+            let code = String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+            return "the file contains the control character U+\(code)\(name) here: YAML files must be text; remove it or write it as an escape in a double-quoted string"
+        default:
+            return "cannot read the file as UTF-8 YAML: \(problem) here"
+        }
+    }
+
+    /// 1-based line and column (Unicode scalars) of a UTF-8 byte offset into `text`.
+    static func position(ofByte offset: Int, in text: String) -> (line: Int, column: Int) {
+        Array(text.utf8).withUnsafeBufferPointer { YAMLLimits.position(ofByte: offset, in: $0) }
     }
 
     // MARK: - Shapes
@@ -74,9 +155,14 @@ final class YAMLReader {
         case .alias: return "an alias"
         case let .scalar(scalar):
             if isNull(node) { return "an empty value" }
-            let text = scalar.string.count > 40 ? String(scalar.string.prefix(40)) + "..." : scalar.string
-            return "'\(text)'"
+            return "'\(excerpt(scalar.string, limit: 40))'"
         }
+    }
+
+    /// `text`, or its first `limit` characters and `...`: for values echoed into many messages (a stage
+    /// name is in every message about the stage), so a huge value cannot multiply the output.
+    static func excerpt(_ text: String, limit: Int = 80) -> String {
+        text.count > limit ? String(text.prefix(limit)) + "..." : text
     }
 
     static func isNull(_ node: Node) -> Bool {
@@ -138,17 +224,33 @@ final class YAMLReader {
 
     func int(_ node: Node, _ what: String) -> Int? {
         if case .scalar = node, !Self.isNull(node), let value = node.int { return value }
-        error("\(what) must be a whole number, found \(Self.describe(node))", at: node)
+        if Self.isDecimalInteger(node) {
+            // Digits that do not fit in 64 bits: say so rather than "not a whole number".
+            error("\(what) is out of range, found \(Self.describe(node)): a whole number must lie between \(Int.min) and \(Int.max)", at: node)
+        } else {
+            error("\(what) must be a whole number, found \(Self.describe(node))", at: node)
+        }
         return nil
     }
 
     func number(_ node: Node, _ what: String) -> Double? {
-        if case .scalar = node, !Self.isNull(node), let value = node.float ?? node.int.map(Double.init),
-           value.isFinite {
-            return value
+        if case .scalar = node, !Self.isNull(node), let value = node.float ?? node.int.map(Double.init) {
+            if value.isFinite { return value }
+            if !value.isNaN, !(node.scalar?.string.lowercased().contains("inf") ?? true) {
+                error("\(what) is out of range, found \(Self.describe(node)): a number must lie within ±\(Double.greatestFiniteMagnitude)", at: node)
+                return nil
+            }
         }
         error("\(what) must be a number, found \(Self.describe(node))", at: node)
         return nil
+    }
+
+    /// A plain scalar of an optional sign and decimal digits (whatever its size).
+    static func isDecimalInteger(_ node: Node) -> Bool {
+        guard case let .scalar(scalar) = node, scalar.style == .plain else { return false }
+        var digits = Substring(scalar.string)
+        if digits.first == "-" || digits.first == "+" { digits = digits.dropFirst() }
+        return !digits.isEmpty && digits.allSatisfy { $0.isASCII && $0.isNumber }
     }
 
     func bool(_ node: Node, _ what: String) -> Bool? {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Manifests
 import Policies
 
 /// `promobot validate [PATH...]`: checks policy files and the global config, reporting every problem.
@@ -37,7 +38,7 @@ struct ValidateCommand: AsyncParsableCommand {
             do {
                 try report.write(toFile: output, atomically: true, encoding: .utf8)
             } catch {
-                throw ValidationError("cannot write the report to '\(output)': \(error.localizedDescription)")
+                throw ValidationError("cannot write the report to '\(EchoText.escapingControls(output))': \(error.localizedDescription)")
             }
             print(DiagnosticReport.summary(outcome.diagnostics, policyCount: outcome.policyCount))
         } else {
@@ -70,12 +71,7 @@ struct ValidateCommand: AsyncParsableCommand {
         }
         var loadedConfig: PromobotConfig?
         for file in Array(Set(configFiles)).sorted() {
-            guard let data = manager.contents(atPath: file) else {
-                diagnostics.append(Diagnostic(path: file, line: 0, column: 0, message: "cannot read the config file (does it exist?)"))
-                continue
-            }
-            let (parsed, configDiagnostics) = ConfigParser.parse(
-                yaml: String(decoding: data, as: UTF8.self), path: file, environment: environment)
+            let (parsed, configDiagnostics) = ConfigParser.load(path: file, environment: environment)
             diagnostics += configDiagnostics
             if file == configFiles.first { loadedConfig = parsed }
         }

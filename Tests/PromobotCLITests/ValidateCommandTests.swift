@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Testing
 import TestSupport
+import Policies
 @testable import PromobotCLI
 
 @Suite struct ValidateCommandTests {
@@ -73,6 +74,51 @@ import TestSupport
         #expect(entries.count == 1)
         #expect(entries.first?["check_name"] as? String == "promobot-validate")
         #expect(((entries.first?["location"] as? [String: Any])?["lines"] as? [String: Any])?["begin"] as? Int == 2)
+    }
+
+    /// A policy whose values hold newlines and escape sequences: each format reports the same diagnostics,
+    /// and the text report is exactly one line per diagnostic plus the summary.
+    @Test func hostileValuesCannotForgeLinesOrCounts() async throws {
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let policy = folder.appendingPathComponent("hostile.yaml")
+        try """
+            version: 1
+            name: "x\\nfake.yaml:1:1: error: forged\\e[31m"
+            repository: group/h
+            branch: main
+            images: ["registry.example.com/h/app\\r\\nfake.yaml:2:2: error: forged too"]
+            stages:
+              - name: dev
+                paths: [dev/]
+            """.write(to: policy, atomically: true, encoding: .utf8)
+        let outcome = ValidateCommand.check(paths: [policy.path], config: nil, environment: [:])
+        let diagnostics = outcome.diagnostics
+        #expect(diagnostics.count == 2)
+
+        let text = DiagnosticReport.render(diagnostics, format: .text, policyCount: outcome.policyCount)
+        let lines = text.split(separator: "\n")
+        #expect(lines.count == diagnostics.count + 1)
+        #expect(lines.last == "0 policies, 2 problems (2 errors, 0 warnings)")
+        #expect(lines.dropLast().allSatisfy { $0.hasPrefix(policy.path + ":") })
+        #expect(!text.contains("\u{1B}") && !text.contains("\r"))
+        #expect(text.contains(#"invalid policy name 'x\nfake.yaml:1:1: error: forged\e[31m'"#))
+
+        let report = folder.appendingPathComponent("report.json")
+        #expect(try await Self.run(["validate", policy.path, "--format", "json", "--output", report.path]) == 1)
+        let entries = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: report)) as? [[String: Any]])
+        #expect(entries.count == diagnostics.count)
+        #expect(entries.first?["message"] as? String == diagnostics.first?.message)
+    }
+
+    @Test func unreadableConfigSaysWhy() throws {
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let outcome = ValidateCommand.check(paths: [folder.path + "/promobot.yaml"], config: folder.path, environment: [:])
+        #expect(outcome.diagnostics.map(\.formatted) == [
+            "\(folder.path): error: cannot read the file: it is a folder, not a regular file",
+            "\(folder.path)/promobot.yaml: error: cannot read the file: it does not exist",
+        ])
     }
 
     @Test func unknownFormatIsAUsageError() {
