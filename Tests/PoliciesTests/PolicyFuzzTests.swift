@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Policies
 
 /// Mutated policies and configs (structural and byte-level mutations of the repository's policies, the
@@ -48,11 +49,10 @@ import Testing
     ]
 
     @Test func mutatedPoliciesNeverCrashHangOrForgeOutput() throws {
-        let environment = ProcessInfo.processInfo.environment
-        let rounds = environment["PROMOBOT_FUZZ_ROUNDS"].flatMap(Int.init) ?? 300
-        let seed = environment["PROMOBOT_FUZZ_SEED"].flatMap { UInt64($0) } ?? UInt64.random(in: 0...UInt64.max)
+        let rounds = environmentInt("PROMOBOT_FUZZ_ROUNDS", default: 300)
+        var rng = SeededGenerator.fromEnvironment("PROMOBOT_FUZZ_SEED")
+        let seed = rng.seed
         print("PolicyFuzzTests: \(rounds) rounds, seed \(seed) (replay with PROMOBOT_FUZZ_SEED=\(seed))")
-        var rng = SplitMix64(seed: seed)
         let corpus = try Self.corpus()
         let folder = try PolicyFixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -113,7 +113,7 @@ import Testing
     }
 
     /// One structural or byte-level mutation.
-    static func mutate(_ bytes: inout [UInt8], rng: inout SplitMix64, corpus: [(name: String, text: String, isConfig: Bool)]) {
+    static func mutate(_ bytes: inout [UInt8], rng: inout SeededGenerator, corpus: [(name: String, text: String, isConfig: Bool)]) {
         func position() -> Int { bytes.isEmpty ? 0 : Int(rng.next() % UInt64(bytes.count + 1)) }
         var lines: [ArraySlice<UInt8>] { bytes.split(separator: 0x0A, omittingEmptySubsequences: false) }
         switch rng.next() % 10 {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Manifests
 @testable import Policies
 
@@ -208,7 +209,7 @@ import Manifests
 
     /// The sweep agrees with the pairwise definition on random small path sets (first overlap per path).
     @Test func overlapSweepMatchesThePairwiseCheck() {
-        var rng = SplitMix64(seed: 0x5EED_0008)
+        var rng = SeededGenerator(seed: 0x5EED_0008)
         let parts = ["a", "b", "c", ".", ""]
         for _ in 0..<500 {
             let stages: [(repository: String, branch: String, paths: [String])] = (0..<Int(rng.next() % 6)).map { _ in
@@ -345,19 +346,6 @@ import Manifests
         text.unicodeScalars.map { scalar in
             Self.isControl(scalar) ? "\\u" + String(format: "%04X", scalar.value) : String(scalar)
         }.joined()
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so a seed printed by a test replays it exactly.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
