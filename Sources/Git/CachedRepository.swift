@@ -8,7 +8,8 @@ import Foundation
 /// URL or credentials (every network call uses an anonymous in-memory remote).
 ///
 /// Thread-safety: `@unchecked Sendable` because every public entry point takes one lock (shared by all
-/// `CachedRepository` values for the same folder) for its whole duration, network round trips included.
+/// `CachedRepository` values for the same folder, and a file lock shared with other processes) for its
+/// whole duration, network round trips included.
 /// Calls are therefore serialized per remote; blocking, so call from a thread that may block
 /// (not from a cooperative-pool task in a tight loop).
 public final class CachedRepository: @unchecked Sendable {
@@ -37,11 +38,12 @@ public final class CachedRepository: @unchecked Sendable {
     /// The local tracking ref for `branch`.
     static func trackingRef(_ branch: String) -> String { "refs/remotes/origin/\(branch)" }
 
-    /// Runs `body` under the repository lock.
+    /// Runs `body` under the repository lock: the in-process lock shared by every `CachedRepository` of
+    /// this folder, then the folder's file lock, so other processes sharing the cache wait too.
     func locked<T>(_ body: () throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }
-        return try body()
+        return try FolderLock.withLock(path, body)
     }
 
     func openSession() throws(GitError) -> RemoteSession {

@@ -10,8 +10,8 @@ import Foundation
 /// branches), later ones fetch only what moved.
 ///
 /// Thread-safety: `Sendable`; `repository(for:)` may be called from any thread or task. Repositories for the
-/// same folder share one lock, so concurrent users of one remote are serialized. Two *processes* sharing one
-/// cache folder are not coordinated; give each process its own root.
+/// same folder share one lock, so concurrent users of one remote are serialized; two *processes* sharing one
+/// cache folder are serialized per clone by a file lock (`FolderLock`).
 public final class RepositoryCache: Sendable {
     /// The folder holding the bare clones.
     public let root: URL
@@ -47,7 +47,7 @@ public final class RepositoryCache: Sendable {
         let options = options, counterCell = counterCell
         return try state.repository(for: remote, folder: folder.path) { lock in
             try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-            let handle = try RepositoryHandle.openOrInitBare(at: folder)
+            let handle = try FolderLock.withLock(folder) { try RepositoryHandle.openOrInitBare(at: folder) }
             return CachedRepository(remote: remote, path: folder, handle: handle, options: options,
                                     lock: lock, counters: CounterCell(parent: counterCell))
         }
@@ -87,14 +87,22 @@ final class CacheState: @unchecked Sendable {
 
     /// Returns the repository for `remote`, creating it under the cache lock so two threads never
     /// initialise one folder at once. Repositories of one folder share one lock.
+    ///
+    /// The cache-wide lock is never held while waiting for a folder's lock (which a push may hold for a
+    /// whole network round trip): other remotes are served meanwhile. Two threads that race to open one
+    /// remote both open it; the first to register wins and the other handle is dropped.
     func repository(for remote: GitRemote, folder: String,
                     create: (NSLock) throws -> CachedRepository) throws -> CachedRepository {
-        try mutex.withLock {
-            if let existing = repositories[remote] { return existing }
+        let (existing, folderLock) = mutex.withLock { () -> (CachedRepository?, NSLock) in
             let folderLock = folderLocks[folder] ?? NSLock()
             folderLocks[folder] = folderLock
-            // Another GitRemote value for the same folder may be mid-operation: take its lock while opening.
-            let created = try folderLock.withLock { try create(folderLock) }
+            return (repositories[remote], folderLock)
+        }
+        if let existing { return existing }
+        // Another GitRemote value for the same folder may be mid-operation: take its lock while opening.
+        let created = try folderLock.withLock { try create(folderLock) }
+        return mutex.withLock {
+            if let winner = repositories[remote] { return winner }
             repositories[remote] = created
             return created
         }
