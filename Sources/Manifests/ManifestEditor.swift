@@ -72,9 +72,8 @@ public enum ManifestEditor {
         var newBytes = plan.applied(to: bytes)
         tamper?(&newBytes)
         try EditVerifier.verify(old: tree, newBytes: newBytes, plan: plan, path: path)
-        let changes = plan.records.map { record in
-            ImageChange(path: path, line: plan.newLine(ofOld: record.line, at: record.offset),
-                        image: record.image, old: record.old, new: record.new)
+        let changes = zip(plan.records, plan.newLines()).map { record, line in
+            ImageChange(path: path, line: line, image: record.image, old: record.old, new: record.new)
         }
         return EditResult(text: String(decoding: newBytes, as: UTF8.self), changes: changes, matched: matched, notices: [])
     }

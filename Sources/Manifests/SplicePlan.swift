@@ -252,8 +252,20 @@ struct SplicePlan {
         return result
     }
 
-    /// The line in the edited file of something at `offset` (old-file line `line`).
-    func newLine(ofOld line: Int, at offset: Int) -> Int {
-        line + splices.reduce(0) { $0 + ($1.start < offset ? $1.addedLines : 0) }
+    /// New-file line numbers for the records: one sort of the splices and running sums of the lines each
+    /// adds, then a binary search per record (a file with thousands of edits stays O(k log k)).
+    func newLines() -> [Int] {
+        let sorted = splices.sorted { $0.start < $1.start }
+        var added = [0]
+        added.reserveCapacity(sorted.count + 1)
+        for splice in sorted { added.append(added[added.count - 1] + splice.addedLines) }
+        return records.map { record in
+            var low = 0, high = sorted.count  // the number of splices that start before the record
+            while low < high {
+                let middle = (low + high) / 2
+                if sorted[middle].start < record.offset { low = middle + 1 } else { high = middle }
+            }
+            return record.line + added[low]
+        }
     }
 }
