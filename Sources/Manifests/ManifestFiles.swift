@@ -31,7 +31,7 @@ public enum ManifestFiles {
 
     /// ``collect(_:)`` with each file's resolved target. Files are deduplicated by target, so a file named
     /// twice (`a.yaml ./a.yaml`, or a link and its target) is edited and reported once, under the path that
-    /// is not itself a link when there is one.
+    /// is not itself a link when there is one (the shortest such).
     static func collectFiles(_ paths: [String]) throws(ManifestError) -> [Collected] {
         var found = Set<String>()
         var roots: [String] = []
@@ -59,7 +59,10 @@ public enum ManifestFiles {
             let target = resolved(path) ?? path
             let inside = roots.contains { target == $0 || target.hasPrefix($0 == "/" ? "/" : $0 + "/") }
             let candidate = Collected(path: path, target: target, isOutside: !inside)
-            if let kept = byTarget[target], !(isLink(kept.path) && !isLink(path)) { continue }
+            // Shown under a path that is not itself a link when there is one, then the shortest (`a/x.yaml`
+            // rather than `a/./x.yaml`).
+            if let kept = byTarget[target],
+               (isLink(kept.path) ? 1 : 0, kept.path.utf8.count) <= (isLink(path) ? 1 : 0, path.utf8.count) { continue }
             byTarget[target] = candidate
         }
         return byTarget.values.sorted { $0.path < $1.path }
