@@ -25,8 +25,14 @@ public enum ManifestError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Reading or writing a file failed.
     case io(path: String, detail: String)
 
-    /// A message with location, cause and what to do.
+    /// A message with location, cause and what to do, on one line: paths and values from files are
+    /// echoed with control characters escaped (``EchoText``), so a file name or value cannot forge a line
+    /// wherever the message is printed (set-image, the engine's logs, a merge request).
     public var description: String {
+        EchoText.escapingControls(message)
+    }
+
+    private var message: String {
         switch self {
         case let .invalidYAML(path, line, column, problem):
             return "\(path):\(line):\(column): not valid YAML: \(problem); fix the file (nothing was changed)"

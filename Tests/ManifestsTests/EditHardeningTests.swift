@@ -141,6 +141,14 @@ import Testing
         }
     }
 
+    /// Messages are one line wherever they are printed: a path or value with a newline or an escape is echoed escaped.
+    @Test func messagesEscapeWhatTheyEcho() {
+        let error = ManifestError.invalidYAML(path: "evil\nfake.yaml:1:1: error: x\u{1B}[31m", line: 1, column: 1, problem: "p")
+        #expect("\(error)" == "evil\\nfake.yaml:1:1: error: x\\e[31m:1:1: not valid YAML: p; fix the file (nothing was changed)")
+        let change = ImageChange(path: "a\rb.yaml", line: 2, image: "nginx", old: "1", new: "2")
+        #expect("\(change)" == "a\\rb.yaml:2: nginx 1 -> 2")
+    }
+
     @Test func anUndefinedAliasIsNamed() {
         #expect {
             _ = try ManifestEditor.edit("image: *nope\n", path: "a.yaml", updates: Self.update)
