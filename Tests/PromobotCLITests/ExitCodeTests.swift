@@ -1,12 +1,14 @@
 import ArgumentParser
 import Foundation
+import Sandbox
 import Testing
 import TestSupport
 @testable import PromobotCLI
 
 /// README.md's exit-code table, through the real binary: 0 done, 1 the command's own failure, 2 bad usage or
-/// configuration (ArgumentParser's default for usage errors is 64). `run`'s 0 and 1 need a GitLab and are
-/// covered in ``EngineCommandTests`` (`runOpensAnMR…`, `serverErrorsExitOne…`); its 2 for a missing token too.
+/// configuration (ArgumentParser's default for usage errors is 64). `run`'s 0, 1 and 2 against a GitLab are
+/// in ``EngineCommandTests`` (`runOpensTheMRAndStatusShowsIt`, `runExitsOneWhenAPolicyFails`,
+/// `missingTokenExitsTwoNamingTheVariable`); `plan` and `status` use its sandbox setup here.
 @Suite struct ExitCodeTests {
     static let root = TestPaths.repositoryRoot()
     static let app = "registry.example.com/oms/app"
@@ -65,6 +67,22 @@ import TestSupport
         #expect(broken.status == 1, "\(broken.stdout)\(broken.stderr)")
         let usage = try await BinaryRunner.run(["validate", "--output"])
         #expect(usage.status == 2, "\(usage.stderr)")
+    }
+
+    @Test func planAndStatusExitZeroOneAndTwo() async throws {
+        try await EngineCommandTests().withSetup { s in
+            for command in ["plan", "status"] {
+                let done = try await s.promobot([command])
+                #expect(done.status == 0, "\(command): \(done.stderr)")
+                let noToken = try await s.promobot([command], token: "")
+                #expect(noToken.status == 2, "\(command): \(noToken.stderr)")
+            }
+            s.sandbox.injectFault(SandboxFault(pathPrefix: "/api/v4", kind: .status(500, body: #"{"message":"500 Internal Server Error"}"#), count: 1000))
+            for command in ["plan", "status"] {
+                let failed = try await s.promobot([command])
+                #expect(failed.status == 1, "\(command): \(failed.stdout) \(failed.stderr)")
+            }
+        }
     }
 
     @Test func runExitsTwoForAnUnreadableConfig() async throws {
