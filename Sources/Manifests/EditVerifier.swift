@@ -1,7 +1,9 @@
 /// The safety check: the edited text must parse to exactly the old documents with the planned values
-/// changed and the planned keys inserted — nothing else. Pure.
+/// changed and the planned keys inserted — nothing else. Checked twice: event by event as written (styles,
+/// anchors, tags, key order), then document by document with aliases resolved, so a value that is also
+/// reached through an alias somewhere else can never change there unnoticed. Pure.
 enum EditVerifier {
-    static func verify(old: [YAMLEvent], newBytes: [UInt8], plan: SplicePlan, path: String) throws(ManifestError) {
+    static func verify(old: YAMLTree, newBytes: [UInt8], plan: SplicePlan, path: String) throws(ManifestError) {
         let new: [YAMLEvent]
         do {
             new = try YAMLEventParser.parse(newBytes)
@@ -12,9 +14,67 @@ enum EditVerifier {
         func fail(_ event: YAMLEvent, _ detail: String) -> ManifestError {
             .safetyCheckFailed(path: path, line: event.line, column: event.column, detail: detail)
         }
-        try old.withUnsafeBufferPointer { (old) throws(ManifestError) in
+        try old.events.withUnsafeBufferPointer { (old) throws(ManifestError) in
             try new.withUnsafeBufferPointer { (new) throws(ManifestError) in
                 try compare(old, new, plan, fail)
+            }
+        }
+        let newTree: YAMLTree
+        do {
+            newTree = try YAMLTree(events: new)
+        } catch {
+            throw ManifestError.safetyCheckFailed(path: path, line: error.line, column: error.column,
+                                                  detail: "the edited text does not compose: \(error.problem)")
+        }
+        guard old.documents.count == newTree.documents.count else {
+            throw fail(new[new.count - 1], "the number of documents changed")
+        }
+        let resolved = ResolvedComparison(old: old, new: newTree, plan: plan, fail: fail)
+        for (a, b) in zip(old.documents, newTree.documents) {
+            try resolved.compare(a, b, use: a.eventIndex, inKey: false)
+        }
+    }
+
+    /// Walks an old and a new document with every alias expanded (bounded by ``ManifestLimits``, checked
+    /// when the trees were composed): every scalar must read as before, except at the uses the plan meant
+    /// to set, never inside a mapping key.
+    private struct ResolvedComparison {
+        let old: YAMLTree
+        let new: YAMLTree
+        let plan: SplicePlan
+        let fail: (YAMLEvent, String) -> ManifestError
+
+        func compare(_ a: YAMLNode, _ b: YAMLNode, use: Int, inKey: Bool) throws(ManifestError) {
+            switch (a, b) {
+            case let (.alias(aliasIndex, target?), .alias(_, newTarget?)):
+                // A scalar reached through an alias is used *here*: the alias is the use.
+                try compare(target, newTarget, use: aliasIndex, inKey: inKey)
+            case let (.scalar(i), .scalar(j)):
+                let before = old.events[i], after = new.events[j]
+                guard before.value != after.value else { return }
+                guard !inKey, plan.intendedUses[use] == after.value else {
+                    let at = old.events[use]
+                    throw fail(after, "the value '\(EchoText.escapingControls(before.value))' used at line \(at.line) would become '\(EchoText.escapingControls(after.value))' (through an anchor or alias)")
+                }
+            case let (.sequence(_, items), .sequence(_, newItems)):
+                guard items.count == newItems.count else { throw fail(new.events[b.eventIndex], "a sequence changed length") }
+                for (x, y) in zip(items, newItems) { try compare(x, y, use: x.eventIndex, inKey: inKey) }
+            case let (.mapping(_, pairs), .mapping(_, newPairs)):
+                var cursor = 0
+                for pair in pairs {
+                    guard cursor < newPairs.count else { throw fail(new.events[b.eventIndex], "a mapping lost a key") }
+                    try compare(pair.key, newPairs[cursor].key, use: pair.key.eventIndex, inKey: true)
+                    try compare(pair.value, newPairs[cursor].value, use: pair.value.eventIndex, inKey: inKey)
+                    cursor += 1
+                    // Keys the plan inserts after this value (checked as written by the event pass).
+                    if let inserted = plan.insertions[pair.value.eventIndex] {
+                        guard !inKey else { throw fail(new.events[b.eventIndex], "a key was inserted inside a mapping key") }
+                        cursor += inserted.count
+                    }
+                }
+                guard cursor == newPairs.count else { throw fail(new.events[b.eventIndex], "a mapping gained or lost keys") }
+            default:
+                throw fail(new.events[b.eventIndex], "expected \(EditVerifier.describe(old.events[a.eventIndex])) but found \(EditVerifier.describe(new.events[b.eventIndex]))")
             }
         }
     }
@@ -55,7 +115,7 @@ enum EditVerifier {
         return event.style != .plain || ScalarText.isSafePlain(event.value)
     }
 
-    private static func describe(_ event: YAMLEvent) -> String {
+    fileprivate static func describe(_ event: YAMLEvent) -> String {
         switch event.kind {
         case .scalar: return "the value '\(event.value)' (line \(event.line))"
         case .alias: return "the alias *\(event.value) (line \(event.line))"

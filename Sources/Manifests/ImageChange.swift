@@ -23,8 +23,8 @@ public struct ImageChange: Sendable, Hashable, CustomStringConvertible {
         self.new = new
     }
 
-    /// `path:line: image old -> new`, the line `promobot set-image` prints.
+    /// `path:line: image old -> new`, the line `promobot set-image` prints (control characters escaped).
     public var description: String {
-        "\(path):\(line): \(image) \(old.isEmpty ? "(none)" : old) -> \(new.isEmpty ? "(none)" : new)"
+        EchoText.escapingControls("\(path):\(line): \(image) \(old.isEmpty ? "(none)" : old) -> \(new.isEmpty ? "(none)" : new)")
     }
 }

@@ -9,7 +9,7 @@ enum ImageLocator {
             if case .mapping(_, let pairs) = document, kustomization || looksLikeKustomization(tree, pairs) {
                 if case .sequence(_, let entries)? = tree.value("images", in: pairs)?.resolved {
                     for entry in entries {
-                        if let site = kustomizeSite(tree, entry), seen.insert(site.reportEvent).inserted {
+                        if let site = kustomizeSite(tree, entry), seen.insert(entry.eventIndex).inserted {
                             sites.append(site)
                         }
                     }
@@ -27,9 +27,12 @@ enum ImageLocator {
                 if tree.string(pair.key) == "image" {
                     switch pair.value.resolved {
                     case .scalar(let index)?:
-                        if let site = scalarSite(tree, index), seen.insert(index).inserted { sites.append(site) }
+                        if var site = scalarSite(tree, index), seen.insert(pair.value.eventIndex).inserted {
+                            site.uses = [index: pair.value.eventIndex]
+                            sites.append(site)
+                        }
                     case .mapping(_, let inner)?:
-                        if let site = helmSite(tree, inner), seen.insert(site.reportEvent).inserted { sites.append(site) }
+                        if let site = helmSite(tree, inner), seen.insert(pair.value.eventIndex).inserted { sites.append(site) }
                     default:
                         break
                     }
@@ -74,11 +77,15 @@ enum ImageLocator {
             insertAfter = newNameValue
         }
         guard case .scalar(let insertKeyIndex) = insertKey else { return nil }
-        let layout = ImageSite.SplitLayout(tagKey: "newTag", tagEvent: tagEvent, digestEvent: digestEvent,
+        let insertAfterNode = newNameNode.flatMap { tree.scalarIndex($0) == nil ? nil : $0 } ?? tree.value("name", in: pairs)
+        var layout = ImageSite.SplitLayout(tagKey: "newTag", tagEvent: tagEvent, digestEvent: digestEvent,
                                            insertAfter: insertAfter, insertKey: insertKeyIndex,
                                            flow: tree.events[start].style == .flow)
-        return ImageSite(layout: .split(layout), reference: reference, writtenName: written,
-                         reportEvent: tagEvent ?? digestEvent ?? insertAfter)
+        if case .alias? = insertAfterNode { layout.insertAfterAlias = true }
+        var site = ImageSite(layout: .split(layout), reference: reference, writtenName: written,
+                             reportEvent: tagEvent ?? digestEvent ?? insertAfter)
+        site.uses = uses(tree, pairs, ["newTag": tagEvent, "digest": digestEvent])
+        return site
     }
 
     private static func helmSite(_ tree: YAMLTree, _ pairs: [(key: YAMLNode, value: YAMLNode)]) -> ImageSite? {
@@ -98,10 +105,23 @@ enum ImageLocator {
         reference.digest = digestEvent.map { tree.events[$0].value }.flatMap { $0.isEmpty ? nil : $0 }
         // A block mapping cannot sit inside a flow collection, so a key in flow context means a flow mapping.
         let flow = tree.inFlow[repositoryKey]
-        let layout = ImageSite.SplitLayout(tagKey: "tag", tagEvent: tagEvent, digestEvent: digestEvent,
+        var layout = ImageSite.SplitLayout(tagKey: "tag", tagEvent: tagEvent, digestEvent: digestEvent,
                                            insertAfter: repositoryValue, insertKey: repositoryKey, flow: flow)
-        return ImageSite(layout: .split(layout), reference: reference, writtenName: written,
-                         reportEvent: tagEvent ?? digestEvent ?? repositoryValue)
+        if case .alias? = tree.value("repository", in: pairs) { layout.insertAfterAlias = true }
+        var site = ImageSite(layout: .split(layout), reference: reference, writtenName: written,
+                             reportEvent: tagEvent ?? digestEvent ?? repositoryValue)
+        site.uses = uses(tree, pairs, ["tag": tagEvent, "digest": digestEvent])
+        return site
+    }
+
+    /// For each version key present: its resolved scalar -> the node it is reached through in this mapping.
+    private static func uses(_ tree: YAMLTree, _ pairs: [(key: YAMLNode, value: YAMLNode)],
+                             _ keys: [String: Int?]) -> [Int: Int] {
+        var uses: [Int: Int] = [:]
+        for (key, event) in keys {
+            if let event, let node = tree.value(key, in: pairs) { uses[event] = node.eventIndex }
+        }
+        return uses
     }
 
     private static func isKustomizationPath(_ path: String) -> Bool {

@@ -18,6 +18,9 @@ struct ImageSite {
         var insertAfter: Int
         /// The key event of that pair (its column gives the indentation).
         var insertKey: Int
+        /// Whether the name is written as an alias: its anchor sits elsewhere, so nothing can be inserted
+        /// "after the name" without landing in another mapping.
+        var insertAfterAlias: Bool = false
         /// Whether the entry is a flow mapping (`{name: x}`).
         var flow: Bool
     }
@@ -29,4 +32,8 @@ struct ImageSite {
     var writtenName: String
     /// The event whose position is reported (the version scalar, or the name when there is none).
     var reportEvent: Int
+    /// Version scalar (event index) -> the node it was reached through here: the alias event for `*a`,
+    /// the scalar itself otherwise. A scalar may appear in several places; the editor checks that every
+    /// one of them is an image version it means to set.
+    var uses: [Int: Int] = [:]
 }

@@ -30,9 +30,9 @@ public enum ManifestEditor {
     /// An alias is reported once, at its anchor. Templates that are not YAML have no images.
     /// - Throws: ``ManifestError/invalidYAML(path:line:column:problem:)``.
     public static func images(in text: String, path: String) throws(ManifestError) -> [FoundImage] {
-        let bytes = Array(text.utf8)
-        guard let tree = try parse(bytes, path: path) else { return [] }
-        return ImageLocator.sites(in: tree, path: path).map { found($0, tree, path) }
+        let bytes = try checkedBytes(text, path: path)
+        guard case .yaml(let tree) = try parse(bytes, path: path) else { return [] }
+        return reported(ImageLocator.sites(in: tree, path: path)).map { found($0, tree, path) }
     }
 
     /// ``edit(_:path:updates:)`` with everything a caller may report: the images each update matched
@@ -51,49 +51,84 @@ public enum ManifestEditor {
     /// The edit with already-normalised updates (so a caller editing many files normalises once).
     static func apply(_ text: String, path: String, wanted: [String: Wanted],
                       tamper: ((inout [UInt8]) -> Void)? = nil) throws(ManifestError) -> EditResult {
-        let bytes = Array(text.utf8)
-        guard let tree = try parse(bytes, path: path) else {
+        let bytes = try checkedBytes(text, path: path)
+        let tree: YAMLTree
+        switch try parse(bytes, path: path) {
+        case .yaml(let parsed):
+            tree = parsed
+        case .template(let line):
             return EditResult(text: text, changes: [], matched: [],
-                              notices: ["\(path): skipped: not YAML (looks like a template with '{{ }}'); not changed"])
+                              notices: ["\(path): skipped: not YAML (a template: the '{{ }}' actions from line \(line) are what the YAML parser rejects); not changed"])
         }
         var plan = SplicePlan()
         var matched: [FoundImage] = []
-        for site in ImageLocator.sites(in: tree, path: path) {
-            guard let update = wanted[site.reference.name] else { continue }
-            matched.append(found(site, tree, path))
-            try plan.add(site, update, tree, bytes, path)
-        }
+        let sites = ImageLocator.sites(in: tree, path: path).filter { wanted[$0.reference.name] != nil }
+        for site in reported(sites) { matched.append(found(site, tree, path)) }
+        for site in sites { try plan.add(site, wanted[site.reference.name]!, tree, bytes, path) }
         guard !plan.splices.isEmpty else {
             return EditResult(text: text, changes: [], matched: matched, notices: [])
         }
+        try plan.checkSharedValues(tree, path)
         var newBytes = plan.applied(to: bytes)
         tamper?(&newBytes)
-        try EditVerifier.verify(old: tree.events, newBytes: newBytes, plan: plan, path: path)
-        let changes = plan.records.map { record in
-            ImageChange(path: path, line: plan.newLine(ofOld: record.line, at: record.offset),
-                        image: record.image, old: record.old, new: record.new)
+        try EditVerifier.verify(old: tree, newBytes: newBytes, plan: plan, path: path)
+        let changes = zip(plan.records, plan.newLines()).map { record, line in
+            ImageChange(path: path, line: line, image: record.image, old: record.old, new: record.new)
         }
         return EditResult(text: String(decoding: newBytes, as: UTF8.self), changes: changes, matched: matched, notices: [])
     }
 
     // MARK: - Helpers
 
-    /// The composed file, or nil for a template that is not YAML.
-    static func parse(_ bytes: [UInt8], path: String) throws(ManifestError) -> YAMLTree? {
+    /// What a file turned out to be.
+    enum Parsed {
+        case yaml(YAMLTree)
+        /// A Go/Helm template that is not YAML; `line` is where its first action is.
+        case template(line: Int)
+    }
+
+    /// The composed file, or `.template` when the file fails to parse *because of* its `{{ }}` actions
+    /// (it parses once they are masked, see ``TemplateText``).
+    /// - Throws: ``ManifestError/invalidYAML(path:line:column:problem:)`` (also an alias to no anchor),
+    ///   ``ManifestError/tooComplex(path:line:column:reason:)`` beyond ``ManifestLimits``.
+    static func parse(_ bytes: [UInt8], path: String) throws(ManifestError) -> Parsed {
+        let events: [YAMLEvent]
         do {
-            return YAMLTree(events: try YAMLEventParser.parse(bytes))
+            events = try YAMLEventParser.parse(bytes)
         } catch {
-            if containsTemplate(bytes) { return nil }
+            if let template = TemplateText.masked(bytes), (try? YAMLEventParser.parse(template.bytes)) != nil {
+                return .template(line: template.firstLine)
+            }
+            // libyaml's own nesting limit (1000) is far above ours; say it in our words.
+            if error.problem.contains("Maximum nesting level") {
+                throw ManifestError.tooComplex(path: path, line: error.line, column: error.column,
+                                               reason: "collections nest deeper than \(ManifestLimits.maxNesting) levels")
+            }
+            throw ManifestError.invalidYAML(path: path, line: error.line, column: error.column, problem: error.problem)
+        }
+        do {
+            return .yaml(try YAMLTree(events: events))
+        } catch {
+            if error.isLimit {
+                throw ManifestError.tooComplex(path: path, line: error.line, column: error.column, reason: error.problem)
+            }
             throw ManifestError.invalidYAML(path: path, line: error.line, column: error.column, problem: error.problem)
         }
     }
 
-    private static func containsTemplate(_ bytes: [UInt8]) -> Bool {
-        guard bytes.count >= 2 else { return false }
-        for index in 0..<(bytes.count - 1) where bytes[index] == UInt8(ascii: "{") && bytes[index + 1] == UInt8(ascii: "{") {
-            return true
+    /// The text's bytes, refused above ``ManifestLimits/maxFileBytes`` before any parsing.
+    static func checkedBytes(_ text: String, path: String) throws(ManifestError) -> [UInt8] {
+        let count = text.utf8.count
+        guard count <= ManifestLimits.maxFileBytes else {
+            throw ManifestError.tooLarge(path: path, bytes: count, limit: ManifestLimits.maxFileBytes)
         }
-        return false
+        return Array(text.utf8)
+    }
+
+    /// One site per reported position: a value reached through several aliases is reported once, at its anchor.
+    private static func reported(_ sites: [ImageSite]) -> [ImageSite] {
+        var seen = Set<Int>()
+        return sites.filter { seen.insert($0.reportEvent).inserted }
     }
 
     private static func found(_ site: ImageSite, _ tree: YAMLTree, _ path: String) -> FoundImage {

@@ -13,11 +13,26 @@ public enum ManifestError: Error, Sendable, Hashable, CustomStringConvertible {
     case safetyCheckFailed(path: String, line: Int, column: Int, detail: String)
     /// A path given to the file layer does not exist.
     case fileNotFound(String)
+    /// The file is larger than ``ManifestLimits/maxFileBytes``; it is not read.
+    case tooLarge(path: String, bytes: Int, limit: Int)
+    /// Nesting or alias expansion beyond ``ManifestLimits`` (an alias bomb, or absurdly deep collections).
+    case tooComplex(path: String, line: Int, column: Int, reason: String)
+    /// The version to set is shared through an anchor/alias with a value that is not this image's version
+    /// (e.g. `kind: &k Kustomization` and `newTag: *k`): setting it would silently change the other one.
+    case sharedValue(path: String, line: Int, column: Int, detail: String)
+    /// A symbolic link whose target lies outside every path given: its target is not edited.
+    case linkOutsidePaths(path: String, target: String)
     /// Reading or writing a file failed.
     case io(path: String, detail: String)
 
-    /// A message with location, cause and what to do.
+    /// A message with location, cause and what to do, on one line: paths and values from files are
+    /// echoed with control characters escaped (``EchoText``), so a file name or value cannot forge a line
+    /// wherever the message is printed (set-image, the engine's logs, a merge request).
     public var description: String {
+        EchoText.escapingControls(message)
+    }
+
+    private var message: String {
         switch self {
         case let .invalidYAML(path, line, column, problem):
             return "\(path):\(line):\(column): not valid YAML: \(problem); fix the file (nothing was changed)"
@@ -31,8 +46,26 @@ public enum ManifestError: Error, Sendable, Hashable, CustomStringConvertible {
             return "\(path):\(line):\(column): refusing to edit: the result would change more than the image version (\(detail)); nothing was written"
         case let .fileNotFound(path):
             return "\(path): no such file or directory"
+        case let .tooLarge(path, bytes, limit):
+            return "\(path): the file is \(Self.size(bytes)) (\(bytes) bytes), over the \(Self.size(limit)) limit for manifests; split it into smaller files (nothing was changed)"
+        case let .tooComplex(path, line, column, reason):
+            return "\(path):\(line):\(column): \(reason); simplify the file (nothing was changed)"
+        case let .sharedValue(path, line, column, detail):
+            return "\(path):\(line):\(column): refusing to edit: \(detail); write the value out in full instead of the anchor/alias (nothing was changed)"
+        case let .linkOutsidePaths(path, target):
+            return "\(path): is a symbolic link to \(target), outside the paths given; pass that file or its folder too, or edit it directly (nothing was changed)"
         case let .io(path, detail):
             return "\(path): \(detail)"
         }
+    }
+
+    /// `4 MiB`, `50.0 MiB`, `812 bytes`: sizes in messages.
+    static func size(_ bytes: Int) -> String {
+        let mebibyte = 1024 * 1024
+        if bytes >= mebibyte {
+            let tenths = (bytes * 10 + mebibyte / 2) / mebibyte
+            return tenths % 10 == 0 ? "\(tenths / 10) MiB" : "\(tenths / 10).\(tenths % 10) MiB"
+        }
+        return bytes >= 1024 ? "\(bytes / 1024) KiB" : "\(bytes) bytes"
     }
 }

@@ -28,6 +28,9 @@ struct SplicePlan {
     /// Old event index -> key/value pairs that must follow it in the re-parsed stream.
     private(set) var insertions: [Int: [(key: String, value: String)]] = [:]
     private(set) var records: [Record] = []
+    /// Node through which a version is reached (alias event or the scalar itself) -> the value it must
+    /// read after the edit. A scalar edited at ``scalarEdits`` may appear only at these uses.
+    private(set) var intendedUses: [Int: String] = [:]
 
     // MARK: - Building
 
@@ -42,7 +45,7 @@ struct SplicePlan {
             let newDigest = wanted.digest ?? (wanted.tag != nil ? nil : oldDigest)
             guard newTag != oldTag || newDigest != oldDigest else { return }
             let value = site.writtenName + (newTag.map { ":\($0)" } ?? "") + (newDigest.map { "@\($0)" } ?? "")
-            try setScalar(index, to: value, tree, bytes, path)
+            guard try setScalar(index, use: site.uses[index] ?? index, to: value, tree, bytes, path) else { return }
             let event = tree.events[index]
             records.append(Record(offset: event.start, line: event.line, image: site.writtenName,
                                   old: ImageReference.versionText(tag: oldTag, digest: oldDigest),
@@ -58,9 +61,11 @@ struct SplicePlan {
             guard newTag != oldTag || newDigest != oldDigest else { return }
             var missing: [(key: String, value: String)] = []
             var recordAt: (offset: Int, line: Int)?
+            // Reached again (an aliased entry): the same scalars, already planned; nothing new to record.
+            var isNew = false
             if let tag = wanted.tag, tag != oldTag {
                 if let tagEvent = layout.tagEvent {
-                    try setScalar(tagEvent, to: tag, tree, bytes, path)
+                    isNew = try setScalar(tagEvent, use: site.uses[tagEvent] ?? tagEvent, to: tag, tree, bytes, path) || isNew
                     recordAt = (tree.events[tagEvent].start, tree.events[tagEvent].line)
                 } else {
                     missing.append((layout.tagKey, tag))
@@ -68,16 +73,23 @@ struct SplicePlan {
             }
             if let digest = wanted.digest, digest != oldDigest {
                 if let digestEvent = layout.digestEvent {
-                    try setScalar(digestEvent, to: digest, tree, bytes, path)
+                    isNew = try setScalar(digestEvent, use: site.uses[digestEvent] ?? digestEvent, to: digest, tree, bytes, path) || isNew
                     recordAt = recordAt ?? (tree.events[digestEvent].start, tree.events[digestEvent].line)
                 } else {
                     missing.append(("digest", digest))
                 }
             }
-            if !missing.isEmpty {
+            if !missing.isEmpty, insertions[layout.insertAfter] == nil {
+                if layout.insertAfterAlias {
+                    let event = tree.events[layout.insertKey]
+                    throw ManifestError.unsupportedValue(path: path, line: event.line, column: event.column,
+                                                         reason: "the image name is an alias, so '\(layout.tagKey)' cannot be added next to it")
+                }
                 let inserted = insert(missing, layout, tree, bytes)
                 recordAt = recordAt ?? inserted
+                isNew = true
             }
+            guard isNew else { return }
             let at = recordAt ?? (tree.events[site.reportEvent].start, tree.events[site.reportEvent].line)
             records.append(Record(offset: at.offset, line: at.line, image: site.writtenName,
                                   old: ImageReference.versionText(tag: oldTag, digest: oldDigest),
@@ -86,11 +98,25 @@ struct SplicePlan {
     }
 
     /// Rewrites one scalar's value in place, keeping its quote style (plain becomes double-quoted only when
-    /// the new value would otherwise read as a number, boolean, null or date).
-    private mutating func setScalar(_ index: Int, to value: String, _ tree: YAMLTree, _ bytes: [UInt8],
-                                    _ path: String) throws(ManifestError) {
+    /// the new value would otherwise read as a number, boolean, null or date). `use` is the node the value
+    /// was reached through (see ``intendedUses``).
+    /// - Returns: false when the scalar was already planned (reached again through an alias).
+    /// - Throws: ``ManifestError/sharedValue(path:line:column:detail:)`` when two images want different
+    ///   values in the same scalar; ``ManifestError/unsupportedValue(path:line:column:reason:)``.
+    private mutating func setScalar(_ index: Int, use: Int, to value: String, _ tree: YAMLTree, _ bytes: [UInt8],
+                                    _ path: String) throws(ManifestError) -> Bool {
         let event = tree.events[index]
-        guard event.value != value else { return }
+        guard event.value != value else { return false }
+        if let planned = scalarEdits[index] {
+            guard planned.value == value else {
+                let at = tree.events[use]
+                throw ManifestError.sharedValue(path: path, line: at.line, column: at.column,
+                                                detail: "the value at line \(event.line) is shared through an alias and would need to be both '\(EchoText.escapingControls(planned.value))' and '\(EchoText.escapingControls(value))'")
+            }
+            intendedUses[use] = value
+            return false
+        }
+        intendedUses[use] = value
         let tokenStart = event.anchor != nil || event.tag != nil ? Self.skipProperties(bytes, event.start, event.end) : event.start
         func unsupported(_ reason: String) -> ManifestError {
             .unsupportedValue(path: path, line: event.line, column: event.column, reason: reason)
@@ -128,6 +154,26 @@ struct SplicePlan {
             throw unsupported("the value is a block scalar ('|' or '>')")
         }
         scalarEdits[index] = ScalarEdit(value: value, style: style)
+        return true
+    }
+
+    /// Refuses a planned scalar that also appears somewhere that is not a version being set: an anchored
+    /// value with an alias elsewhere (`kind: &k ...` + `newTag: *k`), in either direction.
+    /// - Throws: ``ManifestError/sharedValue(path:line:column:detail:)`` at the version being set.
+    func checkSharedValues(_ tree: YAMLTree, _ path: String) throws(ManifestError) {
+        for index in scalarEdits.keys.sorted() {
+            let value = scalarEdits[index]!.value
+            let uses = [index] + (tree.aliases[index] ?? [])
+            guard let stray = uses.first(where: { intendedUses[$0] != value }) else { continue }
+            let anchored = tree.events[index]
+            let setAt = tree.events[uses.first { intendedUses[$0] == value } ?? index]
+            let anchor = EchoText.escapingControls(anchored.anchor ?? "")
+            let shown = EchoText.escapingControls(anchored.value)
+            let detail = stray == index
+                ? "the version at line \(setAt.line) is the alias *\(anchor) of '\(shown)' at line \(anchored.line), which is not a version being set; setting it would change line \(anchored.line) too"
+                : "the version at line \(setAt.line) is anchored as &\(anchor) and also used at line \(tree.events[stray].line) through *\(anchor), where it is not a version being set; setting it would change line \(tree.events[stray].line) too"
+            throw ManifestError.sharedValue(path: path, line: setAt.line, column: setAt.column, detail: detail)
+        }
     }
 
     /// Splices only the bytes after the common prefix (so `app:1.4.2` -> `app:1.5.0` touches `4.2`).
@@ -148,15 +194,12 @@ struct SplicePlan {
             add(Splice(start: anchorEvent.end, end: anchorEvent.end, bytes: Array(text.utf8), addedLines: 0))
             return (anchorEvent.end, anchorEvent.line)
         }
-        var lineEnd = anchorEvent.end
-        while lineEnd < bytes.count, bytes[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
-        let usesCRLF = lineEnd < bytes.count ? (lineEnd > 0 && bytes[lineEnd - 1] == UInt8(ascii: "\r"))
-            : bytes.contains(UInt8(ascii: "\r"))
-        let newline = usesCRLF ? "\r\n" : "\n"
+        let lineEnd = LineBreaks.lineEnd(from: anchorEvent.end, in: bytes)
+        let newline = LineBreaks.terminator(at: lineEnd, in: bytes)
         let indent = String(repeating: " ", count: max(0, tree.events[layout.insertKey].column - 1))
         let lines = pairs.map { indent + $0.key + ": " + ScalarText.fresh($0.value) }
-        var line = 1
-        for byte in bytes[0..<lineEnd] where byte == UInt8(ascii: "\n") { line += 1 }
+        // libyaml's line of the name, plus any breaks inside a multi-line name (counted locally: O(line)).
+        let line = anchorEvent.line + LineBreaks.count(in: bytes, from: anchorEvent.start, to: lineEnd)
         if lineEnd < bytes.count {
             let text = lines.map { $0 + newline }.joined()
             add(Splice(start: lineEnd + 1, end: lineEnd + 1, bytes: Array(text.utf8), addedLines: pairs.count))
@@ -209,8 +252,20 @@ struct SplicePlan {
         return result
     }
 
-    /// The line in the edited file of something at `offset` (old-file line `line`).
-    func newLine(ofOld line: Int, at offset: Int) -> Int {
-        line + splices.reduce(0) { $0 + ($1.start < offset ? $1.addedLines : 0) }
+    /// New-file line numbers for the records: one sort of the splices and running sums of the lines each
+    /// adds, then a binary search per record (a file with thousands of edits stays O(k log k)).
+    func newLines() -> [Int] {
+        let sorted = splices.sorted { $0.start < $1.start }
+        var added = [0]
+        added.reserveCapacity(sorted.count + 1)
+        for splice in sorted { added.append(added[added.count - 1] + splice.addedLines) }
+        return records.map { record in
+            var low = 0, high = sorted.count  // the number of splices that start before the record
+            while low < high {
+                let middle = (low + high) / 2
+                if sorted[middle].start < record.offset { low = middle + 1 } else { high = middle }
+            }
+            return record.line + added[low]
+        }
     }
 }

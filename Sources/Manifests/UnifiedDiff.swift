@@ -8,7 +8,9 @@ public enum UnifiedDiff {
         let (newLines, newFinalNewline) = lines(new)
         let script = diff(oldLines, newLines)
         // Group operations into hunks.
-        var output = "--- a/\(path)\n+++ b/\(path)\n"
+        // The path is echoed escaped: a newline in a file name must not start a diff line of its own.
+        let shown = EchoText.escapingControls(path)
+        var output = "--- a/\(shown)\n+++ b/\(shown)\n"
         var index = 0
         while index < script.count {
             guard let firstChange = script[index...].firstIndex(where: { $0.kind != .equal }) else { break }
@@ -54,10 +56,14 @@ public enum UnifiedDiff {
         count == 0 ? "\(start),0" : count == 1 ? "\(start + 1)" : "\(start + 1),\(count)"
     }
 
+    /// Lines as `patch` and `git apply` see them: split at LF bytes only, a CR kept as part of its line.
+    /// (Not `String.split`: Swift reads CRLF as one Character, so a CRLF file would be one line.)
     private static func lines(_ text: String) -> ([String], Bool) {
         guard !text.isEmpty else { return ([], true) }
-        var parts = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        let finalNewline = text.hasSuffix("\n")
+        let utf8 = text.utf8
+        var parts = utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+            .map { String(decoding: $0, as: UTF8.self) }
+        let finalNewline = utf8.last == UInt8(ascii: "\n")
         if finalNewline { parts.removeLast() }
         return (parts, finalNewline)
     }
@@ -69,7 +75,12 @@ public enum UnifiedDiff {
         var newIndex: Int
     }
 
-    /// Myers' O(ND) diff, with common prefix and suffix trimmed first (edits are usually a line or two).
+    /// Above this many lines between the common prefix and suffix, ``resync(_:_:)`` replaces Myers, whose
+    /// trace grows with D² (a manifest with thousands of edited images would need gigabytes).
+    static let myersLimit = 2_000
+
+    /// A line diff: Myers' O(ND) minimal diff on small inputs, with common prefix and suffix trimmed first
+    /// (edits are usually a line or two); a linear resynchronising diff on large ones.
     static func diff(_ a: [String], _ b: [String]) -> [Operation] {
         var prefix = 0
         while prefix < a.count, prefix < b.count, a[prefix] == b[prefix] { prefix += 1 }
@@ -80,11 +91,48 @@ public enum UnifiedDiff {
         var operations: [Operation] = (0..<prefix).map { Operation(kind: .equal, oldIndex: $0, newIndex: $0) }
         let midA = Array(a[prefix..<(a.count - suffix)])
         let midB = Array(b[prefix..<(b.count - suffix)])
-        operations += myers(midA, midB).map {
+        let middle = midA.count + midB.count <= myersLimit ? myers(midA, midB) : resync(midA, midB)
+        operations += middle.map {
             Operation(kind: $0.kind, oldIndex: $0.oldIndex + prefix, newIndex: $0.newIndex + prefix)
         }
         operations += (0..<suffix).map {
             Operation(kind: .equal, oldIndex: a.count - suffix + $0, newIndex: b.count - suffix + $0)
+        }
+        return operations
+    }
+
+    /// How far ``resync(_:_:)`` looks (deleted plus inserted lines) for the next equal pair of lines.
+    static let resyncWindow = 16
+
+    /// A valid, not always minimal, diff in O((N+M)·W²): at a difference, the nearest pair of equal lines
+    /// within `resyncWindow` (fewest lines skipped, balanced first) resynchronises; with none, the two
+    /// lines are replaced. Image edits change lines in place or insert one or two, which this finds exactly.
+    static func resync(_ a: [String], _ b: [String]) -> [Operation] {
+        var operations: [Operation] = []
+        operations.reserveCapacity(max(a.count, b.count))
+        var x = 0, y = 0
+        while x < a.count || y < b.count {
+            if x < a.count, y < b.count, a[x] == b[y] {
+                operations.append(Operation(kind: .equal, oldIndex: x, newIndex: y))
+                x += 1; y += 1
+                continue
+            }
+            var skip: (deleted: Int, inserted: Int)?
+            search: for total in 1...resyncWindow {
+                for offset in 0...(2 * total + 1) {
+                    // Balanced splits first: a replaced line is one deleted and one inserted.
+                    let deleted = total / 2 + (offset % 2 == 0 ? offset / 2 : -(offset + 1) / 2)
+                    guard deleted >= 0, deleted <= total else { continue }
+                    let inserted = total - deleted
+                    if x + deleted < a.count, y + inserted < b.count, a[x + deleted] == b[y + inserted] {
+                        skip = (deleted, inserted)
+                        break search
+                    }
+                }
+            }
+            let (deleted, inserted) = skip ?? (x < a.count ? 1 : 0, y < b.count ? 1 : 0)
+            for _ in 0..<deleted { operations.append(Operation(kind: .delete, oldIndex: x, newIndex: y)); x += 1 }
+            for _ in 0..<inserted { operations.append(Operation(kind: .insert, oldIndex: x, newIndex: y)); y += 1 }
         }
         return operations
     }

@@ -46,6 +46,10 @@ struct YAMLSyntaxError: Error, Sendable {
 enum YAMLEventParser {
     static func parse(_ bytes: [UInt8]) throws(YAMLSyntaxError) -> [YAMLEvent] {
         let offsets = OffsetMap(bytes)
+        // A byte-order mark is not handed to libyaml: with the encoding set explicitly its scanner skips the
+        // mark but counts it as column 1, so a key on the first line sits deeper than the keys below it and
+        // the file fails to parse. Offsets are shifted back by the mark's one character.
+        let bom = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
         var parser = yaml_parser_t()
         guard yaml_parser_initialize(&parser) == 1 else {
             throw YAMLSyntaxError(line: 1, column: 1, problem: "cannot initialise the YAML parser")
@@ -56,7 +60,7 @@ enum YAMLEventParser {
         events.reserveCapacity(bytes.count / 12)
         var failure: YAMLSyntaxError?
         bytes.withUnsafeBufferPointer { buffer in
-            yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
+            yaml_parser_set_input_string(&parser, buffer.baseAddress.map { $0 + bom }, buffer.count - bom)
             var event = yaml_event_t()
             while true {
                 guard yaml_parser_parse(&parser, &event) == 1 else {
@@ -69,7 +73,7 @@ enum YAMLEventParser {
                     return
                 }
                 defer { yaml_event_delete(&event) }
-                let converted = convert(event, offsets)
+                let converted = convert(event, offsets, shift: bom == 0 ? 0 : 1)
                 events.append(converted)
                 if converted.kind == .streamEnd { return }
             }
@@ -78,9 +82,10 @@ enum YAMLEventParser {
         return events
     }
 
-    private static func convert(_ event: yaml_event_t, _ offsets: OffsetMap) -> YAMLEvent {
-        let start = offsets.byteOffset(ofCharacter: Int(event.start_mark.index))
-        let end = offsets.byteOffset(ofCharacter: Int(event.end_mark.index))
+    /// `shift`: characters before libyaml's input (the byte-order mark).
+    private static func convert(_ event: yaml_event_t, _ offsets: OffsetMap, shift: Int) -> YAMLEvent {
+        let start = offsets.byteOffset(ofCharacter: Int(event.start_mark.index) + shift)
+        let end = offsets.byteOffset(ofCharacter: Int(event.end_mark.index) + shift)
         var result = YAMLEvent(kind: .streamStart, start: start, end: end,
                                line: Int(event.start_mark.line) + 1, column: Int(event.start_mark.column) + 1)
         switch event.type {
@@ -140,8 +145,7 @@ struct OffsetMap {
     private let table: [Int]?
 
     init(_ bytes: [UInt8]) {
-        // The encoding is set explicitly, so a UTF-8 byte order mark is not stripped by libyaml's reader: its
-        // scanner skips it as one character, which the table below counts like any other.
+        // Indices are characters of the whole text, a byte-order mark included (see `parse`).
         var ascii = true
         for byte in bytes where byte >= 0x80 { ascii = false; break }
         if ascii {

@@ -6,11 +6,27 @@ indirect enum YAMLNode {
     case sequence(Int, [YAMLNode])
     case alias(Int, YAMLNode?)
 
+    /// The index of the node's (start) event.
+    var eventIndex: Int {
+        switch self {
+        case .scalar(let index), .mapping(let index, _), .sequence(let index, _), .alias(let index, _): index
+        }
+    }
+
     /// The node an alias points at (itself for everything else).
     var resolved: YAMLNode? {
         if case .alias(_, let target) = self { return target?.resolved }
         return self
     }
+}
+
+/// Why a parsed file is not composed: an alias to nothing, or sizes beyond ``ManifestLimits``.
+struct YAMLCompositionError: Error, Sendable {
+    var line: Int
+    var column: Int
+    var problem: String
+    /// True for a limit (nesting, alias expansion), false for invalid YAML (an undefined alias).
+    var isLimit: Bool
 }
 
 /// The documents of one file, composed from libyaml events, plus which scalars sit inside flow collections.
@@ -19,8 +35,16 @@ struct YAMLTree {
     private(set) var documents: [YAMLNode] = []
     /// `inFlow[i]` is true when event `i` is inside a flow collection (`{...}`/`[...]`).
     private(set) var inFlow: [Bool]
+    /// Anchored node (start event index) -> the alias events that refer to it, in file order. The editor
+    /// needs every place a value appears, not only the one it was found through.
+    private(set) var aliases: [Int: [Int]] = [:]
 
-    init(events: [YAMLEvent]) {
+    /// Composes `events`.
+    /// - Throws: ``YAMLCompositionError`` for an alias to an undefined anchor, nesting deeper than
+    ///   ``ManifestLimits/maxNesting`` or aliases expanding to more than ``ManifestLimits/maxAliasExpansion``
+    ///   nodes; checked in one flat pass first, so neither recursion nor expansion can run away.
+    init(events: [YAMLEvent]) throws(YAMLCompositionError) {
+        try Self.checkLimits(events)
         self.events = events
         inFlow = Array(repeating: false, count: events.count)
         var cursor = 0
@@ -32,6 +56,54 @@ struct YAMLTree {
                 anchors.removeAll(keepingCapacity: true)
             } else {
                 cursor += 1
+            }
+        }
+    }
+
+    /// One pass over the events with a stack of open collections: raw depth, and each node's size and
+    /// depth with aliases expanded (an alias counts as its anchored node). No recursion, no expansion.
+    static func checkLimits(_ events: [YAMLEvent]) throws(YAMLCompositionError) {
+        struct Open { var size = 1; var depth = 0; var anchor: String? }
+        var stack: [Open] = []
+        var anchored: [String: (size: Int, depth: Int)] = [:]
+        var added = 0  // nodes added by expanding aliases, over the whole file
+        func fail(_ event: YAMLEvent, _ problem: String) -> YAMLCompositionError {
+            YAMLCompositionError(line: event.line, column: event.column, problem: problem, isLimit: true)
+        }
+        for event in events {
+            var finished: (size: Int, depth: Int, anchor: String?)?
+            switch event.kind {
+            case .documentStart:
+                anchored.removeAll(keepingCapacity: true)
+            case .sequenceStart, .mappingStart:
+                stack.append(Open(anchor: event.anchor))
+                guard stack.count <= ManifestLimits.maxNesting else {
+                    throw fail(event, "collections nest deeper than \(ManifestLimits.maxNesting) levels")
+                }
+            case .sequenceEnd, .mappingEnd:
+                if let open = stack.popLast() { finished = (open.size, open.depth + 1, open.anchor) }
+            case .scalar:
+                finished = (1, 0, event.anchor)
+            case .alias:
+                guard let target = anchored[event.value] else {
+                    throw YAMLCompositionError(line: event.line, column: event.column,
+                                               problem: "the alias *\(EchoText.escapingControls(event.value)) refers to no anchor &\(EchoText.escapingControls(event.value)) before it in this document", isLimit: false)
+                }
+                added += target.size
+                guard added <= ManifestLimits.maxAliasExpansion else {
+                    throw fail(event, "aliases expand to more than \(ManifestLimits.maxAliasExpansion) nodes (an alias bomb?)")
+                }
+                finished = (target.size, target.depth, nil)
+            case .streamStart, .streamEnd, .documentEnd:
+                break
+            }
+            guard let node = finished else { continue }
+            if let anchor = node.anchor { anchored[anchor] = (node.size, node.depth) }
+            guard !stack.isEmpty else { continue }
+            stack[stack.count - 1].size += node.size
+            stack[stack.count - 1].depth = max(stack[stack.count - 1].depth, node.depth)
+            guard stack.count + node.depth <= ManifestLimits.maxNesting else {
+                throw fail(event, "collections nest deeper than \(ManifestLimits.maxNesting) levels once aliases are expanded")
             }
         }
     }
@@ -48,7 +120,9 @@ struct YAMLTree {
             if let anchor = events[index].anchor { anchors[anchor] = node }
             return node
         case .alias:
-            return .alias(index, anchors[events[index].value])
+            let target = anchors[events[index].value]
+            if let start = target?.eventIndex { aliases[start, default: []].append(index) }
+            return .alias(index, target)
         case .sequenceStart:
             let depth = flowDepth + (events[index].style == .flow ? 1 : 0)
             var items: [YAMLNode] = []

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The root command: holds only configuration; each subcommand lives in its own file.
 public struct Promobot: AsyncParsableCommand {
@@ -14,5 +15,38 @@ public struct Promobot: AsyncParsableCommand {
         ]
     )
 
+    /// The exit status for bad usage or configuration, as README.md documents it. ArgumentParser's own
+    /// usage status is 64 (`EX_USAGE`); CI scripts written against the README test for 2.
+    public static let usageExitCode = ExitCode(2)
+
     public init() {}
+
+    /// Parses and runs like ArgumentParser's `main`, except that usage errors (unknown flags, bad values,
+    /// a failed `validate()`) exit with ``usageExitCode`` instead of 64. Help and `--version` still exit 0.
+    public static func main() async {
+        await main(nil)
+    }
+
+    /// ``main()`` with explicit arguments (nil: the process's).
+    public static func main(_ arguments: [String]?) async {
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitStatus(for: error)
+            guard code != exitCode(for: error) else { exit(withError: error) }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(code.rawValue)
+        }
+    }
+
+    /// The status promobot exits with for `error`: ArgumentParser's, with usage errors mapped to 2.
+    static func exitStatus(for error: any Error) -> ExitCode {
+        let code = exitCode(for: error)
+        return code == .validationFailure ? usageExitCode : code
+    }
 }

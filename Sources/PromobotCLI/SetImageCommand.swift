@@ -21,9 +21,14 @@ package struct SetImageCommand: AsyncParsableCommand {
             library/nginx and docker.io/library/nginx are the same image.
 
             Prints one line per change (path:line: image old -> new). Files already at the version are \
-            reported as unchanged. Helm templates ({{ }}) are skipped with a notice. If any file cannot be \
-            edited safely, or an image is found in none of the paths, nothing is written and the exit \
-            status is 1. With --dry-run, prints a unified diff (stdout) and the change lines (stderr) and \
+            reported as unchanged. Helm templates ({{ }}) whose template actions are what keeps them from \
+            parsing as YAML are skipped with a notice; any other file that is not valid YAML is an error. \
+            A file named twice (or through a symbolic link) is edited once; a link is never replaced: its \
+            target is edited when it lies inside the given paths, and refused otherwise. Files larger than \
+            4 MiB are refused. If any file cannot be edited safely, or an image is found in none of the \
+            paths, nothing is written and the exit status is 1; writes are all or nothing. Bad arguments \
+            (including two updates for the same image) exit with status 2. With --dry-run, prints a \
+            unified diff (stdout, accepted by patch -p1 and git apply) and the change lines (stderr) and \
             writes nothing.
             """
     )
@@ -62,23 +67,33 @@ package struct SetImageCommand: AsyncParsableCommand {
 
     /// Splits arguments into updates and paths: an existing path wins; otherwise an image reference with a
     /// tag or digest is an update.
-    /// - Throws: `ValidationError` naming an argument that is neither, or when updates or paths are missing.
+    /// - Throws: `ValidationError` (exit status 2) naming an argument that is neither, when updates or paths
+    ///   are missing, or when two updates name the same image (in any spelling). Arguments are echoed
+    ///   escaped (``EchoText``).
     static func classify(_ arguments: [String]) throws -> (updates: [ImageUpdate], paths: [String]) {
         var updates: [ImageUpdate] = []
         var paths: [String] = []
+        var given: [String: String] = [:]  // image name -> the argument that set it
         for argument in arguments {
             if FileManager.default.fileExists(atPath: argument) {
                 paths.append(argument)
                 continue
             }
+            let shown = EchoText.escapingControls(argument)
+            let update: ImageUpdate
             do {
-                updates.append(try ImageUpdate(parsing: argument))
+                update = try ImageUpdate(parsing: argument)
             } catch {
                 if argument.contains(":") || argument.contains("@") {
-                    throw ValidationError("'\(argument)' is not an existing path, and as an image: \(error.description)")
+                    throw ValidationError("'\(shown)' is not an existing path, and as an image: \(EchoText.escapingControls(error.description))")
                 }
-                throw ValidationError("'\(argument)': no such file or folder (and not IMAGE:TAG or IMAGE@DIGEST)")
+                throw ValidationError("'\(shown)': no such file or folder (and not IMAGE:TAG or IMAGE@DIGEST)")
             }
+            if let earlier = given[update.image] {
+                throw ValidationError("'\(EchoText.escapingControls(earlier))' and '\(shown)' both set \(update.image); give one update per image")
+            }
+            given[update.image] = argument
+            updates.append(update)
         }
         guard !updates.isEmpty else { throw ValidationError("give at least one IMAGE:TAG or IMAGE@DIGEST to set") }
         guard !paths.isEmpty else { throw ValidationError("give at least one manifest file or folder to edit") }
@@ -86,6 +101,9 @@ package struct SetImageCommand: AsyncParsableCommand {
     }
 
     /// Plans every edit, then writes all changed files (or renders the diff) only if nothing failed.
+    /// Every line echoes paths and values from files or argv through ``EchoText`` (one line each, no
+    /// escape sequences); the diff body is the files' own text (YAML that parsed holds no C0 controls
+    /// but tab and CR, which `patch` needs kept).
     package func execute() -> Outcome {
         var outcome = Outcome()
         let paths: [String], plan: EditPlan
@@ -94,29 +112,28 @@ package struct SetImageCommand: AsyncParsableCommand {
             paths = classified
             plan = try ManifestFiles.plan(updates: updates, paths: paths)
         } catch {
-            outcome.errors = "error: \(error)\n"
+            outcome.errors = "error: \(Self.line(error))\n"
             outcome.exitCode = 1
             return outcome
         }
         var lines = ""
         for file in plan.files {
-            for notice in file.result.notices { outcome.errors += "notice: \(notice)\n" }
-            for change in file.result.changes { lines += "\(change)\n" }
+            for notice in file.result.notices { outcome.errors += "notice: \(Self.line(notice))\n" }
+            for change in file.result.changes { lines += "\(Self.line(change))\n" }
             if file.result.changes.isEmpty {
                 for found in file.result.matched {
-                    lines += "\(file.path):\(found.line): \(found.reference.familiarName) already at \(found.reference.version) (unchanged)\n"
+                    lines += Self.line("\(file.path):\(found.line): \(found.reference.familiarName) already at \(found.reference.version) (unchanged)") + "\n"
                 }
             }
         }
         outcome.changes = plan.changes
-        var failed = false
         for failure in plan.failures {
-            outcome.errors += "error: \(failure)\n"
-            failed = true
+            outcome.errors += "error: \(Self.line(failure))\n"
         }
+        let searched = paths.joined(separator: ", ")
         for update in plan.unmatchedUpdates {
-            outcome.errors += "error: image \(update.image) not found in \(paths.joined(separator: ", ")); check the name and paths\n"
-            failed = true
+            let scope = plan.failures.isEmpty ? searched : "the files of \(searched) that could be read"
+            outcome.errors += "error: " + Self.line("image \(update.image) not found in \(scope); check the name and paths") + "\n"
         }
         if dryRun {
             outcome.errors += lines
@@ -126,7 +143,7 @@ package struct SetImageCommand: AsyncParsableCommand {
         } else {
             outcome.output = lines
         }
-        if failed {
+        if plan.refusesToWrite {
             if !dryRun { outcome.errors += "error: nothing was written\n" }
             outcome.exitCode = 1
             return outcome
@@ -135,9 +152,14 @@ package struct SetImageCommand: AsyncParsableCommand {
         do {
             try ManifestFiles.commit(plan)
         } catch {
-            outcome.errors += "error: \(error)\n"
+            outcome.errors += "error: \(Self.line(error))\n"
             outcome.exitCode = 1
         }
         return outcome
+    }
+
+    /// One output line: the text with control characters escaped, so nothing echoed can start a line.
+    static func line(_ value: Any) -> String {
+        EchoText.escapingControls("\(value)")
     }
 }

@@ -72,4 +72,199 @@ import Testing
             #expect(try ManifestFiles.read(root + "/c.yaml") == "image: registry.example.com/oms/app:2.0.0 # same\n")
         }
     }
+
+    // MARK: - Issue 8: files damaged or written half-way
+
+    static let app = "registry.example.com/oms/app"
+    static let update = ImageUpdate(image: app, tag: "2.0.0")
+
+    func bytes(_ path: String) throws -> [UInt8] {
+        Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
+    /// Every file under `root` (hidden ones included: no temporary file may be left), with its bytes.
+    func snapshot(_ root: String) throws -> [String: [UInt8]] {
+        var files: [String: [UInt8]] = [:]
+        let enumerator = FileManager.default.enumerator(atPath: root)
+        while let relative = enumerator?.nextObject() as? String {
+            var isDirectory: ObjCBool = false
+            let full = root + "/" + relative
+            if FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), !isDirectory.boolValue {
+                files[relative] = try bytes(full)
+            }
+        }
+        return files
+    }
+
+    /// Three files in three folders; the plan changes all of them.
+    func threeFolders(_ root: String) throws -> EditPlan {
+        for folder in ["a", "b", "c"] { try write("image: \(Self.app):1.0.0\n", root + "/\(folder)/deploy.yaml") }
+        let plan = try ManifestFiles.plan(updates: [Self.update], paths: [root])
+        #expect(plan.files.filter(\.isChanged).count == 3)
+        return plan
+    }
+
+    @Test func aFailedTemporaryWriteLeavesEveryFileAsItWas() throws {
+        try withTemporaryFolder { root in
+            let plan = try threeFolders(root)
+            let before = try snapshot(root)
+            #expect {
+                try ManifestFiles.commit(plan) { step, path in step == .stage && path.hasPrefix(root + "/c/") ? EACCES : nil }
+            } throws: { error in
+                guard case let ManifestError.io(path, detail) = error else { return false }
+                return path == root + "/c/deploy.yaml" && detail.contains("Permission denied") && detail.contains("nothing was written")
+            }
+            #expect(try snapshot(root) == before)
+        }
+    }
+
+    @Test func aFailedRenameRestoresTheFilesAlreadyReplaced() throws {
+        try withTemporaryFolder { root in
+            let plan = try threeFolders(root)
+            let before = try snapshot(root)
+            #expect {
+                try ManifestFiles.commit(plan) { step, path in step == .replace && path.hasPrefix(root + "/c/") ? EBUSY : nil }
+            } throws: { error in
+                guard case let ManifestError.io(path, detail) = error else { return false }
+                return path == root + "/c/deploy.yaml" && detail.contains("restored the 2 file(s) already written")
+                    && detail.contains(root + "/a/deploy.yaml") && detail.contains(root + "/b/deploy.yaml")
+            }
+            #expect(try snapshot(root) == before)
+        }
+    }
+
+    @Test func aFailedRestoreIsNamed() throws {
+        try withTemporaryFolder { root in
+            let plan = try threeFolders(root)
+            #expect {
+                try ManifestFiles.commit(plan) { step, path in
+                    (step == .replace && path.hasPrefix(root + "/c/")) || (step == .restore && path.hasPrefix(root + "/a/")) ? EIO : nil
+                }
+            } throws: { error in
+                "\(error)".contains("could NOT restore \(root)/a/deploy.yaml") && "\(error)".contains("restored the 1 file(s)")
+            }
+            #expect(try ManifestFiles.read(root + "/a/deploy.yaml") == "image: \(Self.app):2.0.0\n")
+            #expect(try ManifestFiles.read(root + "/b/deploy.yaml") == "image: \(Self.app):1.0.0\n")
+        }
+    }
+
+    /// The same through the file system: the last folder cannot be written (read-only for a user; for root,
+    /// which ignores modes, immutable through `chattr +i` when the file system allows it).
+    @Test func aReadOnlyFolderLeavesEveryFileAsItWas() throws {
+        try withTemporaryFolder { root in
+            let plan = try threeFolders(root)
+            let before = try snapshot(root)
+            guard let restore = makeUnwritable(root + "/c") else {
+                // Neither works here; the injected failures above cover the same path.
+                return
+            }
+            defer { restore() }
+            #expect(throws: ManifestError.self) { try ManifestFiles.commit(plan) }
+            #expect(try snapshot(root) == before)
+        }
+    }
+
+    /// Makes `folder` refuse new files; returns how to undo it, or nil when this environment cannot.
+    func makeUnwritable(_ folder: String) -> (() -> Void)? {
+        if getuid() != 0 {
+            guard chmod(folder, 0o555) == 0 else { return nil }
+            return { _ = chmod(folder, 0o755) }
+        }
+        func chattr(_ flag: String) -> Bool {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/chattr")
+            process.arguments = [flag, folder]
+            process.standardError = FileHandle.nullDevice
+            guard (try? process.run()) != nil else { return false }
+            process.waitUntilExit()
+            return process.terminationStatus == 0
+        }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/chattr"), chattr("+i") else { return nil }
+        return { _ = chattr("-i") }
+    }
+
+    @Test func aLinkInsideThePathsEditsItsTargetAndStaysALink() throws {
+        try withTemporaryFolder { root in
+            try write("image: \(Self.app):1.0.0\n", root + "/base/deploy.yaml")
+            try FileManager.default.createDirectory(atPath: root + "/dev", withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(atPath: root + "/dev/deploy.yaml", withDestinationPath: "../base/deploy.yaml")
+            let plan = try ManifestFiles.plan(updates: [Self.update], paths: [root + "/dev", root + "/base"])
+            #expect(plan.files.map(\.path) == [root + "/base/deploy.yaml"], "one file, named by its real path")
+            try ManifestFiles.commit(plan)
+            #expect(try FileManager.default.destinationOfSymbolicLink(atPath: root + "/dev/deploy.yaml") == "../base/deploy.yaml")
+            #expect(try ManifestFiles.read(root + "/base/deploy.yaml") == "image: \(Self.app):2.0.0\n")
+
+            // Named only through the link: the link is the path shown, its target is what changes.
+            let again = try ManifestFiles.plan(updates: [ImageUpdate(image: Self.app, tag: "3.0.0")], paths: [root + "/dev/deploy.yaml"])
+            #expect(again.files.map(\.path) == [root + "/dev/deploy.yaml"])
+            try ManifestFiles.commit(again)
+            #expect(try FileManager.default.destinationOfSymbolicLink(atPath: root + "/dev/deploy.yaml") == "../base/deploy.yaml")
+            #expect(try ManifestFiles.read(root + "/base/deploy.yaml") == "image: \(Self.app):3.0.0\n")
+        }
+    }
+
+    @Test func aLinkOutsideThePathsIsRefusedWhenItWouldChange() throws {
+        try withTemporaryFolder { root in
+            try write("image: \(Self.app):1.0.0\n", root + "/shared/deploy.yaml")
+            try write("image: \(Self.app):1.0.0\n", root + "/dev/own.yaml")
+            try FileManager.default.createSymbolicLink(atPath: root + "/dev/deploy.yaml", withDestinationPath: "../shared/deploy.yaml")
+            let plan = try ManifestFiles.plan(updates: [Self.update], paths: [root + "/dev"])
+            #expect(plan.failures == [.linkOutsidePaths(path: root + "/dev/deploy.yaml", target: root + "/shared/deploy.yaml")])
+            #expect(plan.refusesToWrite)
+            #expect(plan.unmatchedUpdates.isEmpty, "the image is in the refused file: refused, not missing")
+
+            // Not holding the image, the same link is read and left alone.
+            let other = try ManifestFiles.plan(updates: [ImageUpdate(image: "nginx", tag: "1.25")], paths: [root + "/dev"])
+            #expect(other.failures.isEmpty)
+        }
+    }
+
+    @Test func aFileNamedTwiceIsEditedOnce() throws {
+        try withTemporaryFolder { root in
+            try write("image: \(Self.app):1.0.0\n", root + "/deploy.yaml")
+            let plan = try ManifestFiles.plan(updates: [Self.update], paths: [root + "/deploy.yaml", root + "/./deploy.yaml", root])
+            #expect(plan.files.count == 1)
+            #expect(plan.changes.count == 1)
+        }
+    }
+
+    @Test func aByteOrderMarkIsKept() throws {
+        try withTemporaryFolder { root in
+            let path = root + "/deploy.yaml"
+            try Data([0xEF, 0xBB, 0xBF] + Array("image: \(Self.app):1.0.0\r\nkind: Pod\r\n".utf8)).write(to: URL(fileURLWithPath: path))
+            let plan = try ManifestFiles.plan(updates: [Self.update], paths: [path])
+            try ManifestFiles.commit(plan)
+            #expect(try bytes(path) == [0xEF, 0xBB, 0xBF] + Array("image: \(Self.app):2.0.0\r\nkind: Pod\r\n".utf8))
+            #expect(plan.changes.map(\.line) == [1])
+        }
+    }
+
+    @Test func readSaysWhyItCannot() throws {
+        try withTemporaryFolder { root in
+            let big = root + "/big.yaml"
+            try Data(repeating: UInt8(ascii: "#"), count: ManifestLimits.maxFileBytes + 1).write(to: URL(fileURLWithPath: big))
+            #expect(throws: ManifestError.tooLarge(path: big, bytes: ManifestLimits.maxFileBytes + 1, limit: ManifestLimits.maxFileBytes)) {
+                try ManifestFiles.read(big)
+            }
+            #expect("\(ManifestError.tooLarge(path: big, bytes: 52_428_800, limit: ManifestLimits.maxFileBytes))"
+                == "\(big): the file is 50 MiB (52428800 bytes), over the 4 MiB limit for manifests; split it into smaller files (nothing was changed)")
+            try write("x", root + "/folder.yaml/inner.yaml")
+            #expect(throws: ManifestError.io(path: root + "/folder.yaml", detail: "cannot read the file: not a regular file")) {
+                try ManifestFiles.read(root + "/folder.yaml")
+            }
+            try Data([0x69, 0x3A, 0x20, 0xFF, 0x0A]).write(to: URL(fileURLWithPath: root + "/latin1.yaml"))
+            #expect(throws: ManifestError.io(path: root + "/latin1.yaml", detail: "cannot read the file: it is not UTF-8 text")) {
+                try ManifestFiles.read(root + "/latin1.yaml")
+            }
+        }
+    }
+
+    @Test func aRefusedFileHoldingTheImageIsNotReportedMissing() throws {
+        try withTemporaryFolder { root in
+            try write("containers:\n  - image: |-\n      \(Self.app):1.0.0\n", root + "/block.yaml")
+            let plan = try ManifestFiles.plan(updates: [Self.update], paths: [root])
+            #expect(plan.failures.count == 1)
+            #expect(plan.unmatchedUpdates.isEmpty)
+        }
+    }
 }

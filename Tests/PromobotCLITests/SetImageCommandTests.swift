@@ -141,6 +141,79 @@ import Testing
     }
 }
 
+extension SetImageCommandTests {
+    /// Issue 8: nothing from a file name, a file or argv reaches the output unescaped, so no value can
+    /// start a line of its own (`fake.yaml:1:1: error: ...`) or send an escape sequence to the CI log.
+    @Test func controlCharactersInPathsAndArgumentsAreEscaped() throws {
+        try withDeployRepo { root in
+            let odd = root + "/dev/evil\nfake.yaml:1:1: error: forged\u{1B}[31m.yaml"
+            try Data("image: \(Self.app):1.0.0\n".utf8).write(to: URL(fileURLWithPath: odd))
+            let outcome = try command(["--dry-run", "\(Self.app):1.6.0", root + "/dev"]).execute()
+            #expect(outcome.exitCode == 0, "\(outcome.errors)")
+            for text in [outcome.errors, outcome.output] {
+                #expect(!text.contains("\u{1B}"))
+                #expect(!text.split(separator: "\n").contains { $0.hasPrefix("fake.yaml") })
+            }
+            #expect(outcome.errors.contains("evil\\nfake.yaml:1:1: error: forged\\e[31m.yaml:1: \(Self.app) 1.0.0 -> 1.6.0"))
+
+            let refused = try command(["\(Self.app):1.6.0", root + "/dev"])
+            try Data("image: [\(Self.app):1.0.0\n".utf8).write(to: URL(fileURLWithPath: odd))
+            let failed = refused.execute()
+            #expect(failed.exitCode == 1)
+            #expect(!failed.errors.contains("\u{1B}") && failed.errors.contains("evil\\nfake.yaml"))
+        }
+        let message = Promobot.message(for: ValidationErrorProbe.error(for: ["nginx:\u{1B}[2J\nfake", "/tmp"]))
+        #expect(!message.contains("\u{1B}") && !message.contains("\n"), "\(message)")
+    }
+
+    @Test func twoUpdatesForOneImageAreAUsageError() {
+        for arguments in [["nginx:1", "docker.io/library/nginx:2", "/tmp"], ["nginx:1", "nginx:1", "/tmp"]] {
+            #expect(throws: ValidationError.self) { _ = try SetImageCommand.classify(arguments) }
+            let error = ValidationErrorProbe.error(for: arguments)
+            #expect(Promobot.exitStatus(for: error) == ExitCode(2))
+            #expect(Promobot.message(for: error).contains("both set docker.io/library/nginx; give one update per image"))
+        }
+    }
+
+    /// A file that holds the image but is refused is an error of its own, not also "image not found".
+    @Test func aRefusedFileIsNotAlsoReportedAsNotFound() throws {
+        try withDeployRepo { root in
+            let only = root + "/only"
+            try FileManager.default.createDirectory(atPath: only, withIntermediateDirectories: true)
+            try Data("containers:\n  - image: |-\n      \(Self.app):1.0.0\n".utf8).write(to: URL(fileURLWithPath: only + "/block.yaml"))
+            let outcome = try command(["\(Self.app):1.6.0", only]).execute()
+            #expect(outcome.exitCode == 1)
+            #expect(outcome.errors.contains("block.yaml:2:"), "\(outcome.errors)")
+            #expect(!outcome.errors.contains("not found"), "\(outcome.errors)")
+            #expect(outcome.errors.contains("nothing was written"))
+        }
+    }
+
+    @Test func aBrokenFileWithBracesInAComment() throws {
+        try withDeployRepo { root in
+            try Data("# {{ .Values.image }}\nimage: [broken\n".utf8).write(to: URL(fileURLWithPath: root + "/dev/broken.yaml"))
+            let before = try snapshot(root)
+            let outcome = try command(["\(Self.app):2.0.0", root + "/dev"]).execute()
+            #expect(outcome.exitCode == 1)
+            #expect(outcome.errors.contains("\(root)/dev/broken.yaml:3:1: not valid YAML"), "\(outcome.errors)")
+            #expect(!outcome.errors.contains("notice:"))
+            #expect(try snapshot(root) == before)
+        }
+    }
+
+    /// The same file named twice (and through a link) is edited and reported once; the link stays a link.
+    @Test func aFileNamedTwiceOrLinkedIsReportedOnce() throws {
+        try withDeployRepo { root in
+            let deploy = root + "/dev/app/deploy.yaml"
+            try FileManager.default.createSymbolicLink(atPath: root + "/dev/link.yaml", withDestinationPath: "app/deploy.yaml")
+            let outcome = try command(["\(Self.app):1.6.0", deploy, deploy, root + "/dev/./app/deploy.yaml", root + "/dev/link.yaml"]).execute()
+            #expect(outcome.exitCode == 0, "\(outcome.errors)")
+            #expect(outcome.output == "\(deploy):24: \(Self.app) 1.5.0 -> 1.6.0\n")
+            #expect(try FileManager.default.destinationOfSymbolicLink(atPath: root + "/dev/link.yaml") == "app/deploy.yaml")
+        }
+    }
+}
+
 /// Captures the validation error `classify` raises, to check the message is actionable.
 enum ValidationErrorProbe {
     static func error(for arguments: [String]) -> any Error {
