@@ -63,7 +63,7 @@ let package = Package(
 
         // MARK: - Tests
         .testTarget(name: "ManifestsTests", dependencies: [
-            "Manifests", .product(name: "PropertyBased", package: "swift-property-based"),
+            "Manifests", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
             .product(name: "Yams", package: "Yams"),
         ], resources: [.copy("Fixtures")]),
         .testTarget(name: "PoliciesTests", dependencies: ["Policies", "TestSupport"]),

@@ -3,6 +3,7 @@ import Foundation
 import HTTP
 import Sandbox
 import Testing
+import TestSupport
 @testable import Git
 
 /// Transient smart-HTTP failures (5xx, 408, 429, dropped or cut connections) are retried like REST
@@ -295,7 +296,7 @@ import Testing
         let seed = environment["PROMOBOT_GIT_FAULT_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 0...UInt64.max)
         let rounds = environment["PROMOBOT_GIT_FAULT_ROUNDS"].flatMap(Int.init) ?? 10
         print("randomFaultsOnEveryKindOfGitRequest: seed \(seed), \(rounds) rounds (PROMOBOT_GIT_FAULT_SEED=\(seed) replays)")
-        var random = SplitMix64(seed: seed)
+        var random = SeededGenerator(seed: seed)
         let policy = RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(5), maxDelay: .milliseconds(50), jitter: .full)
         let (fixture, server, repo) = try origin(retry: policy)
         defer { server.stop() }
@@ -381,15 +382,3 @@ final class PermitLog: @unchecked Sendable {
     var kinds: [GitRequest.Kind] { requests.map(\.kind) }
 }
 
-/// A small seeded generator (SplitMix64), so a randomized test replays from its printed seed.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

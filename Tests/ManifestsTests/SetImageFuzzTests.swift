@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Yams
 @testable import Manifests
 
@@ -17,24 +18,10 @@ import Yams
 /// `PROMOBOT_FUZZ_SEED=<seed>` replays a run (a failure names its round).
 @Suite struct SetImageFuzzTests {
     static let environment = ProcessInfo.processInfo.environment
-    static let rounds = environment["PROMOBOT_FUZZ_ROUNDS"].flatMap { Int($0) } ?? 300
-    static let seed = environment["PROMOBOT_FUZZ_SEED"].flatMap { UInt64($0) } ?? UInt64.random(in: 1...UInt64.max)
+    static let rounds = environmentInt("PROMOBOT_FUZZ_ROUNDS", default: 300)
+    static let seed = SeededGenerator.fromEnvironment("PROMOBOT_FUZZ_SEED").seed
     static let tags = ["1.2.3", "1.10", "on", "v2", "2024-01-15", "latest", "0x1F", "build_42", "1.4.2", "007"]
     static let digest = "sha256:" + String(repeating: "ab", count: 32)
-
-    /// SplitMix64: small, fast, and the same sequence for the same seed on every platform.
-    struct Random: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ count: Int) -> Int { Int(next() % UInt64(max(count, 1))) }
-        mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
-    }
 
     struct Fixture {
         var name: String
@@ -56,7 +43,7 @@ import Yams
     @Test func mutatedManifestsAreEditedExactlyOrLeftAlone() throws {
         print("set-image fuzz: seed \(Self.seed), \(Self.rounds) rounds; replay with PROMOBOT_FUZZ_SEED=\(Self.seed) PROMOBOT_FUZZ_ROUNDS=\(Self.rounds)")
         let fixtures = try Self.fixtures()
-        var random = Random(state: Self.seed)
+        var random = SeededGenerator(seed: Self.seed)
         var outcomes = [0, 0]
         for round in 0..<Self.rounds {
             let exit = try runRound(round, fixtures, &random)
@@ -68,7 +55,7 @@ import Yams
     }
 
     /// One round: 1–3 mutated files, one update, set-image's path; returns the exit status.
-    func runRound(_ round: Int, _ fixtures: [Fixture], _ random: inout Random) throws -> Int {
+    func runRound(_ round: Int, _ fixtures: [Fixture], _ random: inout SeededGenerator) throws -> Int {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: root) }
         let label = "seed \(Self.seed) round \(round)"
@@ -84,11 +71,11 @@ import Yams
             files.append((path, fixture))
         }
         var paths = [root + "/tree"]
-        if random.chance(20) { paths.append(files[0].path) }  // named twice
-        if random.chance(15) {  // a link inside the tree
+        if random.chance(20, in: 100) { paths.append(files[0].path) }  // named twice
+        if random.chance(15, in: 100) {  // a link inside the tree
             try FileManager.default.createSymbolicLink(atPath: root + "/tree/link.yaml", withDestinationPath: "f0/" + files[0].fixture.path)
         }
-        if random.chance(10) {  // a link out of the tree
+        if random.chance(10, in: 100) {  // a link out of the tree
             let outside = root + "/outside/" + files[0].fixture.path
             try FileManager.default.createDirectory(atPath: (outside as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try Data(files[0].fixture.bytes).write(to: URL(fileURLWithPath: outside))
@@ -96,8 +83,8 @@ import Yams
         }
 
         let image = files[0].fixture.images[random.below(files[0].fixture.images.count)]
-        let tag = random.chance(85) ? Self.tags[random.below(Self.tags.count)] : nil
-        let update = ImageUpdate(image: image, tag: tag, digest: tag == nil || random.chance(15) ? Self.digest : nil)
+        let tag = random.chance(85, in: 100) ? Self.tags[random.below(Self.tags.count)] : nil
+        let update = ImageUpdate(image: image, tag: tag, digest: tag == nil || random.chance(15, in: 100) ? Self.digest : nil)
         let before = try snapshot(root)
 
         // set-image's path.
@@ -153,9 +140,9 @@ import Yams
 enum Mutation {
     static let bytesToInsert: [UInt8] = Array("{}[]\"'#:-\t\n\r*&!|>%@`,?".utf8) + [0x00, 0x1B, 0xFF, 0xC3, 0x85]
 
-    static func apply(_ bytes: inout [UInt8], _ random: inout SetImageFuzzTests.Random) {
+    static func apply(_ bytes: inout [UInt8], _ random: inout SeededGenerator) {
         var lines = split(bytes)
-        let pick = { (random: inout SetImageFuzzTests.Random) in random.below(max(lines.count, 1)) }
+        let pick = { (random: inout SeededGenerator) in random.below(max(lines.count, 1)) }
         switch random.below(16) {
         case 0 where !lines.isEmpty:  // duplicate a line
             let index = pick(&random)
@@ -167,7 +154,7 @@ enum Mutation {
             lines.swapAt(index, index + 1)
         case 3 where !lines.isEmpty:  // re-indent
             let index = pick(&random)
-            if random.chance(50) { lines[index].insert(contentsOf: Array("  ".prefix(1 + random.below(2)).utf8), at: 0) }
+            if random.chance(50, in: 100) { lines[index].insert(contentsOf: Array("  ".prefix(1 + random.below(2)).utf8), at: 0) }
             else if lines[index].first == UInt8(ascii: " ") { lines[index].removeFirst() }
         case 4:  // an anchor on some value, and maybe an alias to it
             anchorAndAlias(&lines, &random)
@@ -178,7 +165,7 @@ enum Mutation {
             lines.insert(Array(text.utf8) + [UInt8(ascii: "\n")], at: pick(&random))
         case 7:  // line endings: CRLF, lone CR or mixed
             let style = random.below(3)
-            for index in lines.indices where style != 2 || random.chance(50) {
+            for index in lines.indices where style != 2 || random.chance(50, in: 100) {
                 var line = lines[index]
                 while let last = line.last, last == UInt8(ascii: "\n") || last == UInt8(ascii: "\r") { line.removeLast() }
                 guard line.count < lines[index].count else { continue }
@@ -227,12 +214,12 @@ enum Mutation {
     }
 
     /// `key: value` -> `key: &m value` on one line, and some other value -> `*m`.
-    static func anchorAndAlias(_ lines: inout [[UInt8]], _ random: inout SetImageFuzzTests.Random) {
+    static func anchorAndAlias(_ lines: inout [[UInt8]], _ random: inout SeededGenerator) {
         let candidates = lines.indices.filter { valueStart(lines[$0]) != nil }
         guard !candidates.isEmpty else { return }
         let anchored = candidates[random.below(candidates.count)]
         lines[anchored].insert(contentsOf: Array("&m ".utf8), at: valueStart(lines[anchored])!)
-        guard random.chance(70) else { return }
+        guard random.chance(70, in: 100) else { return }
         let aliased = candidates[random.below(candidates.count)]
         guard aliased != anchored, let start = valueStart(lines[aliased]) else { return }
         var end = start
