@@ -70,26 +70,30 @@ public struct BotMergeRequest: Sendable, Hashable {
     /// (`marker.base`) and the target tip: the bot's edit no longer applies as it stands. A target that
     /// moved only in other paths leaves this false, and the MR (with its approvals) is kept.
     public var stageFilesChanged: Bool
+    /// The source branch no longer exists (a person deleted it, or a race between runs did): GitLab
+    /// cannot merge the MR until the bot pushes it again.
+    public var branchMissing: Bool
     /// GitLab's `detailed_merge_status` (`mergeable`, `conflict`, `need_rebase`, `not_approved`, …).
-    public var detailedMergeStatus: String
+    public var detailedMergeStatus: MergeStatus
     /// Approvals GitLab counts for the MR now.
     public var approvalsGiven: Int
     /// Approvals GitLab (or the engine, from the policy) requires; the planner uses the larger of this and `stage.approvals`.
     public var approvalsRequired: Int
     /// The head pipeline's status (`running`, `pending`, `success`, `failed`, `canceled`, …); nil when there is none.
-    public var pipelineStatus: String?
+    public var pipelineStatus: PipelineStatus?
     /// GitLab's `merge_when_pipeline_succeeds`.
     public var autoMergeEnabled: Bool
 
     /// Memberwise.
     public init(
         iid: Int, webURL: String, headSHA: String, marker: PromotionMarker?, foreignCommits: Bool = false,
-        foreignCommit: String? = nil, headUnverified: String? = nil, stageFilesChanged: Bool = false,
-        detailedMergeStatus: String, approvalsGiven: Int = 0, approvalsRequired: Int = 0,
-        pipelineStatus: String? = nil, autoMergeEnabled: Bool = false
+        foreignCommit: String? = nil, headUnverified: String? = nil, stageFilesChanged: Bool = false, branchMissing: Bool = false,
+        detailedMergeStatus: MergeStatus, approvalsGiven: Int = 0, approvalsRequired: Int = 0,
+        pipelineStatus: PipelineStatus? = nil, autoMergeEnabled: Bool = false
     ) {
         self.foreignCommit = foreignCommit
         self.headUnverified = headUnverified
+        self.branchMissing = branchMissing
         self.stageFilesChanged = stageFilesChanged
         self.iid = iid
         self.webURL = webURL

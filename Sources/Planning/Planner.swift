@@ -136,6 +136,9 @@ public enum Planner {
         if marker.candidate != candidate.tags {
             return "candidate changed: " + PlannerText.changes(from: marker.candidate, to: candidate.tags, order: input.policy.images)
         }
+        if mr.branchMissing {
+            return "its branch no longer exists; pushing it again on \(input.stage.branch) at \(PlannerText.shortSHA(input.target.commit))"
+        }
         if mr.stageFilesChanged {
             return "\(input.stage.paths.joined(separator: ", ")) changed on \(input.stage.branch) since the branch was built on \(PlannerText.shortSHA(marker.base)); rebuilding on \(PlannerText.shortSHA(input.target.commit))"
         }
@@ -143,7 +146,7 @@ public enum Planner {
             return "branch head \(PlannerText.shortSHA(mr.headSHA)) is promobot's own commit from an update that did not finish (the description names \(PlannerText.shortSHA(marker.head))); finishing it"
         }
         let status = mr.detailedMergeStatus
-        if status == "conflict" || status == "need_rebase" {
+        if status.needsRebuild {
             return "GitLab reports \(status); rebuilding on \(input.stage.branch) at \(PlannerText.shortSHA(input.target.commit))"
         }
         return nil
@@ -157,8 +160,8 @@ public enum Planner {
                                  current: ImageVersions, mergeGates: [GateResult]) -> Decision? {
         guard input.stage.merge == .auto, let marker = mr.marker, let health = input.proposalHealth,
               marker.policy == input.policy.name, marker.stage == input.stage.name,
-              marker.candidate != candidate.tags, marker.head == mr.headSHA, !mr.stageFilesChanged,
-              !["conflict", "need_rebase"].contains(mr.detailedMergeStatus),
+              marker.candidate != candidate.tags, marker.head == mr.headSHA, !mr.stageFilesChanged, !mr.branchMissing,
+              !mr.detailedMergeStatus.needsRebuild,
               marker.candidate.differs(from: current),
               let run = runs(input).first(where: { $0.tags == marker.candidate })
         else { return nil }

@@ -161,7 +161,9 @@ extension PromotionEngine {
     /// by itself (another promobot run may have won); the next cycle reads who committed.
     private func updateMergeRequest(_ context: ActionContext, iid: Int) async throws -> (action: EngineAction, note: String?) {
         let commit = try buildCommit(context)
-        let checkedHead = context.input.mergeRequest?.headSHA ?? context.existing?.sha
+        // A vanished branch is pushed again (lease: still absent); otherwise the lease is the checked head.
+        let checkedHead = context.input.mergeRequest?.branchMissing == true ? nil
+            : context.input.mergeRequest?.headSHA ?? context.existing?.sha
         do {
             try await pushBranch(context, commit: commit, expecting: checkedHead.flatMap(ObjectID.init(hex:)))
         } catch let error as GitError where error.isLeaseRejection {
@@ -194,8 +196,8 @@ extension PromotionEngine {
             let listed = try await gitlab.mergeRequest(context.project.ref, iid: iid)
             mr = try await botMergeRequest(listed, project: context.project, policy: context.policy, stage: context.stage,
                                            repository: context.repository.repository, targetFiles: context.targetFiles,
-                                           targetTip: context.targetTip)
-            guard Self.mergeabilityPending.contains(mr.detailedMergeStatus), clock.now < deadline else { break }
+                                           targetTip: context.targetTip, branchMissing: false)
+            guard mr.detailedMergeStatus.isPending, clock.now < deadline else { break }
             try await Task.sleep(for: configuration.mergeabilityPoll)
         }
         var input = context.input
@@ -209,9 +211,6 @@ extension PromotionEngine {
         try await merge(context.project, iid: iid, sha: sha, autoMerge: autoMerge, outcome: &outcome)
         outcome.note = "\(outcome.note ?? context.plan.summary); then \(outcome.actions.last?.description ?? plan.decision.summary) in the same cycle"
     }
-
-    /// `detailed_merge_status` values that mean "GitLab has not finished checking yet".
-    static let mergeabilityPending: Set<String> = ["unchecked", "checking", "preparing", "approvals_syncing"]
 
     private func closeMergeRequest(_ project: ResolvedProject, iid: Int, sourceBranch: String, reason: String) async throws {
         _ = try await gitlab.createNote(project.ref, iid: iid, body: MergeRequestText.closeComment(reason: reason))

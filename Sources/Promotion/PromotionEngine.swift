@@ -161,7 +161,8 @@ public struct PromotionEngine: Sendable {
             input.health = await health.run(upstream.health, candidate: candidate, now: now)
             if let existing {
                 let mr = try await botMergeRequest(existing, project: targetProject, policy: policy, stage: stage,
-                                                   repository: targetRepo.repository, targetFiles: targetFiles, targetTip: targetTip)
+                                                   repository: targetRepo.repository, targetFiles: targetFiles, targetTip: targetTip,
+                                                   branchMissing: targetRepo.remoteBranch(sourceBranch) == nil)
                 input.mergeRequest = mr
                 input.proposalHealth = await proposalHealth(mr, policy: policy, stage: stage, upstream: upstream,
                                                             upstreamTags: upstreamState.tags, now: now)
@@ -234,7 +235,8 @@ public struct PromotionEngine: Sendable {
     }
 
     func botMergeRequest(_ mr: MergeRequest, project: ResolvedProject, policy: Policy, stage: Stage,
-                         repository: CachedRepository, targetFiles: [String: Data], targetTip: ObjectID) async throws -> BotMergeRequest {
+                         repository: CachedRepository, targetFiles: [String: Data], targetTip: ObjectID,
+                         branchMissing: Bool) async throws -> BotMergeRequest {
         let marker = MergeRequestText.marker(in: mr.description)
         var detailed = mr
         var approvalsGiven = 0
@@ -245,7 +247,9 @@ public struct PromotionEngine: Sendable {
             let approvals = try await gitlab.approvals(project.ref, iid: mr.iid)
             approvalsGiven = approvals.approvedBy.count
         }
-        let authorship = try await authorship(mr, head: detailed.sha, marker: marker, project: project, policy: policy, stage: stage)
+        // A vanished branch has no head to attribute: nobody's commit can be overwritten by pushing it again.
+        let authorship = branchMissing ? .own
+            : try await authorship(mr, head: detailed.sha, marker: marker, project: project, policy: policy, stage: stage)
         var foreign: String?, unverified: String?
         switch authorship {
         case .own: break
@@ -259,9 +263,10 @@ public struct PromotionEngine: Sendable {
             iid: mr.iid, webURL: mr.webURL, headSHA: detailed.sha,
             marker: marker,
             foreignCommits: foreign != nil, foreignCommit: foreign, headUnverified: unverified, stageFilesChanged: filesChanged,
-            detailedMergeStatus: detailed.detailedMergeStatus.rawValue,
+            branchMissing: branchMissing,
+            detailedMergeStatus: MergeStatus(rawValue: detailed.detailedMergeStatus.rawValue),
             approvalsGiven: approvalsGiven, approvalsRequired: stage.approvals,
-            pipelineStatus: detailed.headPipeline?.status.rawValue,
+            pipelineStatus: detailed.headPipeline.map { PipelineStatus(rawValue: $0.status.rawValue) },
             autoMergeEnabled: detailed.mergeWhenPipelineSucceeds
         )
     }

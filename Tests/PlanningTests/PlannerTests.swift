@@ -77,8 +77,8 @@ enum Fixture {
                                      base: markerBase, upstreamCommit: upstreamTip, head: markerHead)
         return BotMergeRequest(iid: 12, webURL: "https://gitlab.example.com/group/oms-deploy/-/merge_requests/12",
                                headSHA: head, marker: marker ? stored : nil, foreignCommits: foreign,
-                               stageFilesChanged: stageFilesChanged, detailedMergeStatus: status, approvalsGiven: approvalsGiven,
-                               approvalsRequired: approvalsRequired, pipelineStatus: pipeline, autoMergeEnabled: autoMerge)
+                               stageFilesChanged: stageFilesChanged, detailedMergeStatus: MergeStatus(rawValue: status), approvalsGiven: approvalsGiven,
+                               approvalsRequired: approvalsRequired, pipelineStatus: pipeline.map(PipelineStatus.init(rawValue:)), autoMergeEnabled: autoMerge)
     }
 
     /// Weekdays 10:00-16:00 in the stage's zone.
