@@ -51,7 +51,7 @@ public enum Planner {
     public static func plan(_ input: PlanInput) -> StagePlan {
         let images = input.policy.images
         let current = restrict(input.target.tags, to: images)
-        let calendar = PlannerCalendar(stage: input.stage)
+        let calendar = MergeCalendar(stage: input.stage)
         let emergency = emergencyGate(input)
 
         guard let candidate = chooseCandidate(input) else {

@@ -113,8 +113,8 @@ extension Planner {
 // MARK: - Merge gates (they gate merging only; a closed window never stops an MR from being opened)
 
 extension Planner {
-    static func freezeGate(_ input: PlanInput, calendar: PlannerCalendar) -> GateResult {
-        guard let (freeze, end) = calendar.activeFreeze(at: input.now) else {
+    static func freezeGate(_ input: PlanInput, calendar: MergeCalendar) -> GateResult {
+        guard let (freeze, end) = calendar.activeFreezeAndEnd(at: input.now) else {
             return GateResult(gate: .freeze, passed: true, reason: "no freeze")
         }
         let why = freeze.reason.map { ": \($0)" } ?? ""
@@ -123,7 +123,7 @@ extension Planner {
                           reason: "\(input.stage.name) is frozen \(freeze.from) to \(freeze.until)\(why)\(when)", until: end)
     }
 
-    static func windowGate(_ input: PlanInput, calendar: PlannerCalendar) -> GateResult {
+    static func windowGate(_ input: PlanInput, calendar: MergeCalendar) -> GateResult {
         if input.stage.windows.isEmpty {
             return GateResult(gate: .window, passed: true, reason: "no merge windows (always open)")
         }

@@ -48,6 +48,25 @@ public struct MergeCalendar: Sendable {
         return freezes.first { $0.from <= day && day <= $0.until }
     }
 
+    /// The freeze covering `date`, with the first instant no freeze covers any more: 00:00 local on the
+    /// day after the last of a chain of back-to-back or overlapping freezes (what "until when" means
+    /// to the person waiting).
+    public func activeFreezeAndEnd(at date: Date) -> (freeze: Freeze, end: Date?)? {
+        guard let freeze = activeFreeze(at: date) else { return nil }
+        var end = dayAfter(freeze.until)
+        for _ in freezes.indices {
+            guard let current = end, let next = activeFreeze(at: current) else { break }
+            end = dayAfter(next.until)
+        }
+        return (freeze, end)
+    }
+
+    /// The first moment at or after `date` when a merge may happen (inside a window, no freeze);
+    /// nil when none comes within `searchHorizonDays`.
+    public func firstOpening(from date: Date) -> Date? {
+        isOpen(at: date) ? date : nextOpening(after: date)
+    }
+
     /// Whether `date` falls inside one of the windows (ignoring freezes); true when there are no windows.
     public func isInsideWindow(_ date: Date) -> Bool {
         guard !windows.isEmpty else { return true }
@@ -95,6 +114,12 @@ public struct MergeCalendar: Sendable {
     }
 
     // MARK: - Helpers
+
+    /// 00:00 local on the day after `day`.
+    private func dayAfter(_ day: LocalDate) -> Date? {
+        let start = calendar.date(from: DateComponents(year: day.year, month: day.month, day: day.day))
+        return start.flatMap { calendar.date(byAdding: .day, value: 1, to: $0) }
+    }
 
     private func localDate(of date: Date) -> LocalDate {
         let parts = calendar.dateComponents([.year, .month, .day], from: date)

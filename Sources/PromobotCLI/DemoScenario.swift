@@ -115,17 +115,9 @@ struct DemoScenario {
         heading("7. bob approves !\(prodMR.iid): 2 of 2")
         try sandbox.approve(project: project, iid: prodMR.iid, username: "bob")
         let calendar = MergeCalendar(stage: policy.stage(named: "prod")!)
-        if !calendar.isOpen(at: clock.now) || calendar.activeFreeze(at: clock.now) != nil {
+        if !calendar.isOpen(at: clock.now) {
             try await cycle(engine, only: "prod")
-            var opening = clock.now
-            for _ in 0..<10 {
-                if let freeze = calendar.activeFreeze(at: opening) {
-                    opening = Self.endOfDay(freeze.until, timeZone: TimeZone(identifier: policy.stage(named: "prod")!.timezone)!)
-                }
-                guard let next = calendar.isOpen(at: opening) ? opening : calendar.nextOpening(after: opening) else { break }
-                opening = next
-                if calendar.activeFreeze(at: opening) == nil { break }
-            }
+            let opening = try require(calendar.firstOpening(from: clock.now), "the prod calendar never opens")
             clock.advance(to: opening.addingTimeInterval(60))
             heading("8. The merge window opens (\(Self.format(clock.now, zone: "Asia/Shanghai")) Asia/Shanghai): promobot merges")
         } else {
@@ -171,13 +163,6 @@ struct DemoScenario {
 
     static func randomToken() -> String {
         (0..<20).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
-    }
-
-    static func endOfDay(_ date: LocalDate, timeZone: TimeZone) -> Date {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone
-        let start = calendar.date(from: DateComponents(year: date.year, month: date.month, day: date.day))!
-        return calendar.date(byAdding: .day, value: 1, to: start)!
     }
 
     static func format(_ date: Date, zone: String) -> String {
