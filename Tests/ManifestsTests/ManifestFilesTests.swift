@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import LocalFiles
 @testable import Manifests
 
 @Suite struct ManifestFilesTests {
