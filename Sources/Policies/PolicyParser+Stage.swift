@@ -107,14 +107,9 @@ extension PolicyParser.Parser {
     func parseMergeKeys(_ keys: StageKeys, into stage: inout Stage) {
         if let entry = keys.entries["soak"] { stage.soak = duration(entry.value, "'soak' \(keys.context)") }
 
-        if let entry = keys.entries["merge"], let value = reader.string(entry.value, "'merge' \(keys.context)") {
-            if let mode = MergeMode(rawValue: value) {
-                stage.merge = mode
-            } else {
-                let names = MergeMode.allCases.map(\.rawValue)
-                reader.error("invalid merge mode '\(value)' \(keys.context): use one of \(names.joined(separator: ", "))\(Suggestion.didYouMean(value, in: names))",
-                             at: entry.value)
-            }
+        if let entry = keys.entries["merge"], let value = reader.string(entry.value, "'merge' \(keys.context)"),
+           let mode: MergeMode = choice(value, "merge mode", keys.context, at: entry.value) {
+            stage.merge = mode
         }
 
         if let entry = keys.entries["approvals"], let value = reader.int(entry.value, "'approvals' \(keys.context)") {
@@ -147,14 +142,9 @@ extension PolicyParser.Parser {
             stage.allowDowngrade = value
         }
 
-        if let entry = keys.entries["pick"], let value = reader.string(entry.value, "'pick' \(keys.context)") {
-            if let pick = PickStrategy(rawValue: value) {
-                stage.pick = pick
-            } else {
-                let names = PickStrategy.allCases.map(\.rawValue)
-                reader.error("invalid pick strategy '\(value)' \(keys.context): use one of \(names.joined(separator: ", "))\(Suggestion.didYouMean(value, in: names))",
-                             at: entry.value)
-            }
+        if let entry = keys.entries["pick"], let value = reader.string(entry.value, "'pick' \(keys.context)"),
+           let pick: PickStrategy = choice(value, "pick strategy", keys.context, at: entry.value) {
+            stage.pick = pick
         }
     }
 
@@ -175,6 +165,17 @@ extension PolicyParser.Parser {
     }
 
     // MARK: Values shared by several keys
+
+    /// The case of `Choice` that `value` names; nil, reported with every name and a suggestion, otherwise.
+    func choice<Choice: CaseIterable & RawRepresentable>(
+        _ value: String, _ what: String, _ context: String, at node: Node
+    ) -> Choice? where Choice.RawValue == String {
+        if let choice = Choice(rawValue: value) { return choice }
+        let names = Choice.allCases.map(\.rawValue)
+        reader.error("invalid \(what) '\(value)' \(context): use one of \(names.joined(separator: ", "))\(Suggestion.didYouMean(value, in: names))",
+                     at: node)
+        return nil
+    }
 
     /// GitLab usernames; a leading `@` is accepted and dropped.
     func users(_ node: Node?, _ what: String) -> [String] {

@@ -28,6 +28,18 @@ import Testing
         }
     }
 
+    /// The one walk (`YAMLFileWalk`, shared with the policy loader) goes through a linked folder and names
+    /// its files under the link.
+    @Test func aLinkedFolderIsWalkedUnderTheNameGiven() throws {
+        try withTemporaryFolder { root in
+            try write("k: v\n", root + "/real/deploy.yaml")
+            try write("k: v\n", root + "/real/.hidden.yaml")
+            try FileManager.default.createSymbolicLink(atPath: root + "/link", withDestinationPath: root + "/real")
+            #expect(try ManifestFiles.collect([root + "/link"]) == [root + "/link/deploy.yaml"])
+            #expect(YAMLFileWalk.files(under: root + "/link/") == [root + "/link/deploy.yaml"])
+        }
+    }
+
     @Test func writeIsAtomicAndKeepsTheMode() throws {
         try withTemporaryFolder { root in
             let path = root + "/deploy.yaml"
