@@ -83,6 +83,7 @@ extension PolicyParser.Parser {
         }
     }
 
+    /// One item of `windows`: `days` (default every day) and `hours` (`HH:MM-HH:MM`, may wrap midnight).
     func parseWindow(_ node: Node, label: String) -> MergeWindow? {
         guard let mapping = reader.mapping(node, label) else { return nil }
         let entries = reader.entries(mapping, allowed: ["days", "hours"], context: "in \(label)")
@@ -122,6 +123,7 @@ extension PolicyParser.Parser {
         return ok ? MergeWindow(days: days, startMinute: start, endMinute: end) : nil
     }
 
+    /// One item of `freeze`: `from` and `until` (`YYYY-MM-DD`, inclusive) and an optional `reason`.
     func parseFreeze(_ node: Node, label: String) -> Freeze? {
         guard let mapping = reader.mapping(node, label) else { return nil }
         let entries = reader.entries(mapping, allowed: ["from", "until", "reason"], context: "in \(label)")

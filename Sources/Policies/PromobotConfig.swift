@@ -24,7 +24,7 @@ public struct PromobotConfig: Sendable, Hashable {
     public var emergencyStop: Bool
     /// A relative path (default `.promobot-stop`) whose presence halts the bot like `emergencyStop`:
     /// looked up in the policies folder (so an MR to the policies repository can halt the bot), then in the
-    /// working directory. The lookup is `Runtime.emergencyStop` in the CLI; this is its one description.
+    /// working directory (the CLI's `Runtime.emergencyStop` looks it up; the docs say the same).
     public var stopFile: String
     /// How many independent groups of policies (sharing no repository) one cycle reconciles at once.
     public var concurrency: Int
