@@ -1,4 +1,5 @@
 import Foundation
+import Manifests
 import Policies
 
 /// The head pipeline, as far as merging cares.

@@ -1,5 +1,6 @@
 import Foundation
 import Policies
+import Manifests
 import Testing
 @testable import Planning
 
@@ -23,7 +24,7 @@ enum Fixture {
 
     static func minutes(_ value: Double) -> TimeInterval { value * 60 }
 
-    static func tags(_ version: String) -> ImageTags { [app: version, web: version] }
+    static func tags(_ version: String) -> ImageVersions { [app: ImageVersion(version), web: ImageVersion(version)] }
 
     static func policy(test: Stage = testStage()) -> Policy {
         Policy(name: "oms", sourcePath: "policies/oms.yaml", images: [app, web], stages: [
