@@ -30,7 +30,9 @@ let package = Package(
 
         // MARK: - Pure core
         .target(name: "Manifests", dependencies: [.product(name: "Yams", package: "Yams")]),
-        .target(name: "Policies", dependencies: ["Manifests", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Policies", dependencies: ["Manifests", "LocalFiles", .product(name: "Yams", package: "Yams")]),
+        // Files on disk: the one YAML directory walk, the one bounded reader, manifest edits written all or nothing.
+        .target(name: "LocalFiles", dependencies: ["Manifests"]),
 
         // MARK: - Adapters
         .target(name: "Git", dependencies: ["CGit2", "CShims", "HTTP"]),
@@ -51,22 +53,22 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "PromobotCLI", dependencies: [
-            "Policies", "Manifests", "Git", "HTTP", "GitLab", "Health", "Planning", "Promotion", "Sandbox",
+            "Policies", "Manifests", "LocalFiles", "Git", "HTTP", "GitLab", "Health", "Planning", "Promotion", "Sandbox",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "promobot", dependencies: ["PromobotCLI"]),
         .executableTarget(name: "promobot-bench", dependencies: [
-            "Manifests", "Policies", "Git", "HTTP", "GitLab", "Planning", "Promotion", "Sandbox", "PromobotCLI",
+            "Manifests", "LocalFiles", "Policies", "Git", "HTTP", "GitLab", "Planning", "Promotion", "Sandbox", "PromobotCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // MARK: - Tests
         .testTarget(name: "ManifestsTests", dependencies: [
-            "Manifests", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
+            "Manifests", "LocalFiles", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
             .product(name: "Yams", package: "Yams"),
         ], resources: [.copy("Fixtures")]),
-        .testTarget(name: "PoliciesTests", dependencies: ["Policies", "TestSupport"]),
+        .testTarget(name: "PoliciesTests", dependencies: ["Policies", "LocalFiles", "TestSupport"]),
         // Servers shared by test targets (not shipped).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "GitTests", dependencies: ["Git", "HTTP", "Sandbox", "TestSupport"]),
@@ -75,7 +77,7 @@ let package = Package(
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "HTTP", "GitLab", "TestSupport"]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "Policies", "Manifests"]),
         .testTarget(name: "PromotionTests", dependencies: ["Planning", "Promotion", "Policies", "Manifests", "Sandbox", "Git", "GitLab", "HTTP", "Health", "TestSupport"]),
-        .testTarget(name: "PromobotCLITests", dependencies: ["PromobotCLI", "Planning", "Sandbox", "Policies", "Manifests", "Git", "GitLab", "TestSupport"]),
+        .testTarget(name: "PromobotCLITests", dependencies: ["PromobotCLI", "Planning", "Sandbox", "Policies", "Manifests", "LocalFiles", "Git", "GitLab", "TestSupport"]),
         .testTarget(name: "HealthTests", dependencies: ["Health", "Sandbox", "HTTP", "Policies", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,4 +1,4 @@
-/// The edits ``ManifestFiles/plan(updates:paths:)`` computed for a set of files, before anything is written.
+/// The edits `ManifestFiles.plan(updates:paths:)` (module `LocalFiles`) computed for a set of files, before anything is written.
 /// A value type.
 public struct EditPlan: Sendable {
     /// The updates the plan was made for.
@@ -16,7 +16,7 @@ public struct EditPlan: Sendable {
     }
 
     /// Whether writing must be refused: a file failed, or an image was found nowhere. The one rule
-    /// `set-image` (and its fuzz test) apply before ``ManifestFiles/commit(_:)``.
+    /// `set-image` (and its fuzz test) apply before `ManifestFiles.commit(_:)`.
     public var refusesToWrite: Bool { !failures.isEmpty || !unmatchedUpdates.isEmpty }
 
     /// All change records, in path order.

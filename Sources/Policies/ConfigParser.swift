@@ -1,4 +1,5 @@
 import Foundation
+import LocalFiles
 import Yams
 
 /// Parses and validates the global configuration file (`promobot.yaml`) into a `PromobotConfig`.

@@ -1,11 +1,12 @@
 import Foundation
+import LocalFiles
 import Yams
 
 /// Finds and reads policy files, and runs the checks that span files (duplicate policy names).
 ///
-/// The only I/O in this module: it lists folders and reads the files it is given. Folders are
-/// searched recursively for `*.yaml` / `*.yml` (hidden entries and `promobot.yaml`/`promobot.yml`,
-/// the global config, are skipped). Thread-safe; blocking file I/O.
+/// Its I/O goes through `LocalFiles`: folders are searched with `YAMLFileWalk` (recursively, for `*.yaml` /
+/// `*.yml`; hidden entries and `promobot.yaml`/`promobot.yml`, the global config, are skipped) and files
+/// are read with `SourceFile`. Thread-safe; blocking file I/O.
 public enum PolicyLoader {
     /// Loads every policy file in `paths` (files or folders).
     ///
@@ -43,28 +44,13 @@ public enum PolicyLoader {
                 files.append(path)
                 continue
             }
-            var found: [String] = []
-            // Enumerate the resolved folder: a symlinked policies folder (a ConfigMap mount) is not
-            // descended into otherwise. Reported paths stay under the name the caller gave.
-            let resolved = (path as NSString).resolvingSymlinksInPath
-            if let enumerator = manager.enumerator(atPath: resolved) {
-                while let relative = enumerator.nextObject() as? String {
-                    let parts = relative.split(separator: "/")
-                    guard !parts.contains(where: { $0.hasPrefix(".") }), let last = parts.last,
-                          isPolicyFileName(String(last))
-                    else { continue }
-                    let full = joined(path, relative)
-                    var isSubfolder: ObjCBool = false
-                    if manager.fileExists(atPath: full, isDirectory: &isSubfolder), !isSubfolder.boolValue {
-                        found.append(full)
-                    }
-                }
-            }
+            // A folder that cannot be listed holds no policies we can see: the warning below says so.
+            let found = YAMLFileWalk.files(under: path, including: isPolicyFileName) ?? []
             if found.isEmpty {
                 diagnostics.append(Diagnostic(path: path, line: 0, column: 0, severity: .warning,
                                               message: "no policy files (*.yaml, *.yml) in this folder"))
             }
-            files += found.sorted()
+            files += found
         }
         var seen = Set<String>()
         return (files.filter { seen.insert($0).inserted }, diagnostics)
@@ -95,10 +81,6 @@ public enum PolicyLoader {
     }
 
     static func isPolicyFileName(_ name: String) -> Bool {
-        (name.hasSuffix(".yaml") || name.hasSuffix(".yml")) && name != "promobot.yaml" && name != "promobot.yml"
-    }
-
-    private static func joined(_ folder: String, _ relative: String) -> String {
-        folder.hasSuffix("/") ? folder + relative : folder + "/" + relative
+        YAMLFileWalk.isYAMLName(name) && name != "promobot.yaml" && name != "promobot.yml"
     }
 }

@@ -22,8 +22,9 @@ public struct PromobotConfig: Sendable, Hashable {
     public var cache: String
     /// When true, promobot opens, updates and merges nothing (it still plans and reports).
     public var emergencyStop: Bool
-    /// A file whose presence at the root of the policies folder's repository halts the bot like
-    /// `emergencyStop` (default `.promobot-stop`).
+    /// A relative path (default `.promobot-stop`) whose presence halts the bot like `emergencyStop`:
+    /// looked up in the policies folder (so an MR to the policies repository can halt the bot), then in the
+    /// working directory (the CLI's `Runtime.emergencyStop` looks it up; the docs say the same).
     public var stopFile: String
     /// How many independent groups of policies (sharing no repository) one cycle reconciles at once.
     public var concurrency: Int

@@ -78,16 +78,13 @@ struct Runtime {
         return Runtime(engine: engine, logger: logger)
     }
 
-    /// `--config FILE`, else `./promobot.yaml` when present, else defaults from the environment.
+    /// `--config FILE`, else `./promobot.yaml` when present, else defaults from the environment
+    /// (`ConfigParser.load(explicit:environment:)`, the loader `validate` uses too).
+    /// - Throws: ``ConfigurationError`` with every diagnostic of the file, or why it cannot be read.
     static func loadConfig(_ path: String?, environment: [String: String]) throws -> PromobotConfig {
-        let candidate = path ?? (FileManager.default.fileExists(atPath: ConfigParser.defaultFileName) ? ConfigParser.defaultFileName : nil)
-        guard let file = candidate else { return PromobotConfig.default(environment: environment) }
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-            throw ConfigurationError("cannot read the config file '\(file)': check the path (--config) and its permissions")
-        }
-        let parsed = ConfigParser.parse(yaml: text, path: file, environment: environment)
-        guard let config = parsed.config else {
-            throw ConfigurationError(parsed.diagnostics.map(\.formatted).joined(separator: "\n"))
+        let loaded = ConfigParser.load(explicit: path, environment: environment)
+        guard let config = loaded.config else {
+            throw ConfigurationError(loaded.diagnostics.map(\.formatted).joined(separator: "\n"))
         }
         return config
     }
@@ -119,8 +116,8 @@ struct Runtime {
         }
     }
 
-    /// The emergency stop: `emergencyStop: true` in the config, or the stop file in the policies folder
-    /// (so an MR to the policies repository can halt the bot) or in the working directory.
+    /// The emergency stop: `emergencyStop: true` in the config, or the stop file (see
+    /// `PromobotConfig.stopFile`: the policies folder, then the working directory).
     static func emergencyStop(_ config: PromobotConfig, policiesPath: String) -> String? {
         if config.emergencyStop { return "emergencyStop is true in \(config.sourcePath ?? "the config")" }
         for folder in [policiesPath, "."] {

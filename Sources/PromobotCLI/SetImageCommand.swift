@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LocalFiles
 import Manifests
 
 /// `promobot set-image IMAGE:TAG|IMAGE@DIGEST... PATH...`: sets image tags/digests in Kubernetes manifests,

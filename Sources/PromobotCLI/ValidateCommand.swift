@@ -56,25 +56,20 @@ struct ValidateCommand: AsyncParsableCommand {
     /// Runs every check; the only I/O is reading the named files and folders.
     static func check(paths: [String], config explicitConfig: String?, environment: [String: String]) -> Outcome {
         var diagnostics: [Diagnostic] = []
-        let manager = FileManager.default
 
-        // Config files: --config, promobot.yaml among the PATHs, else ./promobot.yaml when present.
-        var configFiles: [String] = []
+        // Config files: promobot.yaml among the PATHs are checked; the one in use is --config, else the
+        // first of those, else ./promobot.yaml when present (ConfigParser's discovery, as `run` finds it).
+        var namedConfigs: [String] = []
         var policyPaths: [String] = []
         for path in paths {
             let name = (path as NSString).lastPathComponent
-            if name == "promobot.yaml" || name == "promobot.yml" { configFiles.append(path) } else { policyPaths.append(path) }
+            if name == "promobot.yaml" || name == "promobot.yml" { namedConfigs.append(path) } else { policyPaths.append(path) }
         }
-        if let explicitConfig { configFiles.insert(explicitConfig, at: 0) }
-        if configFiles.isEmpty, manager.fileExists(atPath: ConfigParser.defaultFileName) {
-            configFiles.append(ConfigParser.defaultFileName)
+        let inUse = ConfigParser.load(explicit: explicitConfig ?? namedConfigs.first, environment: environment)
+        for file in Set(namedConfigs + [inUse.path].compactMap { $0 }).sorted() {
+            diagnostics += file == inUse.path ? inUse.diagnostics : ConfigParser.load(path: file, environment: environment).diagnostics
         }
-        var loadedConfig: PromobotConfig?
-        for file in Array(Set(configFiles)).sorted() {
-            let (parsed, configDiagnostics) = ConfigParser.load(path: file, environment: environment)
-            diagnostics += configDiagnostics
-            if file == configFiles.first { loadedConfig = parsed }
-        }
+        let loadedConfig = inUse.path == nil ? nil : inUse.config
 
         // Policies: the PATHs, or the configured folder when no PATH was named.
         if paths.isEmpty {
@@ -85,28 +80,9 @@ struct ValidateCommand: AsyncParsableCommand {
             let set = PolicyLoader.load(paths: policyPaths)
             diagnostics += set.diagnostics
             policyCount = set.policies.count
-            if let loadedConfig { diagnostics += servicesMissing(for: set.policies, config: loadedConfig) }
+            if let loadedConfig { diagnostics += ConfigParser.servicesMissing(for: set.policies, config: loadedConfig) }
         }
         return Outcome(diagnostics: diagnostics, policyCount: policyCount)
-    }
-
-    /// Warnings for health checks that need a service the config does not configure.
-    static func servicesMissing(for policies: [Policy], config: PromobotConfig) -> [Diagnostic] {
-        let path = config.sourcePath ?? ConfigParser.defaultFileName
-        var kinds: [String: String] = [:]  // kind -> first policy using it
-        for policy in policies {
-            for check in policy.stages.flatMap(\.health) {
-                switch check {
-                case .argocd where config.argocd?.url == nil: kinds["argocd"] = kinds["argocd"] ?? policy.name
-                case .prometheus where config.prometheus?.url == nil: kinds["prometheus"] = kinds["prometheus"] ?? policy.name
-                default: break
-                }
-            }
-        }
-        return kinds.keys.sorted().map { kind in
-            Diagnostic(path: path, line: 0, column: 0, severity: .warning,
-                       message: "policy '\(kinds[kind]!)' uses \(kind) health checks but '\(kind).url' is not configured: those checks will fail")
-        }
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import LocalFiles
 @testable import Manifests
 
 @Suite struct ManifestFilesTests {
@@ -24,6 +25,18 @@ import Testing
             let files = try ManifestFiles.collect([root, root + "/c.yaml", root + "/a/readme.md"])
             #expect(files == [root + "/a/readme.md", root + "/a/x.yml", root + "/b/deploy.yaml", root + "/c.yaml"])
             #expect(throws: ManifestError.fileNotFound(root + "/missing")) { try ManifestFiles.collect([root + "/missing"]) }
+        }
+    }
+
+    /// The one walk (`YAMLFileWalk`, shared with the policy loader) goes through a linked folder and names
+    /// its files under the link.
+    @Test func aLinkedFolderIsWalkedUnderTheNameGiven() throws {
+        try withTemporaryFolder { root in
+            try write("k: v\n", root + "/real/deploy.yaml")
+            try write("k: v\n", root + "/real/.hidden.yaml")
+            try FileManager.default.createSymbolicLink(atPath: root + "/link", withDestinationPath: root + "/real")
+            #expect(try ManifestFiles.collect([root + "/link"]) == [root + "/link/deploy.yaml"])
+            #expect(YAMLFileWalk.files(under: root + "/link/") == [root + "/link/deploy.yaml"])
         }
     }
 

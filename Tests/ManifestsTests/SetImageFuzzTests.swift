@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 import Yams
+@testable import LocalFiles
 @testable import Manifests
 
 /// Issue 8's invariant for `set-image`, on mutated manifests: the golden fixtures, mutated structurally

@@ -135,6 +135,20 @@ import Testing
         #expect(throws: TokenResolutionError.self) { _ = try endpoint.resolveToken(environment: [:]) { _ in "\n" } }
     }
 
+    @Test func theOneLoaderFindsTheFileOrFallsBackToDefaults() throws {
+        let missing = "/nonexistent-\(UUID().uuidString)/promobot.yaml"
+        let unreadable = ConfigParser.load(explicit: missing, environment: [:])
+        #expect(unreadable.path == missing && unreadable.config == nil)
+        #expect(unreadable.diagnostics.map(\.formatted) == ["\(missing): error: cannot read the file: it does not exist"])
+
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("promobot-\(UUID().uuidString).yaml").path
+        try "concurrency: 2\n".write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let loaded = ConfigParser.load(explicit: file, environment: [:])
+        #expect(loaded.path == file && loaded.config?.concurrency == 2 && loaded.diagnostics.isEmpty)
+        #expect(ConfigParser.servicesMissing(for: [], config: try #require(loaded.config)).isEmpty)
+    }
+
     @Test func noTokenConfiguredIsNil() throws {
         #expect(try ServiceEndpoint(url: "http://127.0.0.1:9090").resolveToken(environment: ["X": "y"]) { _ in "z" } == nil)
     }

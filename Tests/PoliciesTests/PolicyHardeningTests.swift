@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
+import LocalFiles
 import Manifests
 @testable import Policies
 

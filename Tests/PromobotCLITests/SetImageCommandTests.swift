@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LocalFiles
 import Manifests
 import Testing
 @testable import PromobotCLI

@@ -121,6 +121,17 @@ import Policies
         ])
     }
 
+    /// `run`/`plan`/`status` read the config through the loader `validate` uses, so they say why too.
+    @Test func theEngineCommandsSayWhyTheConfigCannotBeRead() throws {
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect {
+            _ = try Runtime.loadConfig(folder.path, environment: [:])
+        } throws: { error in
+            (error as? ConfigurationError)?.description == "\(folder.path): error: cannot read the file: it is a folder, not a regular file"
+        }
+    }
+
     @Test func unknownFormatIsAUsageError() {
         #expect(throws: (any Error).self) { _ = try Promobot.parseAsRoot(["validate", "--format", "xml"]) }
     }

@@ -7,12 +7,14 @@ import Darwin
 private let systemRead = Darwin.read
 #endif
 
-/// Reads a policy or config file whole, after checking that it is a regular file within the size limit.
+/// Reads a file whole, after checking that it is a regular file within a size limit: the one bounded
+/// reader for policy, config and manifest files.
 ///
-/// The one way this module reads a file: `FileManager.contents(atPath:)` said only "cannot read the file",
-/// read any size into memory (a 50 MB policy then needed 1.7 GB to parse), and blocked on a FIFO. Here the
-/// file is opened without blocking, checked with `fstat`, and read with a bound even when its size changes
-/// or is unknown (`/proc`). Thread-safe; blocking file I/O.
+/// `FileManager.contents(atPath:)` said only "cannot read the file", read any size into memory (a 50 MB
+/// policy then needed 1.7 GB to parse), and blocked on a FIFO. Here the file is opened without blocking,
+/// checked with `fstat`, and read with a bound even when its size changes or is unknown (`/proc`).
+/// ``Problem``'s descriptions are worded for policy and config files;
+/// `ManifestFiles` words the same problems for manifests. Thread-safe; blocking file I/O.
 public enum SourceFile {
     /// Why a file could not be read, in words a user can act on.
     public enum Problem: Error, Sendable, Hashable, CustomStringConvertible {
@@ -45,7 +47,18 @@ public enum SourceFile {
     }
 
     /// The UTF-8 text of the file at `path`, or why not. Never reads more than `limit + 1` bytes.
-    public static func read(_ path: String, limit: Int = YAMLLimits.maxFileBytes) -> Result<String, Problem> {
+    /// (`Policies` adds `read(_:)` with the policy limit.)
+    public static func read(_ path: String, limit: Int) -> Result<String, Problem> {
+        bytes(path, limit: limit).flatMap { bytes in
+            guard let text = String(bytes: bytes, encoding: .utf8) else { return .failure(.notUTF8) }
+            return .success(text)
+        }
+    }
+
+    /// The bytes of the file at `path`, as they are on disk, or why not (never ``Problem/notUTF8``).
+    /// Never reads more than `limit + 1` bytes; a regular file larger than `limit` is refused before it is
+    /// read.
+    public static func bytes(_ path: String, limit: Int) -> Result<[UInt8], Problem> {
         // O_NONBLOCK: opening a FIFO for reading must not wait for a writer.
         let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard descriptor >= 0 else { return .failure(problem(errno)) }
@@ -69,8 +82,7 @@ public enum SourceFile {
             bytes += chunk[..<count]
             if bytes.count > limit { return .failure(.tooLarge(bytes: bytes.count, limit: limit)) }
         }
-        guard let text = String(bytes: bytes, encoding: .utf8) else { return .failure(.notUTF8) }
-        return .success(text)
+        return .success(bytes)
     }
 
     private static func problem(_ code: Int32) -> Problem {

@@ -1,19 +1,22 @@
 import Foundation
+import Manifests
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
 
-/// The only file I/O of the Manifests module: find manifest files, read them, plan edits across them and
-/// write results atomically. Used by `promobot set-image` and the promotion engine's dry run.
+/// Manifests on disk: find manifest files, read them, plan edits across them (with `Manifests`' pure
+/// editor) and write results atomically, all or nothing. Used by `promobot set-image` and its benchmark.
+/// The promotion engine never uses it: it edits the blobs it reads from git with `ManifestEditor`, and its
+/// dry run edits nothing.
 ///
 /// All functions are safe to call from any thread; ``plan(updates:paths:)`` reads and edits files in
 /// parallel but returns results in path order.
 public enum ManifestFiles {
     /// The `.yaml`/`.yml` files under `paths`, sorted, one path per file (see ``collectFiles(_:)``). A path
-    /// that is a file is included whatever its extension; directories are walked recursively, skipping
-    /// hidden entries (`.git`).
+    /// that is a file is included whatever its extension; directories are walked with ``YAMLFileWalk``
+    /// (recursively, skipping hidden entries such as `.git`).
     /// - Throws: ``ManifestError/fileNotFound(_:)`` for a path that does not exist.
     public static func collect(_ paths: [String]) throws(ManifestError) -> [String] {
         try collectFiles(paths).map(\.path)
@@ -41,18 +44,8 @@ public enum ManifestFiles {
             guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else { throw .fileNotFound(path) }
             roots.append(resolved(path) ?? path)
             guard isDirectory.boolValue else { found.insert(path); continue }
-            let root = path.hasSuffix("/") ? String(path.dropLast()) : path
-            guard let enumerator = manager.enumerator(atPath: root) else { throw .io(path: path, detail: "cannot list the directory") }
-            while let relative = enumerator.nextObject() as? String {
-                let components = relative.split(separator: "/")
-                if components.contains(where: { $0.hasPrefix(".") }) { continue }
-                guard relative.hasSuffix(".yaml") || relative.hasSuffix(".yml") else { continue }
-                let full = root + "/" + relative
-                var entryIsDirectory: ObjCBool = false
-                if manager.fileExists(atPath: full, isDirectory: &entryIsDirectory), !entryIsDirectory.boolValue {
-                    found.insert(full)
-                }
-            }
+            guard let files = YAMLFileWalk.files(under: path) else { throw .io(path: path, detail: "cannot list the directory") }
+            found.formUnion(files)
         }
         var byTarget: [String: Collected] = [:]
         for path in found.sorted() {
@@ -81,46 +74,22 @@ public enum ManifestFiles {
     }
 
     /// The file's text (UTF-8), byte for byte: a byte-order mark is kept (Foundation's decoder would drop
-    /// it, and the rewritten file would lose it).
+    /// it, and the rewritten file would lose it). Read through ``SourceFile/bytes(_:limit:)``, the one
+    /// bounded reader.
     /// - Throws: ``ManifestError/tooLarge(path:bytes:limit:)`` above ``ManifestLimits/maxFileBytes`` (checked
-    ///   before reading), ``ManifestError/io(path:detail:)`` saying why it cannot be read (permission, not a
-    ///   regular file, not UTF-8).
+    ///   before reading), ``ManifestError/fileNotFound(_:)``, ``ManifestError/io(path:detail:)`` saying why
+    ///   it cannot be read (permission, not a regular file, not UTF-8).
     public static func read(_ path: String) throws(ManifestError) -> String {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            if errno == ENOENT { throw .fileNotFound(path) }
-            throw .io(path: path, detail: "cannot read the file: \(errorText())")
+        let bytes: [UInt8]
+        switch SourceFile.bytes(path, limit: ManifestLimits.maxFileBytes) {
+        case let .success(read): bytes = read
+        case .failure(.notFound): throw .fileNotFound(path)
+        case let .failure(.tooLarge(size, limit)): throw .tooLarge(path: path, bytes: size, limit: limit)
+        case .failure(.notARegularFile): throw .io(path: path, detail: "cannot read the file: not a regular file")
+        case .failure(.permissionDenied): throw .io(path: path, detail: "cannot read the file: Permission denied")
+        case .failure(.notUTF8): throw .io(path: path, detail: "cannot read the file: it is not UTF-8 text")
+        case let .failure(.system(text)): throw .io(path: path, detail: "cannot read the file: \(text)")
         }
-        defer { close(descriptor) }
-        var info = stat()
-        guard fstat(descriptor, &info) == 0 else { throw .io(path: path, detail: "cannot read the file: \(errorText())") }
-        guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw .io(path: path, detail: "cannot read the file: not a regular file")
-        }
-        let limit = ManifestLimits.maxFileBytes
-        guard Int(info.st_size) <= limit else { throw .tooLarge(path: path, bytes: Int(info.st_size), limit: limit) }
-        // Read to the end, but never more than the limit (the file may grow while we read).
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size) + 1)
-        var count = 0
-        var failure: String?
-        while failure == nil {
-            if count == bytes.count {
-                guard count <= limit else { break }
-                bytes += [UInt8](repeating: 0, count: min(bytes.count, limit + 1 - bytes.count))
-            }
-            let got = bytes.withUnsafeMutableBytes { buffer in
-                Glibc.read(descriptor, buffer.baseAddress! + count, buffer.count - count)
-            }
-            if got < 0 {
-                if errno != EINTR { failure = errorText() }
-                continue
-            }
-            if got == 0 { break }
-            count += got
-        }
-        if let failure { throw .io(path: path, detail: "cannot read the file: \(failure)") }
-        guard count <= limit else { throw .tooLarge(path: path, bytes: count, limit: limit) }
-        bytes.removeSubrange(count...)
         let text = String(decoding: bytes, as: UTF8.self)
         guard text.utf8.elementsEqual(bytes) else {
             throw .io(path: path, detail: "cannot read the file: it is not UTF-8 text")
@@ -182,7 +151,7 @@ public enum ManifestFiles {
     /// the given paths is read, and refused (a failure) only if it would be edited.
     /// - Throws: ``ManifestError`` for a path that does not exist or a malformed update.
     public static func plan(updates: [ImageUpdate], paths: [String]) throws(ManifestError) -> EditPlan {
-        let wanted = try ManifestEditor.normalize(updates)
+        let wanted = try ManifestEditor.prepare(updates)
         let files = try collectFiles(paths)
         let results = ResultBox(count: files.count)
         DispatchQueue.concurrentPerform(iterations: files.count) { index in
@@ -191,7 +160,7 @@ public enum ManifestFiles {
             do throws(ManifestError) {
                 let read = try read(file.target)
                 text = read
-                let result = try ManifestEditor.apply(read, path: file.path, wanted: wanted)
+                let result = try ManifestEditor.apply(read, path: file.path, prepared: wanted)
                 if file.isOutside, result.text != read { throw .linkOutsidePaths(path: file.path, target: file.target) }
                 results.set(index, .init(edit: FileEdit(path: file.path, original: read, result: result, target: file.target)))
             } catch {

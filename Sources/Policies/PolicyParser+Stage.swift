@@ -1,0 +1,215 @@
+import Foundation
+import Yams
+
+// MARK: - Stage keys
+
+extension PolicyParser.Parser {
+    /// One stage's entries by key, its label (`stage 'dev'`, or `stage 2` before a name is known) and the
+    /// `in stage 'dev'` that follows a key in messages.
+    struct StageKeys {
+        var entries: Entries
+        var mapping: Node.Mapping
+        var label: String
+        var context: String
+    }
+
+    /// One stage item of `stages`, key by key: each concern below reads its own keys in the order the
+    /// diagnostics have always come in (they are sorted by position afterwards anyway).
+    ///
+    /// `policyHas...`: the policy sets the key (even to an invalid value, already reported), so a
+    /// stage without it is not reported again.
+    func parseStage(_ node: Node, index: Int, defaultRepository: String?, defaultBranch: String?,
+                    policyContext: String, policyHasRepository: Bool, policyHasBranch: Bool) -> StageDraft? {
+        guard let mapping = reader.mapping(node, "stage \(index + 1) \(policyContext)") else { return nil }
+        var label = "stage \(index + 1)"
+        if let nameNode = mapping["name"], case let .scalar(scalar) = nameNode, !scalar.string.isEmpty {
+            label = "stage '\(YAMLReader.excerpt(scalar.string))'"
+        }
+        let context = "in \(label)"
+        let entries = reader.entries(mapping, allowed: PolicyParser.stageKeys, context: context)
+
+        var stage = Stage(name: "", repository: defaultRepository ?? "", branch: defaultBranch ?? "", paths: [])
+        var draft = StageDraft(stage: stage, mapping: mapping, nameNode: entries["name"]?.value,
+                               fromNode: entries["from"]?.value, pathNodes: [],
+                               keyNodes: entries.mapValues(\.key), label: label)
+
+        if let entry = entries["name"] {
+            if let value = reader.string(entry.value, "'name' \(context)") {
+                stage.name = value
+                if !PolicyParser.isValidName(value) {
+                    reader.error("invalid stage name '\(value)': use 1-63 lowercase letters, digits and '-', not starting or ending with '-'",
+                                 at: entry.value)
+                }
+            }
+        } else {
+            reader.missing("name", "in stage \(index + 1) \(policyContext)", at: mapping.mark)
+        }
+
+        if let entry = entries["from"] {
+            stage.from = reader.string(entry.value, "'from' \(context)")
+        }
+
+        let keys = StageKeys(entries: entries, mapping: mapping, label: label, context: context)
+        parseTarget(keys, into: &stage, draft: &draft, policyHasRepository: policyHasRepository,
+                    policyHasBranch: policyHasBranch)
+        parseHealthChecks(keys, into: &stage)
+        parseMergeKeys(keys, into: &stage)
+        parseCalendarKeys(keys, into: &stage)
+        parseSelectionKeys(keys, into: &stage)
+        parseMergeRequestKeys(keys, into: &stage)
+
+        draft.stage = stage
+        return draft
+    }
+
+    /// `repository`, `branch` (each defaulting to the policy's) and `paths`: where the stage's manifests are.
+    func parseTarget(_ keys: StageKeys, into stage: inout Stage, draft: inout StageDraft,
+                     policyHasRepository: Bool, policyHasBranch: Bool) {
+        if let entry = keys.entries["repository"] {
+            if let value = repository(entry.value, "'repository' \(keys.context)") { stage.repository = value }
+        } else if !policyHasRepository {
+            reader.error("\(keys.label) has no 'repository' and the policy sets no default: add 'repository: group/project' to the stage or the policy",
+                         at: keys.mapping.mark)
+        }
+        if let entry = keys.entries["branch"] {
+            if let value = branch(entry.value, "'branch' \(keys.context)") { stage.branch = value }
+        } else if !policyHasBranch {
+            reader.error("\(keys.label) has no 'branch' and the policy sets no default: add 'branch: main' to the stage or the policy",
+                         at: keys.mapping.mark)
+        }
+
+        if let entry = keys.entries["paths"] {
+            for (value, pathNode) in reader.stringList(entry.value, "'paths' \(keys.context)") ?? [] {
+                if let problem = PolicyParser.pathProblem(value) {
+                    reader.error("path '\(value)' \(keys.context) \(problem)", at: pathNode)
+                } else {
+                    stage.paths.append(value)
+                    draft.pathNodes.append(pathNode)
+                }
+            }
+        } else {
+            reader.missing("paths", keys.context, at: keys.mapping.mark)
+        }
+    }
+
+    /// `health`: the checks that gate promotions out of this stage (see `PolicyParser+Health.swift`).
+    func parseHealthChecks(_ keys: StageKeys, into stage: inout Stage) {
+        if let entry = keys.entries["health"], let items = reader.list(entry.value, "'health' \(keys.context)", allowEmpty: true) {
+            for (checkIndex, item) in items.enumerated() {
+                if let check = parseHealthCheck(item, label: "health check \(checkIndex + 1) of \(keys.label)") {
+                    stage.health.append(check)
+                }
+            }
+        }
+    }
+
+    /// `soak`, `merge` and `approvals`: how long a version must run upstream, and how its MR is merged.
+    func parseMergeKeys(_ keys: StageKeys, into stage: inout Stage) {
+        if let entry = keys.entries["soak"] { stage.soak = duration(entry.value, "'soak' \(keys.context)") }
+
+        if let entry = keys.entries["merge"], let value = reader.string(entry.value, "'merge' \(keys.context)"),
+           let mode: MergeMode = choice(value, "merge mode", keys.context, at: entry.value) {
+            stage.merge = mode
+        }
+
+        if let entry = keys.entries["approvals"], let value = reader.int(entry.value, "'approvals' \(keys.context)") {
+            if stage.merge != .approved {
+                let mergeText = keys.entries["merge"] == nil ? "the default 'manual'" : "'\(stage.merge.rawValue)'"
+                reader.error("'approvals' \(keys.context) needs 'merge: approved' (merge is \(mergeText))", at: entry.key)
+            } else if value < 1 {
+                reader.error("'approvals' \(keys.context) must be at least 1 with 'merge: approved' (use 'merge: auto' to merge without approvals)",
+                             at: entry.value)
+            } else {
+                stage.approvals = value
+            }
+        } else if stage.merge == .approved {
+            stage.approvals = 1
+        }
+    }
+
+    /// `tags`, `downgrade` and `pick`: which upstream versions may be promoted.
+    func parseSelectionKeys(_ keys: StageKeys, into stage: inout Stage) {
+        if let entry = keys.entries["tags"], let value = reader.string(entry.value, "'tags' \(keys.context)") {
+            if let problem = PolicyParser.regexProblem(value) {
+                let shown = value.count > PolicyParser.maxRegexLength ? String(value.prefix(40)) + "..." : value
+                reader.error("invalid regular expression '\(shown)' for 'tags' \(keys.context): \(problem)", at: entry.value)
+            } else {
+                stage.tagPattern = value
+            }
+        }
+
+        if let entry = keys.entries["downgrade"], let value = reader.bool(entry.value, "'downgrade' \(keys.context)") {
+            stage.allowDowngrade = value
+        }
+
+        if let entry = keys.entries["pick"], let value = reader.string(entry.value, "'pick' \(keys.context)"),
+           let pick: PickStrategy = choice(value, "pick strategy", keys.context, at: entry.value) {
+            stage.pick = pick
+        }
+    }
+
+    /// `labels`, `reviewers` and `assignees`: what the promotion MR carries.
+    func parseMergeRequestKeys(_ keys: StageKeys, into stage: inout Stage) {
+        if let entry = keys.entries["labels"] {
+            for (value, labelNode) in reader.stringList(entry.value, "'labels' \(keys.context)", allowEmpty: true) ?? [] {
+                if value.contains(",") {
+                    reader.error("label '\(value)' \(keys.context) must not contain ',' (GitLab splits labels on commas): list each label separately",
+                                 at: labelNode)
+                } else {
+                    stage.labels.append(value)
+                }
+            }
+        }
+        stage.reviewers = users(keys.entries["reviewers"]?.value, "'reviewers' \(keys.context)")
+        stage.assignees = users(keys.entries["assignees"]?.value, "'assignees' \(keys.context)")
+    }
+
+    // MARK: Values shared by several keys
+
+    /// The case of `Choice` that `value` names; nil, reported with every name and a suggestion, otherwise.
+    func choice<Choice: CaseIterable & RawRepresentable>(
+        _ value: String, _ what: String, _ context: String, at node: Node
+    ) -> Choice? where Choice.RawValue == String {
+        if let choice = Choice(rawValue: value) { return choice }
+        let names = Choice.allCases.map(\.rawValue)
+        reader.error("invalid \(what) '\(value)' \(context): use one of \(names.joined(separator: ", "))\(Suggestion.didYouMean(value, in: names))",
+                     at: node)
+        return nil
+    }
+
+    /// GitLab usernames; a leading `@` is accepted and dropped.
+    func users(_ node: Node?, _ what: String) -> [String] {
+        guard let node else { return [] }
+        var users: [String] = []
+        for (value, userNode) in reader.stringList(node, what, allowEmpty: true) ?? [] {
+            let name = value.hasPrefix("@") ? String(value.dropFirst()) : value
+            let valid = !name.isEmpty
+                && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
+            if valid {
+                users.append(name)
+            } else {
+                reader.error("invalid GitLab username '\(value)' in \(what)", at: userNode)
+            }
+        }
+        return users
+    }
+
+    /// A duration such as `30m` or `1h30m` (`soak`, a health check's `settle`); nil, reported, otherwise.
+    func duration(_ node: Node, _ what: String) -> PolicyDuration? {
+        guard case let .scalar(scalar) = node, !YAMLReader.isNull(node) else {
+            reader.error("\(what) must be a duration like 30m, found \(YAMLReader.describe(node))", at: node)
+            return nil
+        }
+        switch PolicyDuration.parse(scalar.string) {
+        case let .success(duration):
+            return duration
+        case .failure(.outOfRange):
+            reader.error("duration '\(scalar.string)' for \(what) is out of range (at most \(PolicyDuration.maximum), one year)",
+                         at: node)
+        case .failure(.malformed):
+            reader.error("invalid duration '\(scalar.string)' for \(what): use a number and a unit (d, h, m, s), e.g. 30m, 2h, 1d or 1h30m",
+                         at: node)
+        }
+        return nil
+    }
+}
