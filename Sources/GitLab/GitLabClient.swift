@@ -1,5 +1,6 @@
 import Foundation
 import HTTP
+import Synchronization
 
 /// A typed client for exactly the GitLab REST v4 endpoints promobot needs.
 ///
@@ -206,12 +207,11 @@ extension GitLabClient {
     func name(_ project: ProjectRef) -> String { project.description }
 }
 
-/// Usernames already resolved to ids by this client. Thread-safe (a lock guards the map).
-final class UserCache: @unchecked Sendable {
-    private let lock = NSLock()
-    private var ids: [String: GitLabUser] = [:]
+/// Usernames already resolved to ids by this client. Thread-safe (a mutex guards the map).
+final class UserCache: Sendable {
+    private let ids = Mutex<[String: GitLabUser]>([:])
     subscript(username: String) -> GitLabUser? {
-        get { lock.withLock { ids[username.lowercased()] } }
-        set { lock.withLock { ids[username.lowercased()] = newValue } }
+        get { ids.withLock { $0[username.lowercased()] } }
+        set { ids.withLock { $0[username.lowercased()] = newValue } }
     }
 }
