@@ -149,7 +149,7 @@ extension GitLabClient {
 
     func makeError(_ response: HTTPResponse, method: String, url: URL, operation: String) -> GitLabError {
         var message = GitLabErrorBody.message(from: response.body)
-        if !token.value.isEmpty { message = message.replacingOccurrences(of: token.value, with: "<redacted>") }
+        message = Redaction.redact(text: message, secrets: [token.value])
         if message.isEmpty { message = "\(response.status) \(GitLabError.reasonPhrase(response.status))" }
         return GitLabError(
             kind: GitLabError.kind(forStatus: response.status), status: response.status, message: message,
