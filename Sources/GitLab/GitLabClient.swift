@@ -154,23 +154,7 @@ extension GitLabClient {
         return GitLabError(
             kind: GitLabError.kind(forStatus: response.status), status: response.status, message: message,
             method: method, path: displayPath(url), operation: operation,
-            retryAfter: response.status == 429 ? Self.retryAfter(response.headers) : nil)
-    }
-
-    /// `Retry-After` as seconds or an HTTP date; else `RateLimit-Reset` (Unix time).
-    static func retryAfter(_ headers: HTTPHeaders, now: Date = Date()) -> Duration? {
-        if let value = headers["Retry-After"]?.trimmingCharacters(in: .whitespaces) {
-            if let seconds = Int(value) { return .seconds(max(0, seconds)) }
-            let formatter = DateFormatter()
-            formatter.locale = Locale(identifier: "en_US_POSIX")
-            formatter.timeZone = TimeZone(identifier: "GMT")
-            formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-            if let date = formatter.date(from: value) { return .seconds(max(0, Int(date.timeIntervalSince(now).rounded(.up)))) }
-        }
-        if let reset = headers["RateLimit-Reset"].flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }) {
-            return .seconds(max(0, reset - Int(now.timeIntervalSince1970)))
-        }
-        return nil
+            retryAfter: response.status == 429 ? RetryPolicy.serverRequestedDelay(in: response) : nil)
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ response: HTTPResponse, _ endpoint: Endpoint, url: URL? = nil) throws -> T {
