@@ -3,19 +3,26 @@ import PackageDescription
 
 /// promobot: a GitOps promotion bot for GitLab.
 ///
-/// Layering (each arrow is "depends on"):
-///   promobot -> PromobotCLI -> Promotion -> {Policies, Manifests, Git, GitLab, Health}
-///   GitLab, Health -> HTTP -> CCurl/CShims;  Git -> CGit2/CShims, HTTP (for its RetryPolicy)
-///   Sandbox (a GitLab-compatible test server) -> Hummingbird
+/// Layering (each arrow is "depends on"; every arrow is an `import` somewhere in the source):
+///   promobot -> PromobotCLI -> {Promotion, Planning, Policies, Manifests, Git, GitLab, HTTP, Health,
+///                               Sandbox (`promobot sandbox` and `demo`)}
+///   Promotion -> {Planning, Policies, Manifests, Git, GitLab, Health};  Planning -> {Policies, Manifests}
+///   Health -> {HTTP, Policies, Manifests};  GitLab -> HTTP -> {CCurl, CCurlShims}
+///   Git -> {CGit2, CShims, HTTP (its RetryPolicy and Redaction)}
+///   Policies -> {Manifests, Yams, CYaml};  Manifests -> {Yams, CYaml (Yams' C module: libyaml events)}
+///   Sandbox (a GitLab-compatible test server) -> {Hummingbird, ServiceLifecycle, Logging}
+///   promobot-bench -> {PromobotCLI, Manifests, Git, Sandbox}
 /// Policies and Manifests are the pure core: no I/O beyond reading the files they are handed.
+/// Linux only: the code calls Glibc directly (and `Synchronization.Mutex`), so no Apple platform is declared.
 let package = Package(
     name: "promobot",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "promobot", targets: ["promobot"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        // Up to the next minor only: Manifests and Policies read libyaml's events through Yams' C module
+        // (`CYaml`), which is not Yams' public API and may change in any release. 6.2.2 is what is tested.
+        .package(url: "https://github.com/jpsim/Yams.git", .upToNextMinor(from: "6.2.2")),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -26,7 +33,9 @@ let package = Package(
         // MARK: - C
         .systemLibrary(name: "CGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
-        .target(name: "CShims", dependencies: ["CGit2", "CCurl"]),
+        // Fixed-argument wrappers: libcurl's for HTTP, libgit2's (and the git TCP stream) for Git.
+        .target(name: "CCurlShims", dependencies: ["CCurl"]),
+        .target(name: "CShims", dependencies: ["CGit2"]),
 
         // MARK: - Pure core
         .target(name: "Manifests", dependencies: [.product(name: "Yams", package: "Yams")]),
@@ -36,7 +45,7 @@ let package = Package(
 
         // MARK: - Adapters
         .target(name: "Git", dependencies: ["CGit2", "CShims", "HTTP"]),
-        .target(name: "HTTP", dependencies: ["CCurl", "CShims"]),
+        .target(name: "HTTP", dependencies: ["CCurl", "CCurlShims"]),
         .target(name: "GitLab", dependencies: ["HTTP"]),
         .target(name: "Health", dependencies: ["HTTP", "Policies", "Manifests"]),
         .target(name: "Sandbox", dependencies: [
@@ -59,7 +68,7 @@ let package = Package(
         ]),
         .executableTarget(name: "promobot", dependencies: ["PromobotCLI"]),
         .executableTarget(name: "promobot-bench", dependencies: [
-            "Manifests", "LocalFiles", "Policies", "Git", "HTTP", "GitLab", "Planning", "Promotion", "Sandbox", "PromobotCLI",
+            "Manifests", "LocalFiles", "Git", "Sandbox", "PromobotCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -72,12 +81,12 @@ let package = Package(
         // Servers shared by test targets (not shipped).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "GitTests", dependencies: ["Git", "HTTP", "Sandbox", "TestSupport"]),
-        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Sandbox", "TestSupport", .product(name: "Hummingbird", package: "hummingbird")]),
-        .testTarget(name: "GitLabTests", dependencies: ["GitLab", "HTTP", "Sandbox", "Git"]),
-        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "HTTP", "GitLab", "TestSupport"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport", .product(name: "Hummingbird", package: "hummingbird")]),
+        .testTarget(name: "GitLabTests", dependencies: ["GitLab", "HTTP", "Sandbox"]),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "TestSupport"]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "Policies", "Manifests"]),
         .testTarget(name: "PromotionTests", dependencies: ["Planning", "Promotion", "Policies", "Manifests", "Sandbox", "Git", "GitLab", "HTTP", "Health", "TestSupport"]),
-        .testTarget(name: "PromobotCLITests", dependencies: ["PromobotCLI", "Planning", "Sandbox", "Policies", "Manifests", "LocalFiles", "Git", "GitLab", "TestSupport"]),
+        .testTarget(name: "PromobotCLITests", dependencies: ["PromobotCLI", "Planning", "Sandbox", "Policies", "Manifests", "LocalFiles", "GitLab", "TestSupport"]),
         .testTarget(name: "HealthTests", dependencies: ["Health", "Sandbox", "HTTP", "Policies", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

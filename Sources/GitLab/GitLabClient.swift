@@ -1,5 +1,6 @@
 import Foundation
 import HTTP
+import Synchronization
 
 /// A typed client for exactly the GitLab REST v4 endpoints promobot needs.
 ///
@@ -148,28 +149,12 @@ extension GitLabClient {
 
     func makeError(_ response: HTTPResponse, method: String, url: URL, operation: String) -> GitLabError {
         var message = GitLabErrorBody.message(from: response.body)
-        if !token.value.isEmpty { message = message.replacingOccurrences(of: token.value, with: "<redacted>") }
+        message = Redaction.redact(text: message, secrets: [token.value])
         if message.isEmpty { message = "\(response.status) \(GitLabError.reasonPhrase(response.status))" }
         return GitLabError(
             kind: GitLabError.kind(forStatus: response.status), status: response.status, message: message,
             method: method, path: displayPath(url), operation: operation,
-            retryAfter: response.status == 429 ? Self.retryAfter(response.headers) : nil)
-    }
-
-    /// `Retry-After` as seconds or an HTTP date; else `RateLimit-Reset` (Unix time).
-    static func retryAfter(_ headers: HTTPHeaders, now: Date = Date()) -> Duration? {
-        if let value = headers["Retry-After"]?.trimmingCharacters(in: .whitespaces) {
-            if let seconds = Int(value) { return .seconds(max(0, seconds)) }
-            let formatter = DateFormatter()
-            formatter.locale = Locale(identifier: "en_US_POSIX")
-            formatter.timeZone = TimeZone(identifier: "GMT")
-            formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-            if let date = formatter.date(from: value) { return .seconds(max(0, Int(date.timeIntervalSince(now).rounded(.up)))) }
-        }
-        if let reset = headers["RateLimit-Reset"].flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }) {
-            return .seconds(max(0, reset - Int(now.timeIntervalSince1970)))
-        }
-        return nil
+            retryAfter: response.status == 429 ? RetryPolicy.serverRequestedDelay(in: response) : nil)
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ response: HTTPResponse, _ endpoint: Endpoint, url: URL? = nil) throws -> T {
@@ -206,12 +191,11 @@ extension GitLabClient {
     func name(_ project: ProjectRef) -> String { project.description }
 }
 
-/// Usernames already resolved to ids by this client. Thread-safe (a lock guards the map).
-final class UserCache: @unchecked Sendable {
-    private let lock = NSLock()
-    private var ids: [String: GitLabUser] = [:]
+/// Usernames already resolved to ids by this client. Thread-safe (a mutex guards the map).
+final class UserCache: Sendable {
+    private let ids = Mutex<[String: GitLabUser]>([:])
     subscript(username: String) -> GitLabUser? {
-        get { lock.withLock { ids[username.lowercased()] } }
-        set { lock.withLock { ids[username.lowercased()] = newValue } }
+        get { ids.withLock { $0[username.lowercased()] } }
+        set { ids.withLock { $0[username.lowercased()] = newValue } }
     }
 }

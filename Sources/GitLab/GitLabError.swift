@@ -170,7 +170,8 @@ public struct GitLabError: Error, Sendable, Hashable, CustomStringConvertible {
             if isMissingSourceBranch { return "the source branch is not visible to GitLab — push it first" }
             return "a parameter was missing or invalid"
         case .rateLimited:
-            let after = retryAfter.map { " (retry after \($0.components.seconds) s)" } ?? ""
+            // Whole seconds, rounded up: waiting the printed time is always enough.
+            let after = retryAfter.map { " (retry after \($0.components.seconds + ($0.components.attoseconds > 0 ? 1 : 0)) s)" } ?? ""
             return "GitLab's rate limit was hit\(after) — lower the request budget or run less often"
         case .server:
             return "GitLab failed internally — retry later; check GitLab's status if it persists"

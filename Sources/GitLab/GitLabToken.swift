@@ -1,3 +1,5 @@
+import HTTP
+
 /// A GitLab access token and the header it travels in.
 ///
 /// The value is only ever written into a request header; `description`, `debugDescription`
@@ -31,8 +33,8 @@ public struct GitLabToken: Sendable, CustomStringConvertible, CustomDebugStringC
         }
     }
 
-    /// `GitLabToken(privateToken, <redacted>)`: never the value.
-    public var description: String { "GitLabToken(\(style.rawValue), <redacted>)" }
+    /// `GitLabToken(privateToken, REDACTED)`: never the value.
+    public var description: String { "GitLabToken(\(style.rawValue), \(Redaction.placeholder))" }
     /// Same as `description`.
     public var debugDescription: String { description }
     /// Hides the value from `dump` and `Mirror`.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The libcurl-backed `HTTPTransport`: async, retrying, keep-alive HTTP/1.1 and HTTP/2 client.
 ///
@@ -11,7 +12,7 @@ public final class CurlHTTPClient: HTTPTransport, Sendable {
     /// The settings every request is sent with.
     public let configuration: HTTPClientConfiguration
     private let engine: CurlMultiEngine
-    private let counters = Locked(HTTPClientStatistics())
+    private let counters = Mutex(HTTPClientStatistics())
 
     /// Creates a client and starts its libcurl thread.
     public init(configuration: HTTPClientConfiguration = HTTPClientConfiguration()) {

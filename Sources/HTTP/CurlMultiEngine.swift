@@ -1,6 +1,7 @@
 import CCurl
-import CShims
+import CCurlShims
 import Foundation
+import Synchronization
 
 /// One libcurl multi handle, driven by its own thread.
 ///
@@ -24,7 +25,7 @@ final class CurlMultiEngine: @unchecked Sendable {
     }
 
     private let multi: UnsafeMutableRawPointer
-    private let shared = Locked(Shared())
+    private let shared = Mutex(Shared())
     private let finished = DispatchSemaphore(value: 0)
     private var thread: Thread?
 

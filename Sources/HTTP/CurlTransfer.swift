@@ -1,5 +1,5 @@
 import CCurl
-import CShims
+import CCurlShims
 import Foundation
 
 /// Why an attempt got no response; the client turns it into an `HTTPError` with the URL and attempt count.

@@ -1,5 +1,5 @@
 import CCurl
-import CShims
+import CCurlShims
 
 /// Process-wide libcurl state: `curl_global_init` runs once, before any handle exists.
 public enum LibCurl {

@@ -1,13 +1,16 @@
 import Foundation
 
-/// Removes secrets from URLs, headers and messages before they reach errors, logs or metrics.
+/// Removes secrets from URLs, headers and messages before they reach errors, logs or metrics: the
+/// project's one redaction routine (REST, git and health checks all use it) and its one placeholder.
 ///
 /// Secrets are: URL userinfo (`https://user:pass@host`), the values of query items that carry
-/// tokens (`private_token`, `access_token`, `job_token`, ...), and the values of headers that carry
-/// credentials (`Authorization`, `PRIVATE-TOKEN`, `JOB-TOKEN`, cookies, ...).
+/// tokens (`private_token`, `access_token`, `job_token`, ...), the values of headers that carry
+/// credentials (`Authorization`, `PRIVATE-TOKEN`, `JOB-TOKEN`, cookies, ...), and any value a caller
+/// knows to be secret (a token, a password) wherever it shows up in a message.
 /// All members are pure functions and thread-safe.
 public enum Redaction {
-    /// What a secret is replaced with.
+    /// What a secret is replaced with, everywhere: URLs, headers, messages and `description`s.
+    /// Letters only, so it stays valid inside a URL's userinfo or query.
     public static let placeholder = "REDACTED"
 
     /// Lower-cased names of query items whose values are secrets.
@@ -66,14 +69,40 @@ public enum Redaction {
         return result
     }
 
-    /// `text` with every occurrence of each of `secrets` replaced by ``placeholder``.
+    /// `text` with every occurrence of each of `secrets` (as given and percent-encoded) replaced by
+    /// ``placeholder``, and the userinfo of any `scheme://userinfo@` in it replaced too (a library's
+    /// message may echo the URL it was handed).
     /// Empty and very short (< 4 characters) secrets are ignored, so ordinary words are not mangled.
     public static func redact(text: String, secrets: [String]) -> String {
         var result = text
         for secret in secrets.sorted(by: { $0.count > $1.count }) where secret.count >= 4 {
             result = result.replacingOccurrences(of: secret, with: placeholder)
+            if let encoded = secret.addingPercentEncoding(withAllowedCharacters: .alphanumerics), encoded != secret {
+                result = result.replacingOccurrences(of: encoded, with: placeholder)
+            }
         }
-        return result
+        return replacingUserinfo(in: result)
+    }
+
+    /// Splits `scheme://user:password@host/...` into the URL without userinfo and the userinfo parts
+    /// (percent-decoded), for a client that must hand the URL on without its credentials (git's
+    /// remote URL) and send them another way. `ssh://git@host/...` and scp-like `git@host:path` keep
+    /// their user: there it is a login name, not a secret. Not a redaction for display: use
+    /// ``redact(url:)-(String)`` for that.
+    public static func stripUserinfo(_ url: String) -> (url: String, user: String?, password: String?) {
+        guard let schemeEnd = url.range(of: "://") else { return (url, nil, nil) }
+        let afterScheme = url[schemeEnd.upperBound...]
+        let authorityEnd = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? afterScheme.endIndex
+        let authority = afterScheme[..<authorityEnd]
+        guard let at = authority.lastIndex(of: "@") else { return (url, nil, nil) }
+        let userinfo = authority[..<at]
+        let rest = url[authority.index(after: at)...]
+        let stripped = String(url[..<schemeEnd.upperBound]) + String(rest)
+        let parts = userinfo.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        let user = parts.first.map { String($0).removingPercentEncoding ?? String($0) }
+        let password = parts.count > 1 ? (String(parts[1]).removingPercentEncoding ?? String(parts[1])) : nil
+        if password == nil, url[..<schemeEnd.lowerBound].lowercased() == "ssh" { return (url, user, nil) }
+        return (stripped, user, password)
     }
 
     /// The secret values `request` carries (header credentials, userinfo, token query values),
@@ -100,13 +129,16 @@ public enum Redaction {
         return secrets.filter { !$0.isEmpty }
     }
 
+    /// `text` with the userinfo of every `scheme://userinfo@` replaced by ``placeholder``.
+    private static func replacingUserinfo(in text: String) -> String {
+        guard let regex = try? NSRegularExpression(pattern: "(://)[^/@\\s]*@") else { return text }
+        return regex.stringByReplacingMatches(
+            in: text, range: NSRange(text.startIndex..., in: text), withTemplate: "$1\(placeholder)@")
+    }
+
     /// Fallback for strings URLComponents rejects: cut userinfo and token values by pattern.
     private static func scrubLooseURL(_ url: String) -> String {
-        var result = url
-        if let regex = try? NSRegularExpression(pattern: "(://)[^/@\\s]*@") {
-            result = regex.stringByReplacingMatches(
-                in: result, range: NSRange(result.startIndex..., in: result), withTemplate: "$1\(placeholder)@")
-        }
+        var result = replacingUserinfo(in: url)
         let names = sensitiveQueryItems.joined(separator: "|")
         if let regex = try? NSRegularExpression(pattern: "(?i)([?&;](?:\(names))=)[^&#\\s]*") {
             result = regex.stringByReplacingMatches(

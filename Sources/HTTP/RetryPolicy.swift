@@ -73,6 +73,8 @@ public struct RetryPolicy: Sendable, Hashable {
     /// The wait a server asked for: `Retry-After` (delta-seconds or HTTP-date) on any response, or
     /// `RateLimit-Reset` on a 429 (GitLab sends a unix time; small values are read as delta-seconds,
     /// as in the IETF RateLimit draft). Never negative; nil when the server did not say.
+    /// The project's one reader of these headers: REST retries, GitLab's rate-limit error and git's
+    /// smart-HTTP retries all ask it.
     public static func serverRequestedDelay(in response: HTTPResponse, now: Date = Date()) -> Duration? {
         if let value = response.headers["Retry-After"]?.trimmingCharacters(in: .whitespaces), !value.isEmpty {
             if let seconds = Int(value) { return .seconds(max(0, seconds)) }

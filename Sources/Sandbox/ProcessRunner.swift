@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The outcome of one child process: exit status and everything it wrote.
 struct ProcessResult: Sendable {
@@ -60,7 +61,7 @@ enum ProcessRunner {
         }
 
         let group = DispatchGroup()
-        let collected = LockedBox((Data(), Data()))
+        let collected = Mutex((Data(), Data()))
         group.enter()
         Thread.detachNewThread {
             let data = outPipe.fileHandleForReading.readDataToEndOfFile()
@@ -111,20 +112,5 @@ enum ProcessRunner {
             thread.stackSize = 1 << 20
             thread.start()
         }
-    }
-}
-
-/// A value behind an `NSLock`; the sandbox's one synchronisation primitive.
-final class LockedBox<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-
-    init(_ value: Value) { self.value = value }
-
-    /// Runs `body` with exclusive access to the value.
-    func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
     }
 }

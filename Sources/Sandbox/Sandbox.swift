@@ -2,11 +2,12 @@ import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// A GitLab-compatible server (REST v4 subset + git smart HTTP), with Argo CD and Prometheus
 /// stand-ins, for tests and `promobot demo`. One loopback host and port serves everything.
 ///
-/// Thread-safety: all state sits behind one lock; repository mutations (commits, merges,
+/// Thread-safety: all state sits behind one `Mutex`; repository mutations (commits, merges,
 /// branch deletions) are serialised on one dispatch queue; git runs in child processes on
 /// dispatch threads, never on Swift concurrency's cooperative pool while serving requests.
 /// The synchronous in-process methods (`commit`, `createProject`...) block their caller for
@@ -14,8 +15,8 @@ import ServiceLifecycle
 public final class Sandbox: Sendable {
     /// Where the bare repositories live (`<data>/repos/<group>/<name>.git`).
     let reposRoot: URL
-    let state = LockedBox(SandboxState())
-    let server = LockedBox(ServerHandle())
+    let state = Mutex(SandboxState())
+    let server = Mutex(ServerHandle())
     /// Serialises every repository mutation done by the sandbox itself.
     let repoQueue = DispatchQueue(label: "sandbox.repositories")
 
@@ -47,7 +48,7 @@ public final class Sandbox: Sendable {
         var logger = Logger(label: "promobot.sandbox")
         logger.logLevel = .critical
         let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let failure = LockedBox<(any Error)?>(nil)
+        let failure = Mutex<(any Error)?>(nil)
         let app = Application(
             responder: SandboxResponder(sandbox: self),
             configuration: .init(address: .hostname(host, port: port), serverName: nil),

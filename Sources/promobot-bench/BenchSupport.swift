@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Sandbox
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -192,17 +193,17 @@ enum ChildProcess {
             throw ValidationError("cannot start \(executable): \(String(cString: strerror(rc)))")
         }
         // Watchdog: a benchmark must stop by itself.
-        let finished = OnceFlag()
+        let finished = Mutex(false)
         let childGroup = pid
         DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(BenchSupport.seconds(timeout) * 1000))) {
-            if !finished.isSet { kill(-childGroup, SIGKILL) }
+            if !finished.withLock({ $0 }) { kill(-childGroup, SIGKILL) }
         }
         var status: Int32 = 0
         var usage = rusage()
         while wait4(pid, &status, 0, &usage) < 0 {
             guard errno == EINTR else { throw ValidationError("wait4(\(pid)) failed: \(String(cString: strerror(errno)))") }
         }
-        finished.set()
+        finished.withLock { $0 = true }
         let elapsed = BenchSupport.seconds(clock.now - start)
         // Anything the child left running in its group goes too (its git children, normally already gone).
         kill(-pid, SIGKILL)
@@ -247,12 +248,4 @@ enum CPUTime {
         getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &children)
         return seconds(mine) + seconds(children)
     }
-}
-
-/// A set-once flag readable from any thread.
-final class OnceFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    var isSet: Bool { lock.withLock { value } }
-    func set() { lock.withLock { value = true } }
 }

@@ -3,6 +3,7 @@ import Foundation
 import LocalFiles
 import Manifests
 import PromobotCLI
+import Synchronization
 
 /// `promobot-bench edit --files 10000`: times `promobot set-image` (in-process, the command's own code
 /// path) against PyYAML load+dump over the same generated tree, in one run, and checks that promobot
@@ -119,15 +120,15 @@ struct EditBenchmark: AsyncParsableCommand {
     /// Edits every text in memory with the same parallelism as `ManifestFiles.plan`; returns seconds.
     static func timeEngine(_ texts: [String], parallel: Bool) throws -> Double {
         let updates = [ImageUpdate(image: image, tag: newTag)]
-        let failures = Counter()
+        let failures = Mutex(0)
         let clock = ContinuousClock()
         let started = clock.now
         let body: @Sendable (Int) -> Void = { index in
             do {
                 let result = try ManifestEditor.edit(texts[index], path: "f.yaml", updates: updates)
-                if result.changes.isEmpty { failures.increment() }
+                if result.changes.isEmpty { failures.withLock { $0 += 1 } }
             } catch {
-                failures.increment()
+                failures.withLock { $0 += 1 }
             }
         }
         if parallel {
@@ -136,15 +137,9 @@ struct EditBenchmark: AsyncParsableCommand {
             for index in texts.indices { body(index) }
         }
         let elapsed = seconds(clock.now - started)
-        guard failures.value == 0 else { throw ValidationError("\(failures.value) in-memory edits failed") }
+        let failed = failures.withLock { $0 }
+        guard failed == 0 else { throw ValidationError("\(failed) in-memory edits failed") }
         return elapsed
-    }
-
-    final class Counter: @unchecked Sendable {
-        private let lock = NSLock()
-        private var count = 0
-        var value: Int { lock.lock(); defer { lock.unlock() }; return count }
-        func increment() { lock.lock(); count += 1; lock.unlock() }
     }
 
     static func runPython(_ python: String, _ script: String, _ tree: String, inMemory: Bool) throws -> Baseline {

@@ -236,7 +236,7 @@ import Sandbox
             h.sandbox.injectFault(SandboxFault(pathPrefix: "/api/v4/user", kind: .status(
                 400, body: #"{"message":"bad header PRIVATE-TOKEN: \#(h.botToken)"}"#)))
             let error = await #expect(throws: GitLabError.self) { try await client.currentUser() }
-            #expect(error?.message.contains("<redacted>") == true)
+            #expect(error?.message.contains(Redaction.placeholder) == true)
             if let error { expectNoSecrets(error, h) }
         }
     }

@@ -78,12 +78,16 @@ import HTTP
         #expect(limited.description.contains("retry after 30 s"))
     }
 
+    /// GitLab's 429 headers, read by the one `Retry-After` parser (`RetryPolicy.serverRequestedDelay`).
     @Test func retryAfterParsing() {
         let now = Date(timeIntervalSince1970: 1_609_844_370)
-        #expect(GitLabClient.retryAfter(["Retry-After": "30"], now: now) == .seconds(30))
-        #expect(GitLabClient.retryAfter(["Retry-After": "Tue, 05 Jan 2021 11:00:00 GMT"], now: now) == .seconds(30))
-        #expect(GitLabClient.retryAfter(["RateLimit-Reset": "1609844400"], now: now) == .seconds(30))
-        #expect(GitLabClient.retryAfter([:], now: now) == nil)
+        func retryAfter(_ headers: HTTPHeaders) -> Duration? {
+            RetryPolicy.serverRequestedDelay(in: HTTPResponse(status: 429, headers: headers), now: now)
+        }
+        #expect(retryAfter(["Retry-After": "30"]) == .seconds(30))
+        #expect(retryAfter(["Retry-After": "Tue, 05 Jan 2021 11:00:00 GMT"]) == .seconds(30))
+        #expect(retryAfter(["RateLimit-Reset": "1609844400"]) == .seconds(30))
+        #expect(retryAfter([:]) == nil)
     }
 }
 

@@ -1,14 +1,21 @@
 import Foundation
+import Synchronization
 import Testing
 import TestSupport
 @testable import HTTP
 
+/// Whether the cooperative pool kept running a ticking task while requests were in flight.
+final class PoolProbe: Sendable {
+    let ticks = Mutex(0)
+    let done = Mutex(false)
+}
+
 /// Records the delays the client asks for instead of sleeping them.
 final class SleepRecorder: Sendable {
-    private let recorded = Locked<[Duration]>([])
+    private let recorded = Mutex<[Duration]>([])
     var delays: [Duration] { recorded.withLock { $0 } }
     var sleep: @Sendable (Duration) async throws -> Void {
-        { [recorded] delay in recorded.withLock { $0.append(delay) } }
+        { [self] delay in recorded.withLock { $0.append(delay) } }
     }
 }
 
@@ -250,7 +257,7 @@ struct UnexpectedSuccess: Error {}
     func attemptLimitReturnsTheLastResponse(maxAttempts: Int) async throws {
         try await TestServer.with { server in
             let recorder = SleepRecorder()
-            let seen = Locked<[Int?]>([])
+            let seen = Mutex<[Int?]>([])
             let client = makeClient(retry: RetryPolicy(maxAttempts: maxAttempts, jitter: .none), recorder: recorder) {
                 $0.observer = { _, response in seen.withLock { $0.append(response?.status) } }
             }
@@ -283,15 +290,15 @@ struct UnexpectedSuccess: Error {}
     @Test func hundredConcurrentRequestsDoNotBlockTheCooperativePool() async throws {
         try await TestServer.with { server in
             let client = makeClient()
-            let ticks = Locked(0)
-            let done = Locked(false)
+            // In a class: a task group's `sending` closure cannot capture a local `Mutex`.
+            let probe = PoolProbe()
             let (statuses, time) = try await elapsed {
                 try await withThrowingTaskGroup(of: Int?.self) { group in
                     group.addTask {
                         // Keeps making progress only if the pool's threads are free.
-                        while !done.withLock({ $0 }) {
+                        while !probe.done.withLock({ $0 }) {
                             try await Task.sleep(for: .milliseconds(5))
-                            ticks.withLock { $0 += 1 }
+                            probe.ticks.withLock { $0 += 1 }
                         }
                         return nil
                     }
@@ -302,7 +309,7 @@ struct UnexpectedSuccess: Error {}
                     for try await status in group {
                         guard let status else { continue }
                         statuses.append(status)
-                        if statuses.count == 100 { done.withLock { $0 = true } }
+                        if statuses.count == 100 { probe.done.withLock { $0 = true } }
                     }
                     return statuses
                 }
@@ -310,7 +317,7 @@ struct UnexpectedSuccess: Error {}
             #expect(statuses == Array(repeating: 200, count: 100))
             #expect(time < .seconds(10))  // one after the other would take 40 s
             // A blocked pool would tick about never; the bound is loose for a loaded 2-core machine.
-            #expect(ticks.withLock { $0 } >= 5)
+            #expect(probe.ticks.withLock { $0 } >= 5)
         }
     }
 

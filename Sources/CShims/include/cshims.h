@@ -2,33 +2,14 @@
 #define PROMOBOT_CSHIMS_H
 
 /*
- * Fixed-argument wrappers for the variadic C calls Swift cannot import:
- * curl_easy_setopt / curl_easy_getinfo / curl_multi_setopt and git_libgit2_opts.
- * Only the Git and HTTP modules import this target.
+ * libgit2 helpers for the Git module: fixed-argument wrappers for the variadic git_libgit2_opts,
+ * and promobot's TCP stream (see git_nodelay_stream.c). Only the Git module (and its tests)
+ * imports this target; libcurl's wrappers are CCurlShims, for HTTP.
  */
 
-#include <curl/curl.h>
 #include <git2.h>
+#include <stddef.h>
 #include <stdint.h>
-
-typedef size_t (*promobot_curl_data_callback)(char *data, size_t size, size_t nmemb, void *userdata);
-
-CURLcode promobot_curl_easy_setopt_long(CURL *handle, CURLoption option, long value);
-CURLcode promobot_curl_easy_setopt_int64(CURL *handle, CURLoption option, int64_t value);
-CURLcode promobot_curl_easy_setopt_ptr(CURL *handle, CURLoption option, const void *value);
-CURLcode promobot_curl_easy_setopt_string(CURL *handle, CURLoption option, const char *value);
-CURLcode promobot_curl_easy_setopt_callback(CURL *handle, CURLoption option, promobot_curl_data_callback value);
-
-CURLcode promobot_curl_easy_getinfo_long(CURL *handle, CURLINFO info, long *value);
-CURLcode promobot_curl_easy_getinfo_string(CURL *handle, CURLINFO info, const char **value);
-CURLcode promobot_curl_easy_getinfo_double(CURL *handle, CURLINFO info, double *value);
-CURLcode promobot_curl_easy_getinfo_off_t(CURL *handle, CURLINFO info, int64_t *value);
-CURLcode promobot_curl_easy_getinfo_ptr(CURL *handle, CURLINFO info, void **value);
-
-CURLMcode promobot_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long value);
-
-/* Version string of the libcurl the process runs on (not the headers it was built with). */
-const char *promobot_curl_version(void);
 
 /* git_libgit2_opts with each option's fixed signature. */
 int promobot_git_opts_set_ssl_cert_locations(const char *file, const char *path);
