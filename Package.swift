@@ -44,11 +44,14 @@ let package = Package(
         .target(name: "LocalFiles", dependencies: ["Manifests"]),
 
         // MARK: - Adapters
-        .target(name: "Git", dependencies: ["CGit2", "CShims", "HTTP"]),
+        // The one "run this blocking work on a thread of its own" helper, for Git and Sandbox.
+        .target(name: "BlockingWork"),
+        .target(name: "Git", dependencies: ["BlockingWork", "CGit2", "CShims", "HTTP"]),
         .target(name: "HTTP", dependencies: ["CCurl", "CCurlShims"]),
         .target(name: "GitLab", dependencies: ["HTTP"]),
         .target(name: "Health", dependencies: ["HTTP", "Policies", "Manifests"]),
         .target(name: "Sandbox", dependencies: [
+            "BlockingWork",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -13,7 +13,14 @@ extension CachedRepository {
     /// - Returns: the new commit's id.
     /// - Throws: `GitError` `.notFound` when `parent` is not in the cache, `.invalidArgument` for bad or
     ///   conflicting paths (a path that is both a file and a folder).
-    public func commit(parent: ObjectID, changes: [String: Data], author: GitSignature, message: String) throws -> ObjectID {
+    ///
+    /// Runs on a thread of its own, under the repository's lock.
+    public func commit(parent: ObjectID, changes: [String: Data], author: GitSignature, message: String) async throws -> ObjectID {
+        try await offPool { try $0.blockingCommit(parent: parent, changes: changes, author: author, message: message) }
+    }
+
+    /// `commit(parent:changes:author:message:)` on the calling thread, which may block.
+    func blockingCommit(parent: ObjectID, changes: [String: Data], author: GitSignature, message: String) throws -> ObjectID {
         try locked {
             var entries: [([String], Data)] = []
             for (path, data) in changes {

@@ -18,7 +18,15 @@ extension CachedRepository {
     ///   whether a download happened, and every advertised branch.
     /// - Throws: `GitError` (`.network`, `.authentication`, `.certificate`, `.invalidArgument`, `.other`;
     ///   `attempts` says how often it was tried), or the request permit's error.
-    public func refresh(branches: [String]) throws -> RefreshResult {
+    ///
+    /// Runs on a thread of its own, under the repository's lock (this is also what lets a retry wait
+    /// with a thread sleep and the request permit block).
+    public func refresh(branches: [String]) async throws -> RefreshResult {
+        try await offPool { try $0.blockingRefresh(branches: branches) }
+    }
+
+    /// `refresh(branches:)` on the calling thread, which may block.
+    func blockingRefresh(branches: [String]) throws -> RefreshResult {
         try locked {
             for branch in branches { _ = try Self.headsRef(branch, operation: "refresh \(branch)") }
             let (remoteRefs, tips, fetched) = try withRetries { try fetchTips(of: branches) }
@@ -57,7 +65,14 @@ extension CachedRepository {
     /// - Returns: tips of the branches that exist remotely (missing ones are absent).
     /// - Throws: `GitError` (`.network`, `.authentication`, `.certificate`, `.invalidArgument`, `.other`),
     ///   or the request permit's error.
-    public func remoteTips(branches: [String]) throws -> [String: ObjectID] {
+    ///
+    /// Runs on a thread of its own, under the repository's lock.
+    public func remoteTips(branches: [String]) async throws -> [String: ObjectID] {
+        try await offPool { try $0.blockingRemoteTips(branches: branches) }
+    }
+
+    /// `remoteTips(branches:)` on the calling thread, which may block.
+    func blockingRemoteTips(branches: [String]) throws -> [String: ObjectID] {
         try locked {
             for branch in branches { _ = try Self.headsRef(branch, operation: "remoteTips \(branch)") }
             return try withRetries {
@@ -70,7 +85,14 @@ extension CachedRepository {
     }
 
     /// The local tracking tip of `branch` as of the last `refresh` or `push` (no network).
-    public func localTip(of branch: String) throws -> ObjectID? {
+    ///
+    /// Runs on a thread of its own, under the repository's lock (which a push may hold for a round trip).
+    public func localTip(of branch: String) async throws -> ObjectID? {
+        try await offPool { try $0.blockingLocalTip(of: branch) }
+    }
+
+    /// `localTip(of:)` on the calling thread, which may block.
+    func blockingLocalTip(of branch: String) throws -> ObjectID? {
         try locked {
             _ = try Self.headsRef(branch, operation: "localTip \(branch)")
             return try handle.referenceTarget(Self.trackingRef(branch))
@@ -103,7 +125,14 @@ extension CachedRepository {
     ///   with the server's text when a hook or branch protection refuses it, `.notFound` when `commit` is not
     ///   in this cache, and `.network` / `.authentication` / `.certificate` for transport failures; or the
     ///   request permit's error.
-    public func push(_ commit: ObjectID, to branch: String, expecting expected: ObjectID?) throws {
+    ///
+    /// Runs on a thread of its own, under the repository's lock.
+    public func push(_ commit: ObjectID, to branch: String, expecting expected: ObjectID?) async throws {
+        try await offPool { try $0.blockingPush(commit, to: branch, expecting: expected) }
+    }
+
+    /// `push(_:to:expecting:)` on the calling thread, which may block.
+    func blockingPush(_ commit: ObjectID, to branch: String, expecting expected: ObjectID?) throws {
         try locked {
             let ref = try Self.headsRef(branch, operation: "push \(branch)")
             guard handle.objectExists(commit) else {
@@ -123,7 +152,14 @@ extension CachedRepository {
     /// a lost answer, a later attempt that finds the branch gone reports success).
     /// - Throws: `GitError` `.leaseRejected(actual:)` (actual nil when the branch is already gone),
     ///   `.rejected(message)`, or transport errors; or the request permit's error.
-    public func deleteBranch(_ branch: String, expecting expected: ObjectID) throws {
+    ///
+    /// Runs on a thread of its own, under the repository's lock.
+    public func deleteBranch(_ branch: String, expecting expected: ObjectID) async throws {
+        try await offPool { try $0.blockingDeleteBranch(branch, expecting: expected) }
+    }
+
+    /// `deleteBranch(_:expecting:)` on the calling thread, which may block.
+    func blockingDeleteBranch(_ branch: String, expecting expected: ObjectID) throws {
         try locked {
             let ref = try Self.headsRef(branch, operation: "delete \(branch)")
             try sendUpdate(refspec: ":\(ref)", ref: ref, target: nil, expected: expected, operation: "delete \(ref)")

@@ -3,8 +3,14 @@ import Foundation
 
 extension CachedRepository {
     /// The contents of the file at `path` in `commit`, or nil when there is no file there (absent, or a folder).
+    /// Runs on a thread of its own, under the repository's lock.
     /// - Throws: `GitError` `.notFound` when `commit` is not in the cache, `.invalidArgument` for a bad path.
-    public func readFile(_ path: String, at commit: ObjectID) throws -> Data? {
+    public func readFile(_ path: String, at commit: ObjectID) async throws -> Data? {
+        try await offPool { try $0.blockingReadFile(path, at: commit) }
+    }
+
+    /// `readFile(_:at:)` on the calling thread, which may block.
+    func blockingReadFile(_ path: String, at commit: ObjectID) throws -> Data? {
         try locked {
             let normalized = try Self.normalize(path, operation: "readFile \(path)")
             return try handle.withCommitTree(commit) { tree throws(GitError) -> Data? in
@@ -17,8 +23,14 @@ extension CachedRepository {
 
     /// Every file under `folder` in `commit`, recursively, as sorted repo-relative paths.
     /// A `folder` that is a file lists itself; an absent one lists nothing; "" lists the whole tree.
+    /// Runs on a thread of its own, under the repository's lock.
     /// - Throws: `GitError` `.notFound` when `commit` is not in the cache, `.invalidArgument` for a bad path.
-    public func listFiles(under folder: String, at commit: ObjectID) throws -> [String] {
+    public func listFiles(under folder: String, at commit: ObjectID) async throws -> [String] {
+        try await offPool { try $0.blockingListFiles(under: folder, at: commit) }
+    }
+
+    /// `listFiles(under:at:)` on the calling thread, which may block.
+    func blockingListFiles(under folder: String, at commit: ObjectID) throws -> [String] {
         try locked {
             let normalized = try Self.normalize(folder, operation: "listFiles \(folder)")
             let found = try handle.withCommitTree(commit) { tree throws(GitError) -> [String: git_oid] in
@@ -52,8 +64,14 @@ extension CachedRepository {
     ///   - paths: repo-relative files or folders; "" means the whole tree.
     ///   - since: the horizon.
     ///   - maxCommits: the most commits examined (not returned), bounding the cost on long histories.
+    /// Runs on a thread of its own, under the repository's lock.
     /// - Throws: `GitError` `.notFound` when `tip` (or an ancestor) is not in the cache, `.invalidArgument`.
-    public func history(from tip: ObjectID, paths: [String], since: Date, maxCommits: Int) throws -> [PathSnapshot] {
+    public func history(from tip: ObjectID, paths: [String], since: Date, maxCommits: Int) async throws -> [PathSnapshot] {
+        try await offPool { try $0.blockingHistory(from: tip, paths: paths, since: since, maxCommits: maxCommits) }
+    }
+
+    /// `history(from:paths:since:maxCommits:)` on the calling thread, which may block.
+    func blockingHistory(from tip: ObjectID, paths: [String], since: Date, maxCommits: Int) throws -> [PathSnapshot] {
         try locked {
             let normalized = try paths.map { p throws(GitError) in try Self.normalize(p, operation: "history \(p)") }
             var snapshots: [PathSnapshot] = []

@@ -1,3 +1,4 @@
+import BlockingWork
 import CGit2
 import Foundation
 
@@ -9,9 +10,15 @@ import Foundation
 ///
 /// Thread-safety: `@unchecked Sendable` because every public entry point takes one lock (shared by all
 /// `CachedRepository` values for the same folder, and a file lock shared with other processes) for its
-/// whole duration, network round trips included.
-/// Calls are therefore serialized per remote; blocking, so call from a thread that may block
-/// (not from a cooperative-pool task in a tight loop).
+/// whole duration, network round trips included. Calls are therefore serialized per remote.
+///
+/// Blocking work stays off the cooperative pool by construction: every public method that touches
+/// libgit2 or the disk is `async` and runs its body on a thread of its own (`offPool`, i.e.
+/// `BlockingWork.run`); the blocking bodies (`blockingRefresh`, `blockingReadFile`, …) are internal, so
+/// code outside this module cannot call them, and the only synchronous public members (`remote`, `path`,
+/// `counters`) read memory. A task waiting here for the folder's lock or the network therefore waits
+/// without holding a pool thread, and whatever the holder waits for (the in-process Sandbox, a
+/// `GitRequestPermit` task) can still run.
 public final class CachedRepository: @unchecked Sendable {
     /// The remote this clone mirrors (credentials in memory only).
     public let remote: GitRemote
@@ -34,6 +41,12 @@ public final class CachedRepository: @unchecked Sendable {
 
     /// Network round trips made through this repository so far.
     public var counters: GitCounters { counterCell.snapshot }
+
+    /// Runs `body` on a thread of its own, never on the cooperative pool: the one way the public API
+    /// reaches the blocking implementations.
+    func offPool<T: Sendable>(_ body: @escaping @Sendable (CachedRepository) throws -> T) async throws -> T {
+        try await BlockingWork.run(name: "promobot.git") { [self] in try body(self) }
+    }
 
     /// The local tracking ref for `branch`.
     static func trackingRef(_ branch: String) -> String { "refs/remotes/origin/\(branch)" }

@@ -8,7 +8,8 @@ import Glibc
 /// once: libgit2's own lock files make the loser fail ("failed to create locked file") rather than wait.
 ///
 /// Held only for the duration of one cache operation; released when the descriptor closes, so a process
-/// that dies never leaves it behind. Blocking: call from a thread that may block.
+/// that dies never leaves it behind. Blocking: only the off-pool bodies of `CachedRepository` and
+/// `RepositoryCache` take it, never a task on the cooperative pool.
 enum FolderLock {
     /// Runs `body` holding the lock for `folder` (the lock file sits beside it, not inside, so it also
     /// guards the folder's creation).

@@ -58,8 +58,9 @@ public struct GitRequest: Sendable, Hashable, CustomStringConvertible {
 ///
 /// `CachedRepository` asks before every network step of every attempt (see `GitRequest`). The closure may
 /// wait (a token bucket) or throw to refuse; its error ends the git operation unchanged and is not retried.
-/// It runs as a task while the git thread blocks on it, so git operations must run off the cooperative
-/// pool (`BlockingWork.run`), as they already must. Thread-safe.
+/// It runs as a task while the git thread blocks on it, which is safe because `CachedRepository` runs
+/// every network operation on a thread of its own (`BlockingWork.run`), never on the cooperative pool.
+/// Thread-safe.
 public struct GitRequestPermit: Sendable {
     private let acquire: @Sendable (GitRequest) async throws -> Void
 

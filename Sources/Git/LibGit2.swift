@@ -12,7 +12,7 @@ public enum LibGit2 {
     }()
 
     /// Make sure libgit2 is initialised; cheap after the first call.
-    public static func ensureInitialized() { _ = initialized }
+    static func ensureInitialized() { _ = initialized }
 
     /// Connections libgit2 opened through promobot's TCP stream with `TCP_NODELAY` in effect.
     static var noDelayConnections: Int { Int(promobot_git_nodelay_connections()) }

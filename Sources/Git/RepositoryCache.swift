@@ -1,3 +1,4 @@
+import BlockingWork
 import CGit2
 import CShims
 import Foundation
@@ -9,9 +10,12 @@ import Foundation
 /// until a `CachedRepository` method is called: the first `refresh` is the clone (init bare + fetch of the wanted
 /// branches), later ones fetch only what moved.
 ///
-/// Thread-safety: `Sendable`; `repository(for:)` may be called from any thread or task. Repositories for the
-/// same folder share one lock, so concurrent users of one remote are serialized; two *processes* sharing one
-/// cache folder are serialized per clone by a file lock (`FolderLock`).
+/// Thread-safety: `Sendable`; `repository(for:)` may be called from any task. Repositories for the
+/// same folder share one lock, so concurrent users of one remote are serialized; two *processes* (or two
+/// `RepositoryCache` objects) sharing one cache folder are serialized per clone by a file lock (`FolderLock`).
+///
+/// Like `CachedRepository`, everything here that does I/O or may wait for a lock is `async` and runs on a
+/// thread of its own (`BlockingWork.run`); the blocking implementations are internal.
 public final class RepositoryCache: Sendable {
     /// The folder holding the bare clones.
     public let root: URL
@@ -34,9 +38,15 @@ public final class RepositoryCache: Sendable {
 
     /// The cached repository for `remote`, opening or creating its bare clone folder (no network access).
     ///
-    /// Returns the same `CachedRepository` for equal `GitRemote` values.
+    /// Returns the same `CachedRepository` for equal `GitRemote` values. Runs on a thread of its own: opening
+    /// a clone reads the disk and waits for the clone's file lock, which another process may hold.
     /// - Throws: `GitError` when the folder cannot be created or opened, or the CA bundle cannot be loaded.
-    public func repository(for remote: GitRemote) throws -> CachedRepository {
+    public func repository(for remote: GitRemote) async throws -> CachedRepository {
+        try await BlockingWork.run(name: "promobot.git") { [self] in try blockingRepository(for: remote) }
+    }
+
+    /// `repository(for:)` on the calling thread, which may block.
+    func blockingRepository(for remote: GitRemote) throws -> CachedRepository {
         LibGit2.ensureInitialized()
         if let caBundlePath = options.caBundlePath, !state.caApplied() {
             let rc = promobot_git_opts_set_ssl_cert_locations(caBundlePath, nil)

@@ -54,8 +54,7 @@ struct ProjectCache {
     }
 
     /// The project's cached clone, refreshed once per cycle (one ref listing when nothing changed).
-    /// libgit2 blocks its thread for the whole round trip, so the clone and fetch run on a thread of
-    /// their own rather than pinning one of the (few) cooperative threads.
+    /// The Git adapter runs the clone and fetch on a thread of its own, off the cooperative pool.
     mutating func repository(for project: ResolvedProject, branches: [String]) async throws -> RefreshedRepository {
         if let known = repositories[project.cloneURL] { return known }
         if let failure = unreachable[project.cloneURL] { throw failure }
@@ -63,10 +62,8 @@ struct ProjectCache {
         let cache = engine.repositories
         let repository: CachedRepository, result: RefreshResult
         do {
-            (repository, result) = try await BlockingWork.run {
-                let repository = try cache.repository(for: remote)
-                return (repository, try repository.refresh(branches: branches))
-            }
+            repository = try await cache.repository(for: remote)
+            result = try await repository.refresh(branches: branches)
         } catch {
             unreachable[project.cloneURL] = error
             throw error

@@ -77,7 +77,7 @@ extension PromotionEngine {
 
     /// Builds the promotion commit on the target tip. Deterministic: the same tip and candidate give
     /// the same commit id, so a rerun after a crash finds its push already done.
-    private func buildCommit(_ context: ActionContext) throws -> ObjectID {
+    private func buildCommit(_ context: ActionContext) async throws -> ObjectID {
         guard let candidate = context.plan.candidate else {
             throw PolicyFailure(policy: context.policy.name, stage: context.stage.name, message: "no candidate to promote")
         }
@@ -98,15 +98,14 @@ extension PromotionEngine {
         let signature = GitSignature(name: configuration.authorName, email: configuration.authorEmail, time: time)
         let message = MergeRequestText.commitMessage(policy: context.policy, stage: context.stage, candidate: candidate, changes: records,
                                                      upstreamCommit: context.plan.upstreamCommit ?? context.input.upstream.commit)
-        return try context.repository.repository.commit(parent: context.targetTip, changes: changes, author: signature, message: message)
+        return try await context.repository.repository.commit(parent: context.targetTip, changes: changes, author: signature, message: message)
     }
 
     /// Pushes `commit` to the bot branch unless it is already there, refusing to move a branch that is
     /// not where we believe it is.
     private func pushBranch(_ context: ActionContext, commit: ObjectID, expecting expected: ObjectID?) async throws {
         if context.repository.remoteBranch(context.sourceBranch) == commit { return }
-        let (repository, branch) = (context.repository.repository, context.sourceBranch)
-        try await BlockingWork.run { try repository.push(commit, to: branch, expecting: expected) }
+        try await context.repository.repository.push(commit, to: context.sourceBranch, expecting: expected)
     }
 
     // MARK: - Merge requests
@@ -115,7 +114,7 @@ extension PromotionEngine {
     /// moved under the lease or GitLab answers 409, the winner's MR is adopted (and its text, which
     /// describes its branch, is left as it is).
     private func openMergeRequest(_ context: ActionContext) async throws -> (mr: MergeRequest, adopted: Bool, pushed: Bool) {
-        let commit = try buildCommit(context)
+        let commit = try await buildCommit(context)
         var pushed = true
         do {
             // No MR: the branch is absent, or left over by a crashed or concurrent run; lease on what we saw.
@@ -160,7 +159,7 @@ extension PromotionEngine {
     /// between push and description update is simply replaced. A lost lease is not someone else's push
     /// by itself (another promobot run may have won); the next cycle reads who committed.
     private func updateMergeRequest(_ context: ActionContext, iid: Int) async throws -> (action: EngineAction, note: String?) {
-        let commit = try buildCommit(context)
+        let commit = try await buildCommit(context)
         // A vanished branch is pushed again (lease: still absent); otherwise the lease is the checked head.
         let checkedHead = context.input.mergeRequest?.branchMissing == true ? nil
             : context.input.mergeRequest?.headSHA ?? context.existing?.sha

@@ -138,8 +138,8 @@ public struct PromotionEngine: Sendable {
                                 message: "branch '\(upstream.branch)' does not exist in \(upstream.repository)")
         }
 
-        let targetFiles = try StageReader.files(in: targetRepo.repository, paths: stage.paths, at: targetTip)
-        let upstreamFiles = try StageReader.files(in: upstreamRepo.repository, paths: upstream.paths, at: upstreamTip)
+        let targetFiles = try await StageReader.files(in: targetRepo.repository, paths: stage.paths, at: targetTip)
+        let upstreamFiles = try await StageReader.files(in: upstreamRepo.repository, paths: upstream.paths, at: upstreamTip)
         let target = StageSnapshot(commit: targetTip.hex, tags: StageReader.tags(in: targetFiles, images: policy.images))
         let upstreamState = StageSnapshot(commit: upstreamTip.hex, tags: StageReader.tags(in: upstreamFiles, images: policy.images))
 
@@ -156,7 +156,7 @@ public struct PromotionEngine: Sendable {
             mergeRequest: nil, now: now, emergencyStop: configuration.emergencyStop
         )
         if needsWork {
-            input.history = try history(of: upstream, policy: policy, in: upstreamRepo.repository, tip: upstreamTip, since: input.historyHorizon)
+            input.history = try await history(of: upstream, policy: policy, in: upstreamRepo.repository, tip: upstreamTip, since: input.historyHorizon)
             let candidate = Self.references(policy: policy, tags: upstreamState.tags)
             input.health = await health.run(upstream.health, candidate: candidate, now: now)
             if let existing {
@@ -180,8 +180,8 @@ public struct PromotionEngine: Sendable {
         Array(Set(policies.flatMap(\.stages).filter { $0.repository == repository }.map(\.branch))).sorted()
     }
 
-    private func history(of upstream: Stage, policy: Policy, in repository: CachedRepository, tip: ObjectID, since: Date) throws -> [HistoryEntry] {
-        try repository.history(from: tip, paths: upstream.paths, since: since, maxCommits: configuration.maxHistoryCommits).map {
+    private func history(of upstream: Stage, policy: Policy, in repository: CachedRepository, tip: ObjectID, since: Date) async throws -> [HistoryEntry] {
+        try await repository.history(from: tip, paths: upstream.paths, since: since, maxCommits: configuration.maxHistoryCommits).map {
             HistoryEntry(commit: $0.commit.hex, time: $0.time, tags: StageReader.tags(in: $0.files, images: policy.images))
         }
     }
@@ -227,10 +227,10 @@ public struct PromotionEngine: Sendable {
     /// Whether the target's files under the stage's paths differ between `base` and the tip (the
     /// bot's edit no longer applies as built). A base the cache cannot read counts as changed.
     private func stageFilesChanged(since base: String, stage: Stage, repository: CachedRepository,
-                                   targetFiles: [String: Data], targetTip: ObjectID) -> Bool {
+                                   targetFiles: [String: Data], targetTip: ObjectID) async -> Bool {
         if base == targetTip.hex { return false }
         guard let commit = ObjectID(hex: base),
-              let files = try? StageReader.files(in: repository, paths: stage.paths, at: commit) else { return true }
+              let files = try? await StageReader.files(in: repository, paths: stage.paths, at: commit) else { return true }
         return files != targetFiles
     }
 
@@ -256,9 +256,11 @@ public struct PromotionEngine: Sendable {
         case .foreign(let commit): foreign = commit
         case .unverified(let reason): unverified = reason
         }
-        let filesChanged = marker.map {
-            stageFilesChanged(since: $0.base, stage: stage, repository: repository, targetFiles: targetFiles, targetTip: targetTip)
-        } ?? false
+        var filesChanged = false
+        if let marker {
+            filesChanged = await stageFilesChanged(since: marker.base, stage: stage, repository: repository,
+                                                   targetFiles: targetFiles, targetTip: targetTip)
+        }
         return BotMergeRequest(
             iid: mr.iid, webURL: mr.webURL, headSHA: detailed.sha,
             marker: marker,

@@ -27,12 +27,12 @@ enum StageReader {
     }
 
     /// Reads every manifest under `paths` at `commit`.
-    static func files(in repository: CachedRepository, paths: [String], at commit: ObjectID) throws -> [String: Data] {
+    static func files(in repository: CachedRepository, paths: [String], at commit: ObjectID) async throws -> [String: Data] {
         var files: [String: Data] = [:]
         for folder in paths {
             let trimmed = folder.hasSuffix("/") ? String(folder.dropLast()) : folder
-            for path in try repository.listFiles(under: trimmed, at: commit) where isManifest(path) {
-                if let data = try repository.readFile(path, at: commit) { files[path] = data }
+            for path in try await repository.listFiles(under: trimmed, at: commit) where isManifest(path) {
+                if let data = try await repository.readFile(path, at: commit) { files[path] = data }
             }
         }
         return files

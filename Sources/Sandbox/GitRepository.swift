@@ -1,7 +1,7 @@
 import Foundation
 
 /// A bare repository on disk, driven through the `git` CLI. Synchronous: callers run it off
-/// the cooperative pool (see `ProcessRunner.offPool`). Thread-safe as far as git itself is.
+/// the cooperative pool (see `BlockingWork`). Thread-safe as far as git itself is.
 struct GitRepository: Sendable {
     let url: URL
 

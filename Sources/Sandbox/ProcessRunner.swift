@@ -1,3 +1,4 @@
+import BlockingWork
 import Foundation
 import Synchronization
 
@@ -24,7 +25,7 @@ struct ProcessResult: Sendable {
 /// concurrently so large pack streams never deadlock on a full pipe.
 ///
 /// `run` blocks its calling thread; async callers go through `runAsync`, which hops to a
-/// dedicated thread so Swift concurrency's cooperative threads are never blocked.
+/// dedicated thread (`BlockingWork`) so Swift concurrency's cooperative threads are never blocked.
 enum ProcessRunner {
     /// Serialises pipe creation and spawning (see `run`).
     private static let spawnLock = NSLock()
@@ -94,23 +95,8 @@ enum ProcessRunner {
         currentDirectory: URL? = nil,
         stdin: Data? = nil
     ) async throws -> ProcessResult {
-        try await offPool {
+        try await BlockingWork.run(name: "promobot.sandbox", stackSize: 1 << 20) {
             try run(executable, arguments, environment: environment, currentDirectory: currentDirectory, stdin: stdin)
-        }
-    }
-
-    /// Runs a blocking closure on a fresh thread and resumes with its result.
-    ///
-    /// Not a dispatch queue: on Linux, libdispatch caps non-overcommit worker threads at the CPU
-    /// count, so a few blocked git or curl waits would starve every other request (a test's curl
-    /// waiting for a handler queued behind it deadlocks until the curl times out).
-    static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread {
-                continuation.resume(with: Result { try work() })
-            }
-            thread.stackSize = 1 << 20
-            thread.start()
         }
     }
 }

@@ -1,3 +1,4 @@
+import BlockingWork
 import Foundation
 import Hummingbird
 import HTTPTypes
@@ -134,8 +135,8 @@ struct Params: Sendable {
 }
 
 /// Hummingbird responder: logs the request, applies faults, then dispatches to git smart HTTP,
-/// Argo CD, Prometheus or the GitLab REST API. Handlers are synchronous and run on dispatch
-/// threads (`ProcessRunner.offPool`), never on the cooperative pool.
+/// Argo CD, Prometheus or the GitLab REST API. Handlers are synchronous and run on threads of
+/// their own (`BlockingWork.run`), never on the cooperative pool.
 struct SandboxResponder: HTTPResponder {
     typealias Context = SandboxRequestContext
     let sandbox: Sandbox
@@ -167,7 +168,7 @@ struct SandboxResponder: HTTPResponder {
         let params = Params(query: query, body: body, contentType: headers["content-type"])
         let req = SandboxRequest(method: method, path: path, query: query, headers: headers, body: body, params: params)
         let sandbox = self.sandbox
-        let response = try await ProcessRunner.offPool { sandbox.handle(req) }
+        let response = try await BlockingWork.run(name: "promobot.sandbox", stackSize: 1 << 20) { sandbox.handle(req) }
         return Self.makeResponse(response, head: method == "HEAD")
     }
 

@@ -73,9 +73,12 @@ struct RefreshBenchmark: AsyncParsableCommand {
 
         // Ours: one cache, first refresh is the clone.
         let cache = RepositoryCache(root: root.appendingPathComponent("cache"))
-        let repositories = try projects.map { try cache.repository(for: GitRemote(url: $0.httpURLToRepo, credentials: .token(token))) }
+        var repositories: [CachedRepository] = []
+        for project in projects {
+            repositories.append(try await cache.repository(for: GitRemote(url: project.httpURLToRepo, credentials: .token(token))))
+        }
         let (ourClone, ourCloneRequests) = try await sandbox.tally {
-            try await BenchSupport.timed { for repo in repositories { _ = try repo.refresh(branches: ["main"]) } }.1
+            try await BenchSupport.timed { for repo in repositories { _ = try await repo.refresh(branches: ["main"]) } }.1
         }
 
         // Theirs: ordinary clones made by the git CLI.
@@ -177,7 +180,7 @@ struct RefreshBenchmark: AsyncParsableCommand {
             try await BenchSupport.timed {
                 for repo in repositories {
                     let start = clock.now
-                    _ = try repo.refresh(branches: ["main"])
+                    _ = try await repo.refresh(branches: ["main"])
                     times.append(BenchSupport.seconds(clock.now - start))
                 }
             }.1

@@ -7,7 +7,7 @@ import Testing
                                  time: Date(timeIntervalSince1970: 1_750_000_000))
 
     /// A fixture with one commit on main, refreshed into a cache.
-    func prepared() throws -> (GitFixture, CachedRepository, ObjectID) {
+    func prepared() async throws -> (GitFixture, CachedRepository, ObjectID) {
         let fixture = try GitFixture()
         let base = try fixture.commit([
             "apps/api/prod/values.yaml": "tag: v1\n",
@@ -18,24 +18,24 @@ import Testing
         try fixture.git("-C", fixture.work.path, "commit", "-q", "-m", "exec")
         try fixture.git("-C", fixture.work.path, "push", "-q", "origin", "HEAD:main")
         let tip = try requireID(fixture.git("-C", fixture.work.path, "rev-parse", "HEAD"))
-        let repo = try fixture.makeCache().repository(for: GitRemote(url: fixture.origin.path))
-        #expect(try repo.refresh(branches: ["main"]).tips["main"] == tip)
+        let repo = try await fixture.makeCache().repository(for: GitRemote(url: fixture.origin.path))
+        #expect(try await repo.refresh(branches: ["main"]).tips["main"] == tip)
         _ = base
         return (fixture, repo, tip)
     }
 
-    @Test func buildsACommitWithNestedAndNewFilesAndPushesIt() throws {
-        let (fixture, repo, tip) = try prepared()
+    @Test func buildsACommitWithNestedAndNewFilesAndPushesIt() async throws {
+        let (fixture, repo, tip) = try await prepared()
         let message = "Promote api to prod\n\nPromobot-Policy: oms\nPromobot-Tag: v2\n"
-        let commit = try repo.commit(parent: tip, changes: [
+        let commit = try await repo.commit(parent: tip, changes: [
             "apps/api/prod/values.yaml": Data("tag: v2\n".utf8),
             "apps/new/deep/folder/file.yaml": Data("new: true\n".utf8),
             "top.txt": Data("top\n".utf8),
         ], author: signature, message: message)
-        try repo.push(commit, to: "promote/api-prod", expecting: nil)
+        try await repo.push(commit, to: "promote/api-prod", expecting: nil)
         #expect(try fixture.originTip("promote/api-prod") == commit)
         #expect(repo.counters.pushes == 1)
-        #expect(try repo.localTip(of: "promote/api-prod") == commit)
+        #expect(try await repo.localTip(of: "promote/api-prod") == commit)
 
         let clone = fixture.root.appendingPathComponent("verify")
         try fixture.git("clone", "-q", "-b", "promote/api-prod", fixture.origin.path, clone.path)
@@ -53,73 +53,73 @@ import Testing
         #expect(try fixture.git("-C", clone.path, "ls-files", "-s", "run.sh").hasPrefix("100755"))
         #expect(try fixture.git("-C", clone.path, "fsck", "--strict").isEmpty)
         // Readable from the cache without a work tree.
-        #expect(try repo.readFile("apps/new/deep/folder/file.yaml", at: commit) == Data("new: true\n".utf8))
+        #expect(try await repo.readFile("apps/new/deep/folder/file.yaml", at: commit) == Data("new: true\n".utf8))
     }
 
-    @Test func conflictingPathsAreRejected() throws {
-        let (_, repo, tip) = try prepared()
-        let error = try #require(throws: GitError.self) {
-            try repo.commit(parent: tip, changes: ["a": Data("1".utf8), "a/b": Data("2".utf8)], author: signature, message: "x")
+    @Test func conflictingPathsAreRejected() async throws {
+        let (_, repo, tip) = try await prepared()
+        let error = try await #require(throws: GitError.self) {
+            try await repo.commit(parent: tip, changes: ["a": Data("1".utf8), "a/b": Data("2".utf8)], author: signature, message: "x")
         }
         #expect(error.kind == .invalidArgument)
     }
 
-    @Test func forceUpdateWithTheRightLeaseSucceeds() throws {
-        let (fixture, repo, tip) = try prepared()
-        let first = try repo.commit(parent: tip, changes: ["f.txt": Data("1".utf8)], author: signature, message: "one")
-        try repo.push(first, to: "promote/x", expecting: nil)
+    @Test func forceUpdateWithTheRightLeaseSucceeds() async throws {
+        let (fixture, repo, tip) = try await prepared()
+        let first = try await repo.commit(parent: tip, changes: ["f.txt": Data("1".utf8)], author: signature, message: "one")
+        try await repo.push(first, to: "promote/x", expecting: nil)
         // A rebuilt branch: not a descendant of `first`.
-        let rebuilt = try repo.commit(parent: tip, changes: ["f.txt": Data("2".utf8)], author: signature, message: "two")
-        try repo.push(rebuilt, to: "promote/x", expecting: first)
+        let rebuilt = try await repo.commit(parent: tip, changes: ["f.txt": Data("2".utf8)], author: signature, message: "two")
+        try await repo.push(rebuilt, to: "promote/x", expecting: first)
         #expect(try fixture.originTip("promote/x") == rebuilt)
         #expect(repo.counters.pushes == 2)
         // Pushing what is already there is a no-op, not an error.
-        try repo.push(rebuilt, to: "promote/x", expecting: rebuilt)
+        try await repo.push(rebuilt, to: "promote/x", expecting: rebuilt)
         #expect(try fixture.originTip("promote/x") == rebuilt)
     }
 
-    @Test func leaseIsRejectedWhenSomeoneElseMovedTheBranch() throws {
-        let (fixture, repo, tip) = try prepared()
-        let mine = try repo.commit(parent: tip, changes: ["f.txt": Data("1".utf8)], author: signature, message: "mine")
-        try repo.push(mine, to: "promote/x", expecting: nil)
+    @Test func leaseIsRejectedWhenSomeoneElseMovedTheBranch() async throws {
+        let (fixture, repo, tip) = try await prepared()
+        let mine = try await repo.commit(parent: tip, changes: ["f.txt": Data("1".utf8)], author: signature, message: "mine")
+        try await repo.push(mine, to: "promote/x", expecting: nil)
         let theirs = try fixture.commit(["g.txt": "theirs"], branch: "promote/x")
 
-        let again = try repo.commit(parent: tip, changes: ["f.txt": Data("2".utf8)], author: signature, message: "again")
-        let error = try #require(throws: GitError.self) { try repo.push(again, to: "promote/x", expecting: mine) }
+        let again = try await repo.commit(parent: tip, changes: ["f.txt": Data("2".utf8)], author: signature, message: "again")
+        let error = try await #require(throws: GitError.self) { try await repo.push(again, to: "promote/x", expecting: mine) }
         #expect(error.kind == .leaseRejected(actual: theirs))
         #expect(error.description.contains("push refs/heads/promote/x"))
         #expect(try fixture.originTip("promote/x") == theirs)
     }
 
-    @Test func expectingAbsentFailsWhenTheBranchExists() throws {
-        let (fixture, repo, tip) = try prepared()
-        let commit = try repo.commit(parent: tip, changes: ["f.txt": Data("1".utf8)], author: signature, message: "x")
-        let error = try #require(throws: GitError.self) { try repo.push(commit, to: "main", expecting: nil) }
+    @Test func expectingAbsentFailsWhenTheBranchExists() async throws {
+        let (fixture, repo, tip) = try await prepared()
+        let commit = try await repo.commit(parent: tip, changes: ["f.txt": Data("1".utf8)], author: signature, message: "x")
+        let error = try await #require(throws: GitError.self) { try await repo.push(commit, to: "main", expecting: nil) }
         #expect(error.kind == .leaseRejected(actual: tip))
         #expect(try fixture.originTip("main") == tip)
     }
 
-    @Test func deletesABranchOnlyWithTheRightLease() throws {
-        let (fixture, repo, tip) = try prepared()
-        let commit = try repo.commit(parent: tip, changes: ["f.txt": Data("1".utf8)], author: signature, message: "x")
-        try repo.push(commit, to: "promote/x", expecting: nil)
+    @Test func deletesABranchOnlyWithTheRightLease() async throws {
+        let (fixture, repo, tip) = try await prepared()
+        let commit = try await repo.commit(parent: tip, changes: ["f.txt": Data("1".utf8)], author: signature, message: "x")
+        try await repo.push(commit, to: "promote/x", expecting: nil)
 
-        let wrong = try #require(throws: GitError.self) { try repo.deleteBranch("promote/x", expecting: tip) }
+        let wrong = try await #require(throws: GitError.self) { try await repo.deleteBranch("promote/x", expecting: tip) }
         #expect(wrong.kind == .leaseRejected(actual: commit))
         #expect(try fixture.originTip("promote/x") == commit)
 
-        try repo.deleteBranch("promote/x", expecting: commit)
+        try await repo.deleteBranch("promote/x", expecting: commit)
         #expect(try fixture.originTip("promote/x") == nil)
-        #expect(try repo.localTip(of: "promote/x") == nil)
+        #expect(try await repo.localTip(of: "promote/x") == nil)
 
-        let gone = try #require(throws: GitError.self) { try repo.deleteBranch("promote/x", expecting: commit) }
+        let gone = try await #require(throws: GitError.self) { try await repo.deleteBranch("promote/x", expecting: commit) }
         #expect(gone.kind == .leaseRejected(actual: nil))
     }
 
-    @Test func pushingAnUnknownCommitIsNotFound() throws {
-        let (_, repo, _) = try prepared()
+    @Test func pushingAnUnknownCommitIsNotFound() async throws {
+        let (_, repo, _) = try await prepared()
         let bogus = try requireID(String(repeating: "cd", count: 20))
-        let error = try #require(throws: GitError.self) { try repo.push(bogus, to: "promote/x", expecting: nil) }
+        let error = try await #require(throws: GitError.self) { try await repo.push(bogus, to: "promote/x", expecting: nil) }
         #expect(error.kind == .notFound)
         #expect(repo.counters.pushes == 0)
     }

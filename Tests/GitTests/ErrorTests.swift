@@ -10,11 +10,11 @@ import Testing
     ]
 
     @Test(arguments: closedPortRemotes)
-    func networkErrorsNameTheOperationAndNeverTheSecret(remote: GitRemote) throws {
+    func networkErrorsNameTheOperationAndNeverTheSecret(remote: GitRemote) async throws {
         let fixture = try GitFixture()
         let cache = fixture.makeCache()
-        let repo = try cache.repository(for: remote)
-        let error = try #require(throws: GitError.self) { try repo.refresh(branches: ["main"]) }
+        let repo = try await cache.repository(for: remote)
+        let error = try await #require(throws: GitError.self) { try await repo.refresh(branches: ["main"]) }
         #expect(error.kind == .network)
         #expect(error.operation.contains("git_remote_connect"))
         #expect(error.description.contains("git_remote_connect"))
@@ -25,7 +25,7 @@ import Testing
                      "\(repo.remote)", repo.path.path] {
             #expect(!text.contains("SECRET"))
         }
-        let pushError = try #require(throws: GitError.self) { try repo.remoteTips(branches: ["main"]) }
+        let pushError = try await #require(throws: GitError.self) { try await repo.remoteTips(branches: ["main"]) }
         #expect(!pushError.description.contains("SECRET"))
         try expectNoFile(under: cache.root, contains: "SECRET")
     }

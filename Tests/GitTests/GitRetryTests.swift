@@ -16,13 +16,13 @@ import TestSupport
 
     /// An origin with one commit served over HTTP with a token, and its (not yet fetched) cached clone.
     func origin(retry: RetryPolicy = fast, permit: GitRequestPermit? = nil,
-                files: [String: String] = ["a.txt": "1"]) throws -> (GitFixture, SmartHTTPServer, CachedRepository) {
+                files: [String: String] = ["a.txt": "1"]) async throws -> (GitFixture, SmartHTTPServer, CachedRepository) {
         let fixture = try GitFixture()
         _ = try fixture.commit(files)
         let server = try SmartHTTPServer(projectRoot: fixture.root, token: "glpat-retry")
         let cache = RepositoryCache(root: fixture.cacheRoot, options: GitTransportOptions(
             proxyFromEnvironment: false, retry: retry, requestPermit: permit))
-        let repo = try cache.repository(for: GitRemote(url: server.url("origin.git"), credentials: .token("glpat-retry")))
+        let repo = try await cache.repository(for: GitRemote(url: server.url("origin.git"), credentials: .token("glpat-retry")))
         return (fixture, server, repo)
     }
 
@@ -43,23 +43,23 @@ import TestSupport
         (.drop, "POST /origin.git/git-upload-pack"),
         (.truncate, "POST /origin.git/git-upload-pack"),
     ])
-    func oneTransientFailureIsRetried(fault: SmartHTTPServer.Fault, on request: String) throws {
-        let (fixture, server, repo) = try origin()
+    func oneTransientFailureIsRetried(fault: SmartHTTPServer.Fault, on request: String) async throws {
+        let (fixture, server, repo) = try await origin()
         defer { server.stop() }
         server.inject(fault, on: request)
-        let result = try repo.refresh(branches: ["main"])
+        let result = try await repo.refresh(branches: ["main"])
         #expect(result.tips["main"] == (try fixture.originTip("main")))
         #expect(result.fetched)
         #expect(repo.counters.retries == 1)
         #expect(server.requests.filter { $0.hasPrefix(request) }.count == 2, "\(server.requests)")
-        #expect(try repo.readFile("a.txt", at: #require(result.tips["main"])) == Data("1".utf8))
+        #expect(try await repo.readFile("a.txt", at: #require(result.tips["main"])) == Data("1".utf8))
     }
 
-    @Test func a503OnTheRefListingCostsExactlyOneMoreListing() throws {
-        let (fixture, server, repo) = try origin()
+    @Test func a503OnTheRefListingCostsExactlyOneMoreListing() async throws {
+        let (fixture, server, repo) = try await origin()
         defer { server.stop() }
         server.inject(.status(503), on: Self.listing)
-        let result = try repo.refresh(branches: ["main"])
+        let result = try await repo.refresh(branches: ["main"])
         #expect(result.tips["main"] == (try fixture.originTip("main")))
         #expect(repo.counters == GitCounters(refListings: 2, fetches: 1, pushes: 0, retries: 1))
         #expect(server.requests.filter { $0.hasPrefix(Self.listing) } == [Self.listing + " 503", Self.listing + " 200"],
@@ -67,131 +67,131 @@ import TestSupport
     }
 
     /// The wait is the server's `Retry-After` (1 s), not the 10 ms backoff.
-    @Test func retryAfterOnA429IsHonoured() throws {
-        let (fixture, server, repo) = try origin()
+    @Test func retryAfterOnA429IsHonoured() async throws {
+        let (fixture, server, repo) = try await origin()
         defer { server.stop(); withExtendedLifetime(fixture) {} }  // the fixture owns the origin's folder
         server.inject(.status(429, headers: ["Retry-After": "1"]), on: Self.listing)
         let started = Date()
-        _ = try repo.refresh(branches: ["main"])
+        _ = try await repo.refresh(branches: ["main"])
         let waited = Date().timeIntervalSince(started)
         #expect(waited >= 0.9, "waited \(waited) s")
         #expect(waited < 4.5, "waited \(waited) s")
         #expect(repo.counters.retries == 1)
     }
 
-    @Test func remoteTipsAreRetried() throws {
-        let (fixture, server, repo) = try origin()
+    @Test func remoteTipsAreRetried() async throws {
+        let (fixture, server, repo) = try await origin()
         defer { server.stop() }
         server.inject(.status(500), on: Self.listing)
-        #expect(try repo.remoteTips(branches: ["main"]) == ["main": #require(try fixture.originTip("main"))])
+        #expect(try await repo.remoteTips(branches: ["main"]) == ["main": #require(try fixture.originTip("main"))])
         #expect(repo.counters.refListings == 2)
     }
 
     // MARK: - Pushes whose answer was lost
 
     /// receive-pack applied the update, then the connection dropped: the retry finds the branch at our commit.
-    @Test func aPushThatLandedBeforeTheConnectionDroppedIsASuccess() throws {
-        let (fixture, server, repo) = try origin()
+    @Test func aPushThatLandedBeforeTheConnectionDroppedIsASuccess() async throws {
+        let (fixture, server, repo) = try await origin()
         defer { server.stop() }
-        let tip = try #require(try repo.refresh(branches: ["main"]).tips["main"])
-        let commit = try repo.commit(parent: tip, changes: ["a.txt": Data("2".utf8)], author: signature, message: "x")
+        let tip = try #require(try await repo.refresh(branches: ["main"]).tips["main"])
+        let commit = try await repo.commit(parent: tip, changes: ["a.txt": Data("2".utf8)], author: signature, message: "x")
         server.inject(.dropAfterBackend, on: Self.receivePack)
-        try repo.push(commit, to: "promote/a", expecting: nil)
+        try await repo.push(commit, to: "promote/a", expecting: nil)
         #expect(try fixture.originTip("promote/a") == commit)
-        #expect(try repo.localTip(of: "promote/a") == commit)
+        #expect(try await repo.localTip(of: "promote/a") == commit)
         #expect(server.requests.filter { $0.hasPrefix(Self.receivePack) } == [Self.receivePack + " 200 dropped"],
                 "sent once, not again: \(server.requests)")
         #expect(server.requests.filter { $0.hasPrefix(Self.pushListing) }.count == 2)
 
         // The same for an update of an existing branch, and for a deletion.
-        let next = try repo.commit(parent: commit, changes: ["a.txt": Data("3".utf8)], author: signature, message: "y")
+        let next = try await repo.commit(parent: commit, changes: ["a.txt": Data("3".utf8)], author: signature, message: "y")
         server.inject(.dropAfterBackend, on: Self.receivePack)
-        try repo.push(next, to: "promote/a", expecting: commit)
+        try await repo.push(next, to: "promote/a", expecting: commit)
         #expect(try fixture.originTip("promote/a") == next)
         server.inject(.dropAfterBackend, on: Self.receivePack)
-        try repo.deleteBranch("promote/a", expecting: next)
+        try await repo.deleteBranch("promote/a", expecting: next)
         #expect(try fixture.originTip("promote/a") == nil)
         #expect(repo.counters.retries == 3)
     }
 
     /// A push refused before anything was sent (503 on the receive-pack POST) is sent again.
-    @Test func aPushRefusedWith503IsSentAgain() throws {
-        let (fixture, server, repo) = try origin()
+    @Test func aPushRefusedWith503IsSentAgain() async throws {
+        let (fixture, server, repo) = try await origin()
         defer { server.stop() }
-        let tip = try #require(try repo.refresh(branches: ["main"]).tips["main"])
-        let commit = try repo.commit(parent: tip, changes: ["a.txt": Data("2".utf8)], author: signature, message: "x")
+        let tip = try #require(try await repo.refresh(branches: ["main"]).tips["main"])
+        let commit = try await repo.commit(parent: tip, changes: ["a.txt": Data("2".utf8)], author: signature, message: "x")
         server.inject(.status(503), on: Self.receivePack)
-        try repo.push(commit, to: "main", expecting: tip)
+        try await repo.push(commit, to: "main", expecting: tip)
         #expect(try fixture.originTip("main") == commit)
         #expect(server.requests.filter { $0.hasPrefix(Self.receivePack) }.map { $0.split(separator: " ").last } == ["503", "200"])
     }
 
     /// After a lost answer, a branch someone else moved meanwhile is still a lost lease, not a success.
-    @Test func aLostAnswerDoesNotHideSomeoneElsesPush() throws {
-        let (fixture, server, repo) = try origin()
+    @Test func aLostAnswerDoesNotHideSomeoneElsesPush() async throws {
+        let (fixture, server, repo) = try await origin()
         defer { server.stop() }
-        let tip = try #require(try repo.refresh(branches: ["main"]).tips["main"])
-        let commit = try repo.commit(parent: tip, changes: ["a.txt": Data("2".utf8)], author: signature, message: "x")
+        let tip = try #require(try await repo.refresh(branches: ["main"]).tips["main"])
+        let commit = try await repo.commit(parent: tip, changes: ["a.txt": Data("2".utf8)], author: signature, message: "x")
         server.inject(.dropAfterBackend, on: Self.receivePack)
         let theirs = Moved()
         server.onResponse { request in
             guard request.hasPrefix(Self.receivePack), theirs.claim() else { return }
             theirs.set(try? fixture.commit(["a.txt": "theirs"]))
         }
-        let error = try #require(throws: GitError.self) { try repo.push(commit, to: "main", expecting: tip) }
+        let error = try await #require(throws: GitError.self) { try await repo.push(commit, to: "main", expecting: tip) }
         #expect(error.kind == .leaseRejected(actual: theirs.value))
     }
 
     // MARK: - Not retried
 
-    @Test func authenticationNotFoundAndForbiddenAreNotRetried() throws {
+    @Test func authenticationNotFoundAndForbiddenAreNotRetried() async throws {
         // 401: a wrong token.
-        let (fixture, server, _) = try origin()
+        let (fixture, server, _) = try await origin()
         defer { server.stop() }
         let options = GitTransportOptions(proxyFromEnvironment: false, retry: Self.fast)
-        let wrong = try RepositoryCache(root: fixture.root.appendingPathComponent("c401"), options: options)
+        let wrong = try await RepositoryCache(root: fixture.root.appendingPathComponent("c401"), options: options)
             .repository(for: GitRemote(url: server.url("origin.git"), credentials: .token("glpat-wrong")))
-        let unauthorized = try #require(throws: GitError.self) { try wrong.refresh(branches: ["main"]) }
+        let unauthorized = try await #require(throws: GitError.self) { try await wrong.refresh(branches: ["main"]) }
         #expect(unauthorized.kind == .authentication)
         #expect(unauthorized.attempts == 1)
         #expect(wrong.counters.refListings == 1 && wrong.counters.retries == 0)
 
         // 404: a project the token cannot see.
-        let missing = try RepositoryCache(root: fixture.root.appendingPathComponent("c404"), options: options)
+        let missing = try await RepositoryCache(root: fixture.root.appendingPathComponent("c404"), options: options)
             .repository(for: GitRemote(url: server.url("missing.git"), credentials: .token("glpat-retry")))
-        let notFound = try #require(throws: GitError.self) { try missing.refresh(branches: ["main"]) }
+        let notFound = try await #require(throws: GitError.self) { try await missing.refresh(branches: ["main"]) }
         #expect(notFound.kind == .notFound)
         #expect(notFound.attempts == 1)
         #expect(server.requests.filter { $0.hasPrefix("GET /missing.git/") }.count == 1, "\(server.requests)")
 
         // 403 and 400 (injected).
-        let repo = try RepositoryCache(root: fixture.root.appendingPathComponent("c403"), options: options)
+        let repo = try await RepositoryCache(root: fixture.root.appendingPathComponent("c403"), options: options)
             .repository(for: GitRemote(url: server.url("origin.git"), credentials: .token("glpat-retry")))
         for status in [403, 400] {
             server.inject(.status(status), on: Self.listing)
-            let error = try #require(throws: GitError.self) { try repo.refresh(branches: ["main"]) }
+            let error = try await #require(throws: GitError.self) { try await repo.refresh(branches: ["main"]) }
             #expect(error.attempts == 1, "\(status): \(error)")
         }
         #expect(repo.counters.retries == 0)
     }
 
-    @Test func aLostLeaseIsNotRetried() throws {
-        let (fixture, server, repo) = try origin()
+    @Test func aLostLeaseIsNotRetried() async throws {
+        let (fixture, server, repo) = try await origin()
         defer { server.stop() }
-        let tip = try #require(try repo.refresh(branches: ["main"]).tips["main"])
+        let tip = try #require(try await repo.refresh(branches: ["main"]).tips["main"])
         let theirs = try fixture.commit(["a.txt": "theirs"])
-        let mine = try repo.commit(parent: tip, changes: ["a.txt": Data("mine".utf8)], author: signature, message: "x")
-        let error = try #require(throws: GitError.self) { try repo.push(mine, to: "main", expecting: tip) }
+        let mine = try await repo.commit(parent: tip, changes: ["a.txt": Data("mine".utf8)], author: signature, message: "x")
+        let error = try await #require(throws: GitError.self) { try await repo.push(mine, to: "main", expecting: tip) }
         #expect(error.kind == .leaseRejected(actual: theirs))
         #expect(repo.counters.pushes == 1 && repo.counters.retries == 0)
     }
 
     /// Retries stop after `maxAttempts`, with an error that says how often it tried and what failed.
-    @Test func retriesStopAfterTheConfiguredAttempts() throws {
-        let (fixture, server, repo) = try origin(retry: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(10), jitter: .none))
+    @Test func retriesStopAfterTheConfiguredAttempts() async throws {
+        let (fixture, server, repo) = try await origin(retry: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(10), jitter: .none))
         defer { server.stop(); withExtendedLifetime(fixture) {} }
         server.inject(.status(503), on: Self.listing, count: 100)
-        let error = try #require(throws: GitError.self) { try repo.refresh(branches: ["main"]) }
+        let error = try await #require(throws: GitError.self) { try await repo.refresh(branches: ["main"]) }
         #expect(error.kind == .network)
         #expect(error.attempts == 3)
         #expect(error.description.contains("failed after 3 attempts"), "\(error)")
@@ -201,11 +201,11 @@ import TestSupport
         #expect(repo.counters.retries == 2)
     }
 
-    @Test func retryPolicyNoneTriesOnce() throws {
-        let (fixture, server, repo) = try origin(retry: .none)
+    @Test func retryPolicyNoneTriesOnce() async throws {
+        let (fixture, server, repo) = try await origin(retry: .none)
         defer { server.stop(); withExtendedLifetime(fixture) {} }
         server.inject(.status(503), on: Self.listing)
-        let error = try #require(throws: GitError.self) { try repo.refresh(branches: ["main"]) }
+        let error = try await #require(throws: GitError.self) { try await repo.refresh(branches: ["main"]) }
         #expect(error.attempts == 1)
         #expect(error.description.contains("unexpected http status code: 503"), "\(error)")
     }
@@ -214,43 +214,43 @@ import TestSupport
 
     /// The upload-pack answer is cut halfway through a large pack; the cache stays usable and a later
     /// refresh yields the right tip and bytes.
-    @Test func aFetchCutHalfwayLeavesTheCacheUsable() throws {
+    @Test func aFetchCutHalfwayLeavesTheCacheUsable() async throws {
         var generator = SystemRandomNumberGenerator()
         let big = (0..<300_000).map { _ in "0123456789abcdef".randomElement(using: &generator)! }
-        let (fixture, server, repo) = try origin(retry: .none, files: ["big.txt": String(big)])
+        let (fixture, server, repo) = try await origin(retry: .none, files: ["big.txt": String(big)])
         defer { server.stop() }
         server.inject(.truncate, on: Self.uploadPack)
-        let error = try #require(throws: GitError.self) { try repo.refresh(branches: ["main"]) }
+        let error = try await #require(throws: GitError.self) { try await repo.refresh(branches: ["main"]) }
         #expect(error.kind == .network, "\(error)")
         #expect(error.transient != nil, "a cut connection is transient: \(error)")
-        #expect(try repo.localTip(of: "main") == nil, "no ref moved")
+        #expect(try await repo.localTip(of: "main") == nil, "no ref moved")
         let packs = repo.path.appendingPathComponent("objects/pack").path
         #expect(try FileManager.default.contentsOfDirectory(atPath: packs).isEmpty, "no half-written pack left behind")
         #expect(server.requests.contains { $0.hasPrefix(Self.uploadPack) && $0.hasSuffix("truncated") }, "\(server.requests)")
 
-        let result = try repo.refresh(branches: ["main"])
+        let result = try await repo.refresh(branches: ["main"])
         let tip = try #require(try fixture.originTip("main"))
         #expect(result.tips == ["main": tip])
         #expect(result.fetched)
-        #expect(try repo.localTip(of: "main") == tip)
-        #expect(try repo.readFile("big.txt", at: tip) == Data(String(big).utf8))
+        #expect(try await repo.localTip(of: "main") == tip)
+        #expect(try await repo.readFile("big.txt", at: tip) == Data(String(big).utf8))
         let more = try fixture.commit(["big.txt": String(big) + "more"])
-        #expect(try repo.refresh(branches: ["main"]).tips == ["main": more])
+        #expect(try await repo.refresh(branches: ["main"]).tips == ["main": more])
     }
 
     // MARK: - Permits
 
     /// Every request of every attempt asks for a permit first: the hook for the run's shared budget.
-    @Test func everyAttemptTakesAPermit() throws {
+    @Test func everyAttemptTakesAPermit() async throws {
         let asked = PermitLog()
-        let (fixture, server, repo) = try origin(permit: GitRequestPermit { asked.append($0) })
+        let (fixture, server, repo) = try await origin(permit: GitRequestPermit { asked.append($0) })
         defer { server.stop(); withExtendedLifetime(fixture) {} }
         server.inject(.status(503), on: Self.listing)
-        let tip = try #require(try repo.refresh(branches: ["main"]).tips["main"])
+        let tip = try #require(try await repo.refresh(branches: ["main"]).tips["main"])
         #expect(asked.kinds == [.fetchRefListing, .fetchRefListing, .fetch])
         #expect(asked.requests.first?.description == "GET /origin.git/info/refs")
-        let commit = try repo.commit(parent: tip, changes: ["a.txt": Data("2".utf8)], author: signature, message: "x")
-        try repo.push(commit, to: "promote/a", expecting: nil)
+        let commit = try await repo.commit(parent: tip, changes: ["a.txt": Data("2".utf8)], author: signature, message: "x")
+        try await repo.push(commit, to: "promote/a", expecting: nil)
         #expect(asked.kinds.suffix(2) == [.pushRefListing, .push])
         #expect(asked.requests.last?.description == "POST /origin.git/git-receive-pack")
         // One permit per request that reached the server (the token goes with the first request: no 401 round).
@@ -258,11 +258,11 @@ import TestSupport
     }
 
     /// A refused permit (an exhausted budget) ends the operation with its own error; nothing is sent.
-    @Test func aRefusedPermitSendsNothing() throws {
+    @Test func aRefusedPermitSendsNothing() async throws {
         struct Exhausted: Error {}
-        let (fixture, server, repo) = try origin(permit: GitRequestPermit { _ in throw Exhausted() })
+        let (fixture, server, repo) = try await origin(permit: GitRequestPermit { _ in throw Exhausted() })
         defer { server.stop(); withExtendedLifetime(fixture) {} }
-        #expect(throws: Exhausted.self) { try repo.refresh(branches: ["main"]) }
+        await #expect(throws: Exhausted.self) { try await repo.refresh(branches: ["main"]) }
         #expect(server.requests.isEmpty)
     }
 
@@ -277,8 +277,8 @@ import TestSupport
                                              kind: .drop, count: 1))
             let cache = RepositoryCache(root: fixture.cacheRoot, options: GitTransportOptions(
                 proxyFromEnvironment: false, retry: Self.fast))
-            let repo = try cache.repository(for: GitRemote(url: project.httpURLToRepo, credentials: .token("glpat-bot-secret")))
-            let result = try repo.refresh(branches: ["main"])
+            let repo = try await cache.repository(for: GitRemote(url: project.httpURLToRepo, credentials: .token("glpat-bot-secret")))
+            let result = try await repo.refresh(branches: ["main"])
             #expect(result.tips["main"]?.hex == (try sandbox.branchSHA(project: "group/deploy", branch: "main")))
             #expect(repo.counters.retries == 2)
             #expect(sandbox.requests(matching: "/group/deploy.git/info/refs") == 3)
@@ -291,14 +291,14 @@ import TestSupport
     /// request, fewer per round than the attempts allowed: every operation succeeds, the remote ends where
     /// the bot put it, and no update is applied twice. The seed is printed; replay with
     /// `PROMOBOT_GIT_FAULT_SEED=<seed>`, run longer with `PROMOBOT_GIT_FAULT_ROUNDS=<n>`.
-    @Test func randomFaultsOnEveryKindOfGitRequest() throws {
+    @Test func randomFaultsOnEveryKindOfGitRequest() async throws {
         let environment = ProcessInfo.processInfo.environment
         let seed = environment["PROMOBOT_GIT_FAULT_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 0...UInt64.max)
         let rounds = environment["PROMOBOT_GIT_FAULT_ROUNDS"].flatMap(Int.init) ?? 10
         print("randomFaultsOnEveryKindOfGitRequest: seed \(seed), \(rounds) rounds (PROMOBOT_GIT_FAULT_SEED=\(seed) replays)")
         var random = SeededGenerator(seed: seed)
         let policy = RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(5), maxDelay: .milliseconds(50), jitter: .full)
-        let (fixture, server, repo) = try origin(retry: policy)
+        let (fixture, server, repo) = try await origin(retry: policy)
         defer { server.stop() }
         let requests = [Self.listing, Self.uploadPack, Self.pushListing, Self.receivePack]
         let faults: [SmartHTTPServer.Fault] = [
@@ -316,16 +316,16 @@ import TestSupport
                 server.inject(fault, on: request)
                 injected.append("\(fault) on \(request)")
             }
-            let main = try #require(try repo.refresh(branches: ["main"]).tips["main"], "\(context): \(injected)")
+            let main = try #require(try await repo.refresh(branches: ["main"]).tips["main"], "\(context): \(injected)")
             #expect(main == (try fixture.originTip("main")), "\(context): \(injected)")
-            let commit = try repo.commit(parent: main, changes: ["bot.txt": Data("\(round)".utf8)], author: signature,
+            let commit = try await repo.commit(parent: main, changes: ["bot.txt": Data("\(round)".utf8)], author: signature,
                                          message: "bot \(round)")
-            try repo.push(commit, to: "promote/bot", expecting: botTip)
+            try await repo.push(commit, to: "promote/bot", expecting: botTip)
             updates += 1
             botTip = commit
             #expect(try fixture.originTip("promote/bot") == commit, "\(context): \(injected)")
             if round % 3 == 0, let tip = botTip {
-                try repo.deleteBranch("promote/bot", expecting: tip)
+                try await repo.deleteBranch("promote/bot", expecting: tip)
                 updates += 1
                 botTip = nil
                 #expect(try fixture.originTip("promote/bot") == nil, "\(context): \(injected)")
@@ -334,7 +334,7 @@ import TestSupport
         }
         let applied = server.requests.filter { $0.hasPrefix(Self.receivePack + " 200") }
         #expect(applied.count == updates, "seed \(seed): each update applied exactly once: \(applied)")
-        #expect(try repo.refresh(branches: ["main", "promote/bot"]).tips["main"] == (try fixture.originTip("main")))
+        #expect(try await repo.refresh(branches: ["main", "promote/bot"]).tips["main"] == (try fixture.originTip("main")))
     }
 
     // MARK: - Classification

@@ -11,7 +11,7 @@ import Testing
         let times: [Date]
     }
 
-    func scenario() throws -> Scenario {
+    func scenario() async throws -> Scenario {
         let fixture = try GitFixture()
         let base = Date(timeIntervalSince1970: 1_700_000_000)
         let times = (0..<4).map { base.addingTimeInterval(Double($0) * 3600) }
@@ -19,15 +19,15 @@ import Testing
         let c2 = try fixture.commit(["apps/api/dev/values.yaml": "tag: v2\n"], date: times[1])
         let c3 = try fixture.commit(["apps/api/prod/values.yaml": "tag: v2\n"], date: times[2])
         let c4 = try fixture.commit(["docs/notes.md": "hello\n"], date: times[3])
-        let repo = try fixture.makeCache().repository(for: GitRemote(url: fixture.origin.path))
-        _ = try repo.refresh(branches: ["main"])
+        let repo = try await fixture.makeCache().repository(for: GitRemote(url: fixture.origin.path))
+        _ = try await repo.refresh(branches: ["main"])
         return Scenario(fixture: fixture, repo: repo, commits: [c1, c2, c3, c4], times: times)
     }
 
-    @Test func horizonBetweenChangesIncludesTheStateAtTheHorizon() throws {
-        let s = try scenario()
+    @Test func horizonBetweenChangesIncludesTheStateAtTheHorizon() async throws {
+        let s = try await scenario()
         let since = s.times[0].addingTimeInterval(1800)
-        let history = try s.repo.history(from: s.commits[3], paths: ["apps/api/prod"], since: since, maxCommits: 100)
+        let history = try await s.repo.history(from: s.commits[3], paths: ["apps/api/prod"], since: since, maxCommits: 100)
         #expect(history.map(\.commit) == [s.commits[2], s.commits[0]])
         #expect(history[0].files == ["apps/api/prod/values.yaml": Data("tag: v2\n".utf8)])
         #expect(history[0].time == s.times[2])
@@ -35,29 +35,29 @@ import Testing
         #expect(history[1].time == s.times[0])
     }
 
-    @Test func horizonAfterTheLastChangeReturnsOnlyTheCommitInEffect() throws {
-        let s = try scenario()
+    @Test func horizonAfterTheLastChangeReturnsOnlyTheCommitInEffect() async throws {
+        let s = try await scenario()
         let since = s.times[2].addingTimeInterval(60)
-        let history = try s.repo.history(from: s.commits[3], paths: ["apps/api/prod/values.yaml"], since: since, maxCommits: 100)
+        let history = try await s.repo.history(from: s.commits[3], paths: ["apps/api/prod/values.yaml"], since: since, maxCommits: 100)
         #expect(history.map(\.commit) == [s.commits[2]])
     }
 
-    @Test func horizonBeforeAllCommitsListsEveryChangeNewestFirst() throws {
-        let s = try scenario()
+    @Test func horizonBeforeAllCommitsListsEveryChangeNewestFirst() async throws {
+        let s = try await scenario()
         let since = s.times[0].addingTimeInterval(-3600)
-        let prod = try s.repo.history(from: s.commits[3], paths: ["apps/api/prod"], since: since, maxCommits: 100)
+        let prod = try await s.repo.history(from: s.commits[3], paths: ["apps/api/prod"], since: since, maxCommits: 100)
         #expect(prod.map(\.commit) == [s.commits[2], s.commits[0]])
-        let dev = try s.repo.history(from: s.commits[3], paths: ["apps/api/dev"], since: since, maxCommits: 100)
+        let dev = try await s.repo.history(from: s.commits[3], paths: ["apps/api/dev"], since: since, maxCommits: 100)
         #expect(dev.map(\.commit) == [s.commits[1], s.commits[0]])
-        let both = try s.repo.history(from: s.commits[3], paths: ["apps/api/dev", "docs"], since: since, maxCommits: 100)
+        let both = try await s.repo.history(from: s.commits[3], paths: ["apps/api/dev", "docs"], since: since, maxCommits: 100)
         #expect(both.map(\.commit) == [s.commits[3], s.commits[1], s.commits[0]])
         #expect(both[0].files.keys.sorted() == ["apps/api/dev/values.yaml", "docs/notes.md"])
     }
 
-    @Test func maxCommitsBoundsTheWalk() throws {
-        let s = try scenario()
+    @Test func maxCommitsBoundsTheWalk() async throws {
+        let s = try await scenario()
         let since = s.times[0].addingTimeInterval(-3600)
-        let history = try s.repo.history(from: s.commits[3], paths: ["apps/api/prod"], since: since, maxCommits: 2)
+        let history = try await s.repo.history(from: s.commits[3], paths: ["apps/api/prod"], since: since, maxCommits: 2)
         #expect(history.map(\.commit) == [s.commits[2]])
     }
 }

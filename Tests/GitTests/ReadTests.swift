@@ -3,7 +3,7 @@ import Testing
 @testable import Git
 
 @Suite struct ReadTests {
-    @Test func readsAndListsFilesAtOldAndNewCommits() throws {
+    @Test func readsAndListsFilesAtOldAndNewCommits() async throws {
         let fixture = try GitFixture()
         let old = try fixture.commit([
             "apps/api/prod/values.yaml": "tag: v1\n",
@@ -12,41 +12,41 @@ import Testing
             "README.md": "deploy repo\n",
         ])
         let new = try fixture.commit(["apps/api/prod/extra/patch.yaml": "x: 1\n", "apps/api/prod/values.yaml": "tag: v2\n"])
-        let repo = try fixture.makeCache().repository(for: GitRemote(url: fixture.origin.path))
-        _ = try repo.refresh(branches: ["main"])
+        let repo = try await fixture.makeCache().repository(for: GitRemote(url: fixture.origin.path))
+        _ = try await repo.refresh(branches: ["main"])
 
-        #expect(try repo.readFile("apps/api/prod/values.yaml", at: old) == Data("tag: v1\n".utf8))
-        #expect(try repo.readFile("./apps/api/prod/values.yaml", at: new) == Data("tag: v2\n".utf8))
-        #expect(try repo.readFile("apps/api/prod/missing.yaml", at: new) == nil)
-        #expect(try repo.readFile("apps/api/prod", at: new) == nil)  // a folder is not a file
-        #expect(try repo.readFile("apps/api/prod/extra/patch.yaml", at: old) == nil)
+        #expect(try await repo.readFile("apps/api/prod/values.yaml", at: old) == Data("tag: v1\n".utf8))
+        #expect(try await repo.readFile("./apps/api/prod/values.yaml", at: new) == Data("tag: v2\n".utf8))
+        #expect(try await repo.readFile("apps/api/prod/missing.yaml", at: new) == nil)
+        #expect(try await repo.readFile("apps/api/prod", at: new) == nil)  // a folder is not a file
+        #expect(try await repo.readFile("apps/api/prod/extra/patch.yaml", at: old) == nil)
 
-        #expect(try repo.listFiles(under: "apps/api", at: old) == ["apps/api/prod/values.yaml", "apps/api/test/values.yaml"])
-        #expect(try repo.listFiles(under: "apps/api/prod/", at: new)
+        #expect(try await repo.listFiles(under: "apps/api", at: old) == ["apps/api/prod/values.yaml", "apps/api/test/values.yaml"])
+        #expect(try await repo.listFiles(under: "apps/api/prod/", at: new)
                 == ["apps/api/prod/extra/patch.yaml", "apps/api/prod/values.yaml"])
-        #expect(try repo.listFiles(under: "apps/web/prod/kustomization.yaml", at: new) == ["apps/web/prod/kustomization.yaml"])
-        #expect(try repo.listFiles(under: "nope", at: new) == [])
-        #expect(try repo.listFiles(under: "", at: old).count == 4)
+        #expect(try await repo.listFiles(under: "apps/web/prod/kustomization.yaml", at: new) == ["apps/web/prod/kustomization.yaml"])
+        #expect(try await repo.listFiles(under: "nope", at: new) == [])
+        #expect(try await repo.listFiles(under: "", at: old).count == 4)
     }
 
-    @Test func unknownCommitIsNotFound() throws {
+    @Test func unknownCommitIsNotFound() async throws {
         let fixture = try GitFixture()
         _ = try fixture.commit(["a.txt": "1"])
-        let repo = try fixture.makeCache().repository(for: GitRemote(url: fixture.origin.path))
-        _ = try repo.refresh(branches: ["main"])
+        let repo = try await fixture.makeCache().repository(for: GitRemote(url: fixture.origin.path))
+        _ = try await repo.refresh(branches: ["main"])
         let bogus = try requireID(String(repeating: "ab", count: 20))
-        let error = try #require(throws: GitError.self) { try repo.readFile("a.txt", at: bogus) }
+        let error = try await #require(throws: GitError.self) { try await repo.readFile("a.txt", at: bogus) }
         #expect(error.kind == .notFound)
         #expect(error.description.contains(bogus.hex))
     }
 
     @Test(arguments: ["../etc/passwd", "/abs/path", "a/../../b", ".git/config"])
-    func badPathsAreRejected(path: String) throws {
+    func badPathsAreRejected(path: String) async throws {
         let fixture = try GitFixture()
         let tip = try fixture.commit(["a.txt": "1"])
-        let repo = try fixture.makeCache().repository(for: GitRemote(url: fixture.origin.path))
-        _ = try repo.refresh(branches: ["main"])
-        let error = try #require(throws: GitError.self) { try repo.readFile(path, at: tip) }
+        let repo = try await fixture.makeCache().repository(for: GitRemote(url: fixture.origin.path))
+        _ = try await repo.refresh(branches: ["main"])
+        let error = try await #require(throws: GitError.self) { try await repo.readFile(path, at: tip) }
         #expect(error.kind == .invalidArgument)
     }
 }

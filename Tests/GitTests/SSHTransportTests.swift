@@ -8,24 +8,24 @@ import Testing
     static let signature = GitSignature(name: "promobot", email: "promobot@example.com", time: Date(timeIntervalSince1970: 1_750_000_000))
 
     @Test(.enabled(if: SSHServer.available, "needs sshd (apt-get install openssh-server)"))
-    func keyAuthenticationFetchesAndPushesToAKnownHost() throws {
+    func keyAuthenticationFetchesAndPushesToAKnownHost() async throws {
         let fixture = try GitFixture()
         let first = try fixture.commit(["a.txt": "1"])
         let server = try SSHServer()
         defer { server.stop() }
         let cache = RepositoryCache(root: fixture.cacheRoot, options: GitTransportOptions(knownHostsPath: server.knownHosts))
         let credentials = GitCredentials.sshKey(privateKey: server.clientKey, publicKey: server.clientPublicKey, passphrase: nil)
-        let repo = try cache.repository(for: GitRemote(url: server.url(fixture.origin.path), credentials: credentials))
+        let repo = try await cache.repository(for: GitRemote(url: server.url(fixture.origin.path), credentials: credentials))
 
-        let cloned = try repo.refresh(branches: ["main"])
+        let cloned = try await repo.refresh(branches: ["main"])
         #expect(cloned.tips == ["main": first])
-        let commit = try repo.commit(parent: first, changes: ["a.txt": Data("2".utf8)], author: Self.signature, message: "over ssh")
-        try repo.push(commit, to: "promobot/ssh", expecting: nil)
+        let commit = try await repo.commit(parent: first, changes: ["a.txt": Data("2".utf8)], author: Self.signature, message: "over ssh")
+        try await repo.push(commit, to: "promobot/ssh", expecting: nil)
         #expect(try fixture.originTip("promobot/ssh") == commit)
     }
 
     @Test(.enabled(if: SSHServer.available, "needs sshd (apt-get install openssh-server)"))
-    func unknownOrChangedHostKeysAreRefused() throws {
+    func unknownOrChangedHostKeysAreRefused() async throws {
         let fixture = try GitFixture()
         _ = try fixture.commit(["a.txt": "1"])
         let server = try SSHServer()
@@ -35,16 +35,16 @@ import Testing
 
         let empty = fixture.root.appendingPathComponent("empty_known_hosts").path
         try "".write(toFile: empty, atomically: true, encoding: .utf8)
-        let unknown = try #require(throws: GitError.self) {
-            try RepositoryCache(root: fixture.root.appendingPathComponent("c1"), options: GitTransportOptions(knownHostsPath: empty))
+        let unknown = try await #require(throws: GitError.self) {
+            try await RepositoryCache(root: fixture.root.appendingPathComponent("c1"), options: GitTransportOptions(knownHostsPath: empty))
                 .repository(for: remote).refresh(branches: ["main"])
         }
         #expect(unknown.kind == .certificate)
         #expect(unknown.description.contains("is not in \(empty)"), "\(unknown.description)")
 
         let wrong = try server.wrongKnownHosts()
-        let changed = try #require(throws: GitError.self) {
-            try RepositoryCache(root: fixture.root.appendingPathComponent("c2"), options: GitTransportOptions(knownHostsPath: wrong))
+        let changed = try await #require(throws: GitError.self) {
+            try await RepositoryCache(root: fixture.root.appendingPathComponent("c2"), options: GitTransportOptions(knownHostsPath: wrong))
                 .repository(for: remote).refresh(branches: ["main"])
         }
         #expect(changed.kind == .certificate)

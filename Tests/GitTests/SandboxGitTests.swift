@@ -10,9 +10,9 @@ import Testing
 
     /// Starts a sandbox with user `bot` (token `glpat-bot-secret`) and project `group/deploy`, runs `body`,
     /// and shuts the sandbox down on every path.
-    /// The git work runs on its own thread (`BlockingWork`): libgit2 blocks while the Sandbox answers on the
-    /// cooperative pool.
-    func withSandbox(_ body: @escaping @Sendable (Sandbox, SandboxProject, GitFixture) throws -> Void) async throws {
+    /// The git calls are async and run libgit2 on threads of their own, so the Sandbox can answer on the
+    /// cooperative pool meanwhile.
+    func withSandbox(_ body: @escaping @Sendable (Sandbox, SandboxProject, GitFixture) async throws -> Void) async throws {
         let fixture = try GitFixture()
         let sandbox = try Sandbox(dataDirectory: fixture.root.appendingPathComponent("sandbox"))
         try await sandbox.start()
@@ -20,7 +20,7 @@ import Testing
             sandbox.addUser("bot", token: "glpat-bot-secret", role: .maintainer)
             let project = try sandbox.createProject(path: "group/deploy",
                                                     files: ["apps/api/prod/values.yaml": "tag: v1\n"])
-            try await BlockingWork.run { try body(sandbox, project, fixture) }
+            try await body(sandbox, project, fixture)
         } catch {
             await sandbox.shutdown()
             throw error
@@ -31,27 +31,27 @@ import Testing
     @Test func tokenCloneFetchPushAndDelete() async throws {
         try await withSandbox { sandbox, project, fixture in
             let cache = fixture.makeCache()
-            let repo = try cache.repository(for: GitRemote(url: project.httpURLToRepo, credentials: .token("glpat-bot-secret")))
-            let first = try repo.refresh(branches: ["main"])
+            let repo = try await cache.repository(for: GitRemote(url: project.httpURLToRepo, credentials: .token("glpat-bot-secret")))
+            let first = try await repo.refresh(branches: ["main"])
             let main = try #require(first.tips["main"])
             #expect(main.hex == (try sandbox.branchSHA(project: "group/deploy", branch: "main")))
             #expect(first.fetched)
-            #expect(try repo.readFile("apps/api/prod/values.yaml", at: main) == Data("tag: v1\n".utf8))
-            #expect(try !repo.refresh(branches: ["main"]).fetched)
+            #expect(try await repo.readFile("apps/api/prod/values.yaml", at: main) == Data("tag: v1\n".utf8))
+            #expect(try await !repo.refresh(branches: ["main"]).fetched)
 
             let ci = try sandbox.commit(project: "group/deploy", branch: "main",
                                         files: ["apps/api/dev/values.yaml": "tag: v2\n"], message: "ci")
-            let moved = try repo.refresh(branches: ["main"])
+            let moved = try await repo.refresh(branches: ["main"])
             #expect(moved.fetched)
             #expect(moved.tips["main"]?.hex == ci)
 
             let tip = try #require(moved.tips["main"])
-            let commit = try repo.commit(parent: tip, changes: ["apps/api/prod/values.yaml": Data("tag: v2\n".utf8)],
+            let commit = try await repo.commit(parent: tip, changes: ["apps/api/prod/values.yaml": Data("tag: v2\n".utf8)],
                                          author: Self.signature, message: "Promote api v2\n\nPromobot-Policy: oms\n")
-            try repo.push(commit, to: "promobot/api-prod", expecting: nil)
+            try await repo.push(commit, to: "promobot/api-prod", expecting: nil)
             #expect(try sandbox.fileContent(project: "group/deploy", ref: "promobot/api-prod",
                                             path: "apps/api/prod/values.yaml") == "tag: v2\n")
-            try repo.deleteBranch("promobot/api-prod", expecting: commit)
+            try await repo.deleteBranch("promobot/api-prod", expecting: commit)
             #expect(try sandbox.branchSHA(project: "group/deploy", branch: "promobot/api-prod") == nil)
             try expectNoFile(under: cache.root, contains: "glpat-bot-secret")
         }
@@ -59,8 +59,8 @@ import Testing
 
     @Test func wrongTokenIsAnAuthenticationError() async throws {
         try await withSandbox { _, project, fixture in
-            let repo = try fixture.makeCache().repository(for: GitRemote(url: project.httpURLToRepo, credentials: .token("glpat-wrong")))
-            let error = try #require(throws: GitError.self) { try repo.refresh(branches: ["main"]) }
+            let repo = try await fixture.makeCache().repository(for: GitRemote(url: project.httpURLToRepo, credentials: .token("glpat-wrong")))
+            let error = try await #require(throws: GitError.self) { try await repo.refresh(branches: ["main"]) }
             #expect(error.kind == .authentication)
             #expect(!error.description.contains("glpat-wrong"))
         }
@@ -69,10 +69,10 @@ import Testing
     @Test func protectedBranchRejectionCarriesGitLabsMessage() async throws {
         try await withSandbox { sandbox, project, fixture in
             sandbox.protectBranch(project: "group/deploy", branch: "main", allowPush: nil)
-            let repo = try fixture.makeCache().repository(for: GitRemote(url: project.httpURLToRepo, credentials: .token("glpat-bot-secret")))
-            let tip = try #require(try repo.refresh(branches: ["main"]).tips["main"])
-            let commit = try repo.commit(parent: tip, changes: ["x.txt": Data("x".utf8)], author: Self.signature, message: "x")
-            let error = try #require(throws: GitError.self) { try repo.push(commit, to: "main", expecting: tip) }
+            let repo = try await fixture.makeCache().repository(for: GitRemote(url: project.httpURLToRepo, credentials: .token("glpat-bot-secret")))
+            let tip = try #require(try await repo.refresh(branches: ["main"]).tips["main"])
+            let commit = try await repo.commit(parent: tip, changes: ["x.txt": Data("x".utf8)], author: Self.signature, message: "x")
+            let error = try await #require(throws: GitError.self) { try await repo.push(commit, to: "main", expecting: tip) }
             guard case .rejected(let message) = error.kind else {
                 Issue.record("expected .rejected, got \(error.kind)")
                 return

@@ -208,4 +208,21 @@ import Testing
             #expect(try h.sandbox.branchSHA(project: EngineHarness.project, branch: branch) == second)
         }
     }
+
+    /// Two cron runs that overlap on one machine share the cache folder: each clone's file lock makes
+    /// them wait for each other instead of failing on libgit2's lock files.
+    @Test func runsSharingOneCacheFolderWaitForEachOther() async throws {
+        try await withHarness { h in
+            try h.setDev("1.5.0")
+            let engines = try (0..<3).map { _ in try h.engine(cache: "shared") }   // separate cache objects, one folder
+            let reports = await withTaskGroup(of: CycleReport.self) { group in
+                for engine in engines { group.addTask { await engine.runCycle() } }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+            for report in reports {
+                #expect(!report.hasErrors, "\(report.errors) \(report.stages.compactMap(\.error))")
+            }
+            #expect(h.mergeRequests.filter { $0.sourceBranch == "promobot/oms/test" }.count == 1)
+        }
+    }
 }
