@@ -67,11 +67,11 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ], resources: [.copy("Fixtures")]),
         .testTarget(name: "PoliciesTests", dependencies: ["Policies", "TestSupport"]),
-        // Servers shared by test targets (not shipped).
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // Servers shared by test targets (not shipped); `withSandbox` is the one way tests run a Sandbox.
+        .target(name: "TestSupport", dependencies: ["Sandbox"], path: "Tests/TestSupport"),
         .testTarget(name: "GitTests", dependencies: ["Git", "HTTP", "Sandbox", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Sandbox", "TestSupport", .product(name: "Hummingbird", package: "hummingbird")]),
-        .testTarget(name: "GitLabTests", dependencies: ["GitLab", "HTTP", "Sandbox", "Git"]),
+        .testTarget(name: "GitLabTests", dependencies: ["GitLab", "HTTP", "Sandbox", "Git", "TestSupport"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "HTTP", "GitLab", "TestSupport"]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "Policies"]),
         .testTarget(name: "PromotionTests", dependencies: ["Planning", "Promotion", "Policies", "Manifests", "Sandbox", "Git", "GitLab", "HTTP", "Health", "TestSupport"]),
