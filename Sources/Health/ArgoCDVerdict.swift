@@ -9,7 +9,7 @@ import Policies
 /// `status.summary.images`, and the last operation finished (Succeeded) at least `settle` ago —
 /// trusting health right after a sync is how other tools promote a broken release.
 enum ArgoCDVerdict {
-    static func evaluate(response: HTTPResponse, application: String, candidate: [String], settle: PolicyDuration?, now: Date) -> (Bool, String) {
+    static func evaluate(response: HTTPResponse, application: String, candidate: [ImageReference], settle: PolicyDuration?, now: Date) -> (Bool, String) {
         guard response.status == 200 else {
             let reason = (try? JSONDecoder().decode(ArgoError.self, from: response.body))?.message
             return (false, "Argo CD answered \(response.status) for application '\(application)'" + (reason.map { ": \($0)" } ?? ""))
@@ -30,7 +30,7 @@ enum ArgoCDVerdict {
         let missing = candidate.filter { wanted in !running.contains { ImageMatch.same(wanted, $0) } }
         guard missing.isEmpty else {
             let shown = running.isEmpty ? "none" : running.joined(separator: ", ")
-            return (false, "not running \(missing.joined(separator: ", ")) (runs \(shown))")
+            return (false, "not running \(missing.map(\.description).joined(separator: ", ")) (runs \(shown))")
         }
         if let settle {
             guard let finishedText = app.status?.operationState?.finishedAt, let finished = ArgoDate.parse(finishedText) else {
@@ -48,8 +48,9 @@ enum ArgoCDVerdict {
 
 /// Compares image references the way a registry does (`nginx` == `docker.io/library/nginx`).
 enum ImageMatch {
-    static func same(_ lhs: String, _ rhs: String) -> Bool {
-        guard let l = try? ImageReference.parse(lhs), let r = try? ImageReference.parse(rhs) else { return lhs == rhs }
+    /// Whether `running` (as Argo CD reports it) is the wanted reference.
+    static func same(_ l: ImageReference, _ running: String) -> Bool {
+        guard let r = try? ImageReference.parse(running) else { return l.description == running }
         guard l.name == r.name else { return false }
         if let ld = l.digest, let rd = r.digest { return ld == rd }
         return l.tag == r.tag

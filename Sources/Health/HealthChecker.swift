@@ -6,7 +6,7 @@ import Policies
 /// Runs a stage's health checks against Argo CD, HTTP endpoints and Prometheus.
 ///
 /// Thread-safe (immutable). Every check is fail-closed: transport errors, timeouts, unexpected
-/// answers and missing configuration all produce a failed `HealthCheckResult` with the reason.
+/// answers and missing configuration all produce a failed `HealthResult` with the reason.
 public struct HealthChecker: Sendable {
     public var transport: any HTTPTransport
     public var argocd: ServiceAccess?
@@ -24,28 +24,28 @@ public struct HealthChecker: Sendable {
     /// Runs `checks` concurrently and returns one result per check, in the checks' order.
     ///
     /// - Parameters:
-    ///   - candidate: full image references (`registry/app:1.5.0`) the upstream should be running;
+    ///   - candidate: the image references the upstream should be running;
     ///     Argo CD checks require every one of them among the application's images.
     ///   - now: the cycle's clock, used for `settle` and stamped on each result.
-    public func run(_ checks: [HealthCheck], candidate: [String], now: Date) async -> [HealthCheckResult] {
-        await withTaskGroup(of: (Int, HealthCheckResult).self) { group in
+    public func run(_ checks: [HealthCheck], candidate: [ImageReference], now: Date) async -> [HealthResult] {
+        await withTaskGroup(of: (Int, HealthResult).self) { group in
             for (index, check) in checks.enumerated() {
                 group.addTask { (index, await run(check, candidate: candidate, now: now)) }
             }
-            var results = [HealthCheckResult?](repeating: nil, count: checks.count)
+            var results = [HealthResult?](repeating: nil, count: checks.count)
             for await (index, result) in group { results[index] = result }
             return results.compactMap { $0 }
         }
     }
 
     /// Runs one check. Never throws: failures are results.
-    public func run(_ check: HealthCheck, candidate: [String], now: Date) async -> HealthCheckResult {
+    public func run(_ check: HealthCheck, candidate: [ImageReference], now: Date) async -> HealthResult {
         let label = Self.label(check)
         do {
             let (passed, detail) = try await evaluate(check, candidate: candidate, now: now)
-            return HealthCheckResult(check: label, passed: passed, detail: detail, checkedAt: now)
+            return HealthResult(check: label, passed: passed, detail: detail, checkedAt: now)
         } catch {
-            return HealthCheckResult(check: label, passed: false, detail: "check failed: \(error)", checkedAt: now)
+            return HealthResult(check: label, passed: false, detail: "check failed: \(error)", checkedAt: now)
         }
     }
 
@@ -58,7 +58,7 @@ public struct HealthChecker: Sendable {
         }
     }
 
-    private func evaluate(_ check: HealthCheck, candidate: [String], now: Date) async throws -> (Bool, String) {
+    private func evaluate(_ check: HealthCheck, candidate: [ImageReference], now: Date) async throws -> (Bool, String) {
         switch check {
         case .argocd(let application, let settle):
             guard let argocd else { return (false, "no Argo CD configured (set argocd.url in the config file)") }

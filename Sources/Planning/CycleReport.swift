@@ -1,4 +1,5 @@
 import Foundation
+import Manifests
 
 /// What one reconcile cycle saw and did, per policy and stage. The `plan` and `run` commands print it.
 public struct CycleReport: Sendable {
@@ -23,9 +24,12 @@ public struct CycleReport: Sendable {
 public struct StageOutcome: Sendable {
     public var plan: StagePlan
     /// What the upstream stage holds at its branch tip (the board shows it for first stages).
-    public var upstreamTags: ImageTags
-    /// What the engine did (`opened !4`, `merged !4`, `none (dry run)`), or nil when nothing was needed.
-    public var action: String?
+    public var upstreamTags: ImageVersions
+    /// What the engine did, in order (an auto MR may be opened and merged in one cycle); empty when
+    /// nothing was needed.
+    public var actions: [EngineAction]
+    /// The actions for people and logs (`opened !4, merged !4`), or nil when nothing was done.
+    public var action: String? { actions.isEmpty ? nil : actions.map(\.description).joined(separator: ", ") }
     /// Set when the engine did something other than the plan's decision (lost a lease to another run,
     /// merged in the same cycle): the whole sentence, with the reason, that replaces the plan's summary
     /// in logs so no line contradicts itself.
@@ -36,12 +40,12 @@ public struct StageOutcome: Sendable {
     /// A failure while acting on the plan (e.g. GitLab 500 after retries). The plan itself stays valid.
     public var error: String?
 
-    public init(plan: StagePlan, upstreamTags: ImageTags = [:], action: String? = nil, mergeRequestIID: Int? = nil,
+    public init(plan: StagePlan, upstreamTags: ImageVersions = [:], actions: [EngineAction] = [], mergeRequestIID: Int? = nil,
                 mergeRequestURL: String? = nil, error: String? = nil) {
         self.plan = plan
         self.upstreamTags = upstreamTags
         self.mergeRequestIID = mergeRequestIID
-        self.action = action
+        self.actions = actions
         self.mergeRequestURL = mergeRequestURL
         self.error = error
     }
@@ -60,4 +64,47 @@ public struct PolicyFailure: Sendable, Error, CustomStringConvertible {
     }
 
     public var description: String { "\(policy)\(stage.map { "/\($0)" } ?? ""): \(message)" }
+}
+
+/// One thing the engine did to GitLab for a stage. Typed, so callers switch on it instead of matching text.
+public enum EngineAction: Sendable, Hashable, CustomStringConvertible {
+    case opened(iid: Int)
+    /// Another run opened the MR for the same promotion first; this run took it over.
+    case adopted(iid: Int)
+    case updated(iid: Int)
+    /// A lost lease: the branch moved while the cycle ran; nothing was pushed or written.
+    case leftAsIs(iid: Int)
+    case closed(iid: Int)
+    case merged(iid: Int)
+    case autoMergeSet(iid: Int)
+    /// GitLab accepted the merge call but the MR is not merged yet (its state).
+    case mergeRequested(iid: Int, state: String)
+    /// GitLab refused the merge right now (a state, not a failure).
+    case notMerged(iid: Int)
+    /// The one comment about a person's commit was posted.
+    case commented(iid: Int)
+    /// The MR belongs to a person now and was already told so.
+    case leftAlone(iid: Int)
+    /// A dry run: what would have been done.
+    case wouldAct(String)
+
+    public var description: String {
+        switch self {
+        case let .opened(iid): "opened !\(iid)"
+        case let .adopted(iid): "adopted !\(iid)"
+        case let .updated(iid): "updated !\(iid)"
+        case let .leftAsIs(iid): "left !\(iid) as it is"
+        case let .closed(iid): "closed !\(iid)"
+        case let .merged(iid): "merged !\(iid)"
+        case let .autoMergeSet(iid): "auto-merge set on !\(iid)"
+        case let .mergeRequested(iid, state): "merge requested on !\(iid) (\(state))"
+        case let .notMerged(iid): "not merged !\(iid)"
+        case let .commented(iid): "commented on !\(iid) and left it alone"
+        case let .leftAlone(iid): "left !\(iid) alone"
+        case let .wouldAct(summary): "none (dry run): would \(summary)"
+        }
+    }
+
+    /// Whether this action merged the MR.
+    public var merged: Bool { if case .merged = self { true } else { false } }
 }

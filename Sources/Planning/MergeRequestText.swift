@@ -1,4 +1,5 @@
 import Foundation
+import Manifests
 import Policies
 
 /// Where the MR description links to. All optional: without them the text names things without links.
@@ -43,19 +44,24 @@ public enum MergeRequestText {
 
     /// `Promote oms to test: app 1.5.0, web 1.5.0` (short image names, policy order, digests shortened;
     /// capped at GitLab's 255 characters).
-    public static func title(policy: Policy, stage: Stage, candidate: ImageTags) -> String {
+    public static func title(policy: Policy, stage: Stage, candidate: ImageVersions) -> String {
         let text = "Promote \(policy.name) to \(stage.name): \(PlannerText.list(candidate, order: policy.images))"
         return text.count <= 255 ? text : String(text.prefix(254)) + "…"
     }
 
-    /// The commit the bot pushes: the title as subject, one line per changed image, and trailers
-    /// (`Promobot-Policy`, `Promobot-Stage`, `Promobot-Upstream-Commit`) that `git interpret-trailers` reads.
+    /// The commit the bot pushes: the title as subject, one line per change the edit actually made
+    /// (from the editor's own change records, so the message can never claim an edit that did not
+    /// happen), and trailers (`Promobot-Policy`, `Promobot-Stage`, `Promobot-Upstream-Commit`) that
+    /// `git interpret-trailers` reads.
     public static func commitMessage(
-        policy: Policy, stage: Stage, current: ImageTags, candidate: ImageTags, upstreamCommit: String
+        policy: Policy, stage: Stage, candidate: ImageVersions, changes: [ImageChange], upstreamCommit: String
     ) -> String {
         var lines = [title(policy: policy, stage: stage, candidate: candidate), ""]
-        for image in PlannerText.ordered(candidate, order: policy.images) {
-            lines.append("\(image): \(current[image] ?? "(none)") -> \(candidate[image]!)")
+        var seen = Set<String>()
+        let rank = Dictionary(policy.images.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        for change in changes.sorted(by: { (rank[$0.image] ?? .max, $0.path, $0.line) < (rank[$1.image] ?? .max, $1.path, $1.line) }) {
+            let line = "\(change.image): \(change.old.isEmpty ? "(none)" : change.old) -> \(change.new)"
+            if seen.insert(line).inserted { lines.append(line) }
         }
         lines += ["", "Promobot-Policy: \(policy.name)", "Promobot-Stage: \(stage.name)",
                   "Promobot-Upstream-Commit: \(upstreamCommit)"]
@@ -81,17 +87,17 @@ public enum MergeRequestText {
         out.append("")
         out.append("| Image | From (\(cell(plan.stage))) | To |")
         out.append("|---|---|---|")
-        for image in PlannerText.ordered(candidate, order: order) {
-            let from = plan.current[image].map { "`\(cell($0))`" } ?? "(none)"
-            let changed = plan.current[image] != candidate[image] ? "" : " (unchanged)"
-            out.append("| `\(cell(image))` | \(from) | `\(cell(candidate[image]!))`\(changed) |")
+        for (image, version) in candidate.ordered(by: order) {
+            let from = plan.current[image].map { "`\(cell($0.description))`" } ?? "(none)"
+            let changed = plan.current[image] != version ? "" : " (unchanged)"
+            out.append("| `\(cell(image))` | \(from) | `\(cell(version.description))`\(changed) |")
         }
         out.append("")
         let upstreamCommit = plan.upstreamCommit ?? input.upstream.commit
         let commitText = links.commitURL(upstreamCommit).map { "[`\(PlannerText.shortSHA(upstreamCommit))`](\($0))" }
             ?? "`\(PlannerText.shortSHA(upstreamCommit))`"
         out.append("- Upstream commit: \(commitText) on \(cell(plan.upstream))")
-        let upstreamNow = input.upstream.tags.filter { candidate[$0.key] != nil }
+        let upstreamNow = input.upstream.tags.restricted(to: candidate.images)
         if upstreamNow != candidate {
             out.append("- Picked by `\(input.stage.pick.rawValue)`: \(cell(plan.upstream)) has since moved on to \(cell(PlannerText.list(upstreamNow, order: order))), which has not soaked yet")
         }

@@ -1,26 +1,21 @@
 import Foundation
+import Manifests
 import Policies
 
 // The value types the planner consumes and produces. The engine builds `PlanInput` from git and
 // GitLab, calls `Planner.plan(_:)`, and executes the returned `Decision`. All of them are plain
 // values: `Sendable`, safe to share across tasks, no references to I/O handles.
 
-/// What a stage's paths hold, per image: image name as written in the policy -> reference suffix.
-///
-/// The suffix is what follows the image name in a manifest: `"1.5.0"`, `"1.5.0@sha256:…"` or
-/// `"@sha256:…"` (digest only). Values are compared as exact strings, so re-pinning the same tag
-/// to a new digest counts as a change.
-public typealias ImageTags = [String: String]
 
 /// A stage's branch tip and what its paths hold there.
 public struct StageSnapshot: Sendable, Hashable {
     /// The branch tip commit SHA the tags were read at.
     public var commit: String
     /// Only images the paths actually reference are present.
-    public var tags: ImageTags
+    public var tags: ImageVersions
 
     /// Memberwise; the engine reads both from the same tree.
-    public init(commit: String, tags: ImageTags) {
+    public init(commit: String, tags: ImageVersions) {
         self.commit = commit
         self.tags = tags
     }
@@ -36,33 +31,13 @@ public struct HistoryEntry: Sendable, Hashable {
     /// Commit (or merge) time; the state holds from here until the next newer entry.
     public var time: Date
     /// The policy's images as the paths held them right after `commit`.
-    public var tags: ImageTags
+    public var tags: ImageVersions
 
     /// Memberwise.
-    public init(commit: String, time: Date, tags: ImageTags) {
+    public init(commit: String, time: Date, tags: ImageVersions) {
         self.commit = commit
         self.time = time
         self.tags = tags
-    }
-}
-
-/// The outcome of one health check of the upstream stage. Fail-closed: errors arrive as `passed == false`.
-public struct HealthResult: Sendable, Hashable {
-    /// A short human name for the check, e.g. `argocd oms-dev` or `http https://dev.example/health`.
-    public var check: String
-    /// False on failure, error or timeout.
-    public var passed: Bool
-    /// What was seen (`Healthy/Synced`, `HTTP 503`, `value 0.07 above 0.05`, the error).
-    public var detail: String
-    /// When the check ran (shown as evidence in the MR).
-    public var checkedAt: Date
-
-    /// Memberwise.
-    public init(check: String, passed: Bool, detail: String, checkedAt: Date) {
-        self.check = check
-        self.passed = passed
-        self.detail = detail
-        self.checkedAt = checkedAt
     }
 }
 
@@ -95,26 +70,30 @@ public struct BotMergeRequest: Sendable, Hashable {
     /// (`marker.base`) and the target tip: the bot's edit no longer applies as it stands. A target that
     /// moved only in other paths leaves this false, and the MR (with its approvals) is kept.
     public var stageFilesChanged: Bool
+    /// The source branch no longer exists (a person deleted it, or a race between runs did): GitLab
+    /// cannot merge the MR until the bot pushes it again.
+    public var branchMissing: Bool
     /// GitLab's `detailed_merge_status` (`mergeable`, `conflict`, `need_rebase`, `not_approved`, …).
-    public var detailedMergeStatus: String
+    public var detailedMergeStatus: MergeStatus
     /// Approvals GitLab counts for the MR now.
     public var approvalsGiven: Int
     /// Approvals GitLab (or the engine, from the policy) requires; the planner uses the larger of this and `stage.approvals`.
     public var approvalsRequired: Int
     /// The head pipeline's status (`running`, `pending`, `success`, `failed`, `canceled`, …); nil when there is none.
-    public var pipelineStatus: String?
+    public var pipelineStatus: PipelineStatus?
     /// GitLab's `merge_when_pipeline_succeeds`.
     public var autoMergeEnabled: Bool
 
     /// Memberwise.
     public init(
         iid: Int, webURL: String, headSHA: String, marker: PromotionMarker?, foreignCommits: Bool = false,
-        foreignCommit: String? = nil, headUnverified: String? = nil, stageFilesChanged: Bool = false,
-        detailedMergeStatus: String, approvalsGiven: Int = 0, approvalsRequired: Int = 0,
-        pipelineStatus: String? = nil, autoMergeEnabled: Bool = false
+        foreignCommit: String? = nil, headUnverified: String? = nil, stageFilesChanged: Bool = false, branchMissing: Bool = false,
+        detailedMergeStatus: MergeStatus, approvalsGiven: Int = 0, approvalsRequired: Int = 0,
+        pipelineStatus: PipelineStatus? = nil, autoMergeEnabled: Bool = false
     ) {
         self.foreignCommit = foreignCommit
         self.headUnverified = headUnverified
+        self.branchMissing = branchMissing
         self.stageFilesChanged = stageFilesChanged
         self.iid = iid
         self.webURL = webURL
@@ -139,7 +118,7 @@ public struct PromotionMarker: Sendable, Hashable, Codable {
     /// The stage name (the target of the promotion).
     public var stage: String
     /// The tags the branch promotes.
-    public var candidate: ImageTags
+    public var candidate: ImageVersions
     /// The target branch tip the MR branch was built on.
     public var base: String
     /// The upstream commit the candidate was read from.
@@ -148,7 +127,7 @@ public struct PromotionMarker: Sendable, Hashable, Codable {
     public var head: String
 
     /// Memberwise.
-    public init(policy: String, stage: String, candidate: ImageTags, base: String, upstreamCommit: String, head: String) {
+    public init(policy: String, stage: String, candidate: ImageVersions, base: String, upstreamCommit: String, head: String) {
         self.policy = policy
         self.stage = stage
         self.candidate = candidate
@@ -305,9 +284,9 @@ public struct StagePlan: Sendable, Hashable {
     /// The upstream stage's name.
     public var upstream: String
     /// What the target stage runs now (the policy's images only).
-    public var current: ImageTags
+    public var current: ImageVersions
     /// What would be promoted; nil when the upstream holds none of the policy's images.
-    public var candidate: ImageTags?
+    public var candidate: ImageVersions?
     /// Since when the upstream continuously held the candidate (lower bound), when known.
     public var soakedSince: Date?
     /// The upstream commit the candidate was read from (the tip, or for `newest-soaked` an older commit).
@@ -321,7 +300,7 @@ public struct StagePlan: Sendable, Hashable {
 
     /// Memberwise.
     public init(
-        policy: String, stage: String, upstream: String, current: ImageTags, candidate: ImageTags?,
+        policy: String, stage: String, upstream: String, current: ImageVersions, candidate: ImageVersions?,
         soakedSince: Date?, upstreamCommit: String? = nil, gates: [GateResult], decision: Decision,
         imageOrder: [String] = []
     ) {

@@ -1,4 +1,5 @@
 import Foundation
+import Manifests
 import Policies
 
 /// Decides, for one (policy, stage), what the bot should do next. Pure: no I/O, no clock, no randomness.
@@ -86,10 +87,10 @@ public enum Planner {
     }
 
     static func decide(
-        _ input: PlanInput, candidate: PlannerCandidate, current: ImageTags,
+        _ input: PlanInput, candidate: PlannerCandidate, current: ImageVersions,
         promotionGates: [GateResult], mergeGates: [GateResult]
     ) -> Decision {
-        let needed = candidate.tags.contains { current[$0.key] != $0.value }
+        let needed = candidate.tags.differs(from: current)
         let failing = promotionGates.first { !$0.passed }
 
         guard let mr = input.mergeRequest else {
@@ -135,6 +136,9 @@ public enum Planner {
         if marker.candidate != candidate.tags {
             return "candidate changed: " + PlannerText.changes(from: marker.candidate, to: candidate.tags, order: input.policy.images)
         }
+        if mr.branchMissing {
+            return "its branch no longer exists; pushing it again on \(input.stage.branch) at \(PlannerText.shortSHA(input.target.commit))"
+        }
         if mr.stageFilesChanged {
             return "\(input.stage.paths.joined(separator: ", ")) changed on \(input.stage.branch) since the branch was built on \(PlannerText.shortSHA(marker.base)); rebuilding on \(PlannerText.shortSHA(input.target.commit))"
         }
@@ -142,7 +146,7 @@ public enum Planner {
             return "branch head \(PlannerText.shortSHA(mr.headSHA)) is promobot's own commit from an update that did not finish (the description names \(PlannerText.shortSHA(marker.head))); finishing it"
         }
         let status = mr.detailedMergeStatus
-        if status == "conflict" || status == "need_rebase" {
+        if status.needsRebuild {
             return "GitLab reports \(status); rebuilding on \(input.stage.branch) at \(PlannerText.shortSHA(input.target.commit))"
         }
         return nil
@@ -153,12 +157,12 @@ public enum Planner {
     /// version rules, no downgrade, and upstream health checked for what it proposes), it is merged
     /// as it is and the newer candidate follows in the next MR. Nil when the rule does not apply.
     static func progressDecision(_ input: PlanInput, _ mr: BotMergeRequest, candidate: PlannerCandidate,
-                                 current: ImageTags, mergeGates: [GateResult]) -> Decision? {
+                                 current: ImageVersions, mergeGates: [GateResult]) -> Decision? {
         guard input.stage.merge == .auto, let marker = mr.marker, let health = input.proposalHealth,
               marker.policy == input.policy.name, marker.stage == input.stage.name,
-              marker.candidate != candidate.tags, marker.head == mr.headSHA, !mr.stageFilesChanged,
-              !["conflict", "need_rebase"].contains(mr.detailedMergeStatus),
-              marker.candidate.contains(where: { current[$0.key] != $0.value }),
+              marker.candidate != candidate.tags, marker.head == mr.headSHA, !mr.stageFilesChanged, !mr.branchMissing,
+              !mr.detailedMergeStatus.needsRebuild,
+              marker.candidate.differs(from: current),
               let run = runs(input).first(where: { $0.tags == marker.candidate })
         else { return nil }
         let proposal = PlannerCandidate(tags: run.tags, since: run.start, heldUntil: run.end, commit: run.commit)

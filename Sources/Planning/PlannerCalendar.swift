@@ -1,4 +1,5 @@
 import Foundation
+import Manifests
 import Policies
 
 /// The target stage's merge windows and freezes, as the planner asks about them.

@@ -1,10 +1,11 @@
 import Foundation
+import Manifests
 import Policies
 
 /// The upstream state chosen for promotion, and how long the upstream held it.
 struct PlannerCandidate: Equatable {
     /// The policy's images as the upstream holds them (images the upstream lacks are absent).
-    var tags: ImageTags
+    var tags: ImageVersions
     /// Lower bound of when the upstream started holding `tags` continuously.
     var since: Date
     /// When the upstream stopped holding it; nil while it still does.
@@ -19,7 +20,7 @@ struct PlannerCandidate: Equatable {
 extension Planner {
     /// A run of upstream states with equal tags, newest first.
     struct Run: Equatable {
-        var tags: ImageTags
+        var tags: ImageVersions
         var start: Date
         /// nil for the run still held now.
         var end: Date?
@@ -27,8 +28,8 @@ extension Planner {
     }
 
     /// `tags` restricted to the policy's images.
-    public static func restrict(_ tags: ImageTags, to images: [String]) -> ImageTags {
-        tags.filter { images.contains($0.key) }
+    public static func restrict(_ tags: ImageVersions, to images: [String]) -> ImageVersions {
+        tags.restricted(to: images)
     }
 
     /// Splits the upstream's history into runs of equal state, newest first, starting with the current state.
@@ -82,7 +83,7 @@ extension Planner {
         guard input.stage.pick == .newestSoaked, let soak = input.stage.soak else { return candidate(current) }
         let target = restrict(input.target.tags, to: input.policy.images)
         for run in runs where !run.tags.isEmpty {
-            if run.tags.allSatisfy({ target[$0.key] == $0.value }) { return candidate(run) }
+            if run.tags.isHeld(by: target) { return candidate(run) }
             let held = (run.end ?? input.now).timeIntervalSince(run.start)
             if held >= soak.timeInterval { return candidate(run) }
         }

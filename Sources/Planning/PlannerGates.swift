@@ -1,4 +1,5 @@
 import Foundation
+import Manifests
 import Policies
 
 // MARK: - Promotion gates (they gate opening and updating an MR, and therefore merging too)
@@ -14,7 +15,7 @@ extension Planner {
     /// `tagPattern` must match the whole tag of every candidate image (the pattern is implicitly
     /// anchored, so `\d+\.\d+\.\d+` rejects `1.5.0-rc.1`). A digest-only reference has no tag and so
     /// fails a `tagPattern`; without a pattern any reference passes.
-    static func versionGate(_ input: PlanInput, candidate: ImageTags) -> GateResult {
+    static func versionGate(_ input: PlanInput, candidate: ImageVersions) -> GateResult {
         guard let pattern = input.stage.tagPattern else {
             return GateResult(gate: .version, passed: true, reason: "no tagPattern")
         }
@@ -26,11 +27,10 @@ extension Planner {
                               reason: "tagPattern \(pattern) of \(input.stage.name) is not a valid regular expression; fix the policy \(input.policy.sourcePath)")
         }
         var problems: [String] = []
-        for image in PlannerText.ordered(candidate, order: input.policy.images) {
-            let reference = TagReference(candidate[image]!)
+        for (image, version) in candidate.ordered(by: input.policy.images) {
             let name = PlannerText.shortImage(image)
-            guard let tag = reference.tag else {
-                problems.append("\(name) has no tag (digest only \(PlannerText.display(candidate[image]!))), tagPattern \(pattern) needs one")
+            guard let tag = version.tag else {
+                problems.append("\(name) has no tag (digest only \(version.display)), tagPattern \(pattern) needs one")
                 continue
             }
             if (try? regex.wholeMatch(in: tag)) == nil {
@@ -45,18 +45,16 @@ extension Planner {
 
     /// Per image: a candidate whose tag is a lower semantic version than the stage runs is a downgrade.
     /// Tags that are not versions (on either side) and digest-only references skip the check.
-    static func downgradeGate(_ input: PlanInput, candidate: ImageTags) -> GateResult {
+    static func downgradeGate(_ input: PlanInput, candidate: ImageVersions) -> GateResult {
         if input.stage.allowDowngrade {
             return GateResult(gate: .downgrade, passed: true, reason: "downgrades allowed")
         }
         var problems: [String] = []
-        for image in PlannerText.ordered(candidate, order: input.policy.images) {
-            guard let running = input.target.tags[image],
-                  let old = TagReference(running).version,
-                  let newTag = TagReference(candidate[image]!).tag,
-                  let new = SemanticVersion(tag: newTag), new < old
+        for (image, version) in candidate.ordered(by: input.policy.images) {
+            guard let running = input.target.tags[image], let old = running.semanticVersion,
+                  let newTag = version.tag, let new = version.semanticVersion, new < old
             else { continue }
-            problems.append("\(PlannerText.shortImage(image)) \(newTag) in \(upstreamName(input)) is lower than \(TagReference(running).tag ?? running) running in \(input.stage.name)")
+            problems.append("\(PlannerText.shortImage(image)) \(newTag) in \(upstreamName(input)) is lower than \(running.tag ?? running.description) running in \(input.stage.name)")
         }
         if problems.isEmpty {
             return GateResult(gate: .downgrade, passed: true, reason: "no image moves to a lower version")

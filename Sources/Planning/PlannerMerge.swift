@@ -1,4 +1,5 @@
 import Foundation
+import Manifests
 import Policies
 
 /// The head pipeline, as far as merging cares.
@@ -11,12 +12,12 @@ enum PipelineState: Equatable {
     /// failed, canceled, canceling, skipped: needs a person (retry) or a new push.
     case red(String)
 
-    init(_ status: String?) {
+    init(_ status: PipelineStatus?) {
         guard let status else { self = .none; return }
-        switch status {
+        switch status.rawValue {
         case "success": self = .green
-        case "failed", "canceled", "canceling", "skipped": self = .red(status)
-        default: self = .inProgress(status)
+        case "failed", "canceled", "canceling", "skipped": self = .red(status.rawValue)
+        default: self = .inProgress(status.rawValue)
         }
     }
 }
@@ -28,8 +29,8 @@ extension Planner {
             ? GateResult(gate: .foreignCommits, passed: false, reason: "someone other than promobot pushed to the branch")
             : GateResult(gate: .foreignCommits, passed: true, reason: "only promobot pushed to the branch")
         let status = mr.detailedMergeStatus
-        let mergeability = GateResult(gate: .mergeability, passed: status == "mergeable",
-                                      reason: status == "mergeable" ? "GitLab reports mergeable" : statusReason(status, mr))
+        let mergeability = GateResult(gate: .mergeability, passed: status == .mergeable,
+                                      reason: status == .mergeable ? "GitLab reports mergeable" : statusReason(status, mr))
         let pipeline: GateResult
         switch PipelineState(mr.pipelineStatus) {
         case .none: pipeline = GateResult(gate: .pipeline, passed: true, reason: "no head pipeline")
@@ -48,12 +49,12 @@ extension Planner {
             let required = max(input.stage.approvals, mr.approvalsRequired)
             let count = "\(mr.approvalsGiven) of \(required) approvals"
             if mr.approvalsGiven < required { return GateResult(gate: .approvals, passed: false, reason: count) }
-            if mr.detailedMergeStatus == "not_approved" {
+            if mr.detailedMergeStatus == .notApproved {
                 return GateResult(gate: .approvals, passed: false, reason: "GitLab reports not_approved (\(count))")
             }
             return GateResult(gate: .approvals, passed: true, reason: count)
         case .auto:
-            if mr.detailedMergeStatus == "not_approved" {
+            if mr.detailedMergeStatus == .notApproved {
                 return GateResult(gate: .approvals, passed: false,
                                   reason: "GitLab requires approvals: \(mr.approvalsGiven) of \(mr.approvalsRequired)")
             }
@@ -85,9 +86,9 @@ extension Planner {
             if case let .inProgress(raw) = pipeline {
                 return .waiting(iid: mr.iid, gate: .pipeline, reason: "pipeline \(raw) on \(sha); merging once it succeeds", until: nil)
             }
-            if status == "mergeable" { return .mergeMR(iid: mr.iid, sha: mr.headSHA, autoMerge: false) }
+            if status == .mergeable { return .mergeMR(iid: mr.iid, sha: mr.headSHA, autoMerge: false) }
         case .auto:
-            let pipelineStatuses = ["mergeable", "ci_still_running", "ci_must_pass"]
+            let pipelineStatuses: [MergeStatus] = [.mergeable, .ciStillRunning, .ciMustPass]
             if case let .inProgress(raw) = pipeline, pipelineStatuses.contains(status) {
                 if mr.autoMergeEnabled {
                     return .waiting(iid: mr.iid, gate: .pipeline, reason: "auto-merge is set; pipeline \(raw) on \(sha)", until: nil)
@@ -99,8 +100,8 @@ extension Planner {
                 }
                 return .mergeMR(iid: mr.iid, sha: mr.headSHA, autoMerge: true)
             }
-            if status == "mergeable" { return .mergeMR(iid: mr.iid, sha: mr.headSHA, autoMerge: false) }
-            if status == "ci_must_pass" {
+            if status == .mergeable { return .mergeMR(iid: mr.iid, sha: mr.headSHA, autoMerge: false) }
+            if status == .ciMustPass {
                 return .waiting(iid: mr.iid, gate: .pipeline,
                                 reason: "GitLab requires a successful pipeline and \(sha) has none; start one", until: nil)
             }
@@ -109,10 +110,9 @@ extension Planner {
     }
 
     /// Words for a `detailed_merge_status` that is not `mergeable`; always names the status.
-    static func statusReason(_ status: String, _ mr: BotMergeRequest) -> String {
-        switch status {
-        case "unchecked", "checking", "preparing", "approvals_syncing":
-            return "GitLab is still checking mergeability (\(status))"
+    static func statusReason(_ status: MergeStatus, _ mr: BotMergeRequest) -> String {
+        if status.isPending { return "GitLab is still checking mergeability (\(status))" }
+        switch status.rawValue {
         case "draft_status": return "the MR is a draft (draft_status)"
         case "discussions_not_resolved": return "unresolved discussions (discussions_not_resolved)"
         case "not_open": return "the MR is not open (not_open); promobot never merges it"

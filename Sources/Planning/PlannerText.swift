@@ -1,4 +1,5 @@
 import Foundation
+import Manifests
 import Policies
 
 /// Small formatting helpers shared by the planner, the MR text and the status board.
@@ -13,39 +14,17 @@ public enum PlannerText {
         image.split(separator: "/").last.map(String.init) ?? image
     }
 
-    /// A reference suffix for people: the tag, with a digest shortened to 12 hex digits.
-    ///
-    /// `1.5.0` -> `1.5.0`; `1.5.0@sha256:0123…` -> `1.5.0@sha256:0123456789ab`; `@sha256:0123…` -> `@sha256:0123456789ab`.
-    public static func display(_ reference: String) -> String {
-        let parsed = TagReference(reference)
-        guard let digest = parsed.digest else { return reference }
-        let short: String
-        if let colon = digest.firstIndex(of: ":") {
-            short = String(digest[...colon]) + digest[digest.index(after: colon)...].prefix(12)
-        } else {
-            short = String(digest.prefix(12))
-        }
-        return (parsed.tag ?? "") + "@" + short
+    /// `app 1.5.0, web 1.5.0` (digests shortened), in policy order.
+    public static func list(_ versions: ImageVersions, order: [String]) -> String {
+        versions.ordered(by: order).map { "\(shortImage($0.image)) \($0.version.display)" }.joined(separator: ", ")
     }
 
-    /// Keys in policy order first, then any others sorted, so text is stable.
-    public static func ordered(_ tags: ImageTags, order: [String]) -> [String] {
-        let known = order.filter { tags[$0] != nil }
-        let rest = tags.keys.filter { !order.contains($0) }.sorted()
-        return known + rest
-    }
-
-    /// `app 1.5.0, web 1.5.0`.
-    public static func list(_ tags: ImageTags, order: [String]) -> String {
-        ordered(tags, order: order).map { "\(shortImage($0)) \(display(tags[$0]!))" }.joined(separator: ", ")
-    }
-
-    /// `app 1.4.2 -> 1.5.0, web 1.4.2 -> 1.5.0`: only images whose value changes; `(none)` when the stage lacks one.
-    public static func changes(from current: ImageTags, to candidate: ImageTags, order: [String]) -> String {
-        let changed = ordered(candidate, order: order).filter { current[$0] != candidate[$0] }
-        let keys = changed.isEmpty ? ordered(candidate, order: order) : changed
-        return keys.map { key in
-            "\(shortImage(key)) \(current[key].map(display) ?? "(none)") -> \(display(candidate[key]!))"
+    /// `app 1.4.2 -> 1.5.0, web 1.4.2 -> 1.5.0`: only images whose version changes; `(none)` when the stage lacks one.
+    public static func changes(from current: ImageVersions, to candidate: ImageVersions, order: [String]) -> String {
+        let all = candidate.ordered(by: order)
+        let changed = all.filter { current[$0.image] != $0.version }
+        return (changed.isEmpty ? all : changed).map { image, version in
+            "\(shortImage(image)) \(current[image]?.display ?? "(none)") -> \(version.display)"
         }.joined(separator: ", ")
     }
 
@@ -73,24 +52,4 @@ public enum PlannerText {
         calendar.timeZone = TimeZone(identifier: "UTC")!
         return calendar
     }
-}
-
-/// A reference suffix split into tag and digest. `"1.5.0@sha256:ab"` -> tag `1.5.0`, digest `sha256:ab`.
-public struct TagReference: Hashable {
-    public var tag: String?
-    public var digest: String?
-
-    public init(_ suffix: String) {
-        if let at = suffix.firstIndex(of: "@") {
-            let tag = String(suffix[..<at])
-            self.tag = tag.isEmpty ? nil : tag
-            digest = String(suffix[suffix.index(after: at)...])
-        } else {
-            tag = suffix.isEmpty ? nil : suffix
-            digest = nil
-        }
-    }
-
-    /// The tag read as a version, when it is one.
-    var version: SemanticVersion? { tag.flatMap { SemanticVersion(tag: $0) } }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Manifests
 import Planning
 import Promotion
 
@@ -8,10 +9,10 @@ enum PlanPrinter {
     static func text(_ outcome: StageOutcome, now: Date) -> String {
         let plan = outcome.plan
         var lines = ["\(plan.policy)/\(plan.stage) (from \(plan.upstream)): \(plan.summary)"]
-        let order = plan.imageOrder.isEmpty ? plan.current.keys.sorted() : plan.imageOrder
+        let order = plan.imageOrder.isEmpty ? plan.current.images : plan.imageOrder
         if let candidate = plan.candidate {
             lines.append("    tags: " + order.map { image in
-                "\(PlannerText.shortImage(image)) \(plan.current[image] ?? "-") -> \(candidate[image] ?? "-")"
+                "\(PlannerText.shortImage(image)) \(plan.current[image]?.description ?? "-") -> \(candidate[image]?.description ?? "-")"
             }.joined(separator: ", "))
         }
         for gate in plan.gates {
@@ -59,8 +60,8 @@ enum PlanPrinter {
 
     private struct JSONStage: Encodable {
         var policy: String, stage: String, upstream: String
-        var current: [String: String]
-        var candidate: [String: String]?
+        var current: ImageVersions
+        var candidate: ImageVersions?
         var soakedSince: String?
         var gates: [JSONGate]
         var decision: String

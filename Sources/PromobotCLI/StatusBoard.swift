@@ -1,4 +1,5 @@
 import Foundation
+import Manifests
 import Planning
 
 /// One policy's line on the status board: what each stage runs and the bot's open MRs.
@@ -28,18 +29,15 @@ public struct StatusStage: Sendable, Hashable {
     /// The stage it promotes from; nil for the first stage.
     public var upstream: String?
     /// What the stage's paths hold, per image.
-    public var tags: ImageTags
-    /// Images whose paths in this stage hold different values, with the values seen (reported by the engine).
-    public var disagreeing: [String: [String]]
+    public var tags: ImageVersions
     /// Set when the stage could not be read; shown instead of versions.
     public var error: String?
 
     /// Memberwise.
-    public init(name: String, upstream: String? = nil, tags: ImageTags, disagreeing: [String: [String]] = [:], error: String? = nil) {
+    public init(name: String, upstream: String? = nil, tags: ImageVersions, error: String? = nil) {
         self.name = name
         self.upstream = upstream
         self.tags = tags
-        self.disagreeing = disagreeing
         self.error = error
     }
 }
@@ -125,9 +123,8 @@ public enum StatusBoard {
         if let error = stage.error { return [Line(text: "error: \(error)", drift: true)] }
         let upstream = stage.upstream.flatMap { up in row.stages.first { $0.name == up } }
         var lines: [Line] = []
-        for image in PlannerText.ordered(stage.tags, order: row.images) {
-            let value = stage.tags[image]!
-            var text = "\(PlannerText.shortImage(image)) \(PlannerText.display(value))"
+        for (image, value) in stage.tags.ordered(by: row.images) {
+            var text = "\(PlannerText.shortImage(image)) \(value.display)"
             var drift = false
             if let upstream, let other = upstream.tags[image], other != value {
                 text += " ≠ \(upstream.name)"
@@ -136,11 +133,7 @@ public enum StatusBoard {
             lines.append(Line(text: text, drift: drift))
         }
         if lines.isEmpty { lines.append(Line(text: "(no images)", drift: true)) }
-        for image in stage.disagreeing.keys.sorted() {
-            let values = stage.disagreeing[image]!.map(PlannerText.display).joined(separator: " / ")
-            lines.append(Line(text: "drift: \(PlannerText.shortImage(image)) paths disagree (\(values))", drift: true))
-        }
-        let tags = Set(stage.tags.values.map { TagReference($0).tag ?? $0 })
+        let tags = Set(stage.tags.ordered(by: row.images).map { $0.version.tag ?? $0.version.description })
         if stage.tags.count > 1, tags.count > 1 {
             lines.append(Line(text: "drift: mixed versions", drift: true))
         }

@@ -28,7 +28,7 @@ extension PromotionEngine {
                                    mergeRequestIID: context.existing?.iid, mergeRequestURL: context.existing?.webURL)
         let decision = context.plan.decision
         if configuration.dryRun {
-            outcome.action = Self.isWrite(decision) ? "none (dry run): would \(context.plan.summary)" : nil
+            if Self.isWrite(decision) { outcome.actions = [.wouldAct(context.plan.summary)] }
             return outcome
         }
         do {
@@ -37,7 +37,7 @@ extension PromotionEngine {
                 break
             case .openMR:
                 let opened = try await openMergeRequest(context)
-                outcome.action = opened.adopted ? "adopted !\(opened.mr.iid)" : "opened !\(opened.mr.iid)"
+                outcome.actions = [opened.adopted ? .adopted(iid: opened.mr.iid) : .opened(iid: opened.mr.iid)]
                 if opened.adopted {
                     outcome.note = "adopted MR !\(opened.mr.iid): another promobot run opened it for the same promotion"
                 }
@@ -46,19 +46,19 @@ extension PromotionEngine {
                 if opened.pushed { try await mergeInSameCycle(context, iid: opened.mr.iid, outcome: &outcome) }
             case .updateMR(let iid, _):
                 let updated = try await updateMergeRequest(context, iid: iid)
-                outcome.action = updated.action
+                outcome.actions = [updated.action]
                 outcome.note = updated.note
                 if updated.note == nil { try await mergeInSameCycle(context, iid: iid, outcome: &outcome) }
             case .closeMR(let iid, let reason):
                 try await closeMergeRequest(context.project, iid: iid, sourceBranch: context.sourceBranch, reason: reason)
-                outcome.action = "closed !\(iid)"
+                outcome.actions = [.closed(iid: iid)]
                 outcome.mergeRequestIID = nil
                 outcome.mergeRequestURL = nil
             case .mergeMR(let iid, let sha, let autoMerge):
                 try await merge(context.project, iid: iid, sha: sha, autoMerge: autoMerge, outcome: &outcome)
             case .leaveAlone(let iid, _):
                 let commit = context.input.mergeRequest?.foreignCommit ?? context.existing?.sha ?? ""
-                outcome.action = try await commentOnce(context.project, iid: iid, sourceBranch: context.sourceBranch, commit: commit)
+                outcome.actions = [try await commentOnce(context.project, iid: iid, sourceBranch: context.sourceBranch, commit: commit)]
             }
         } catch {
             outcome.error = "\(error)"
@@ -81,12 +81,14 @@ extension PromotionEngine {
         guard let candidate = context.plan.candidate else {
             throw PolicyFailure(policy: context.policy.name, stage: context.stage.name, message: "no candidate to promote")
         }
-        let updates = StageReader.updates(for: candidate)
+        let updates = candidate.updates
         var changes: [String: Data] = [:]
+        var records: [ImageChange] = []
         for path in context.targetFiles.keys.sorted() {
             guard let text = String(data: context.targetFiles[path]!, encoding: .utf8) else { continue }
             let edit = try ManifestEditor.edit(text, path: path, updates: updates)
             if !edit.changes.isEmpty { changes[path] = Data(edit.text.utf8) }
+            records += edit.changes
         }
         guard !changes.isEmpty else {
             throw PolicyFailure(policy: context.policy.name, stage: context.stage.name,
@@ -94,8 +96,8 @@ extension PromotionEngine {
         }
         let time = context.plan.soakedSince ?? context.input.history.first?.time ?? context.input.now
         let signature = GitSignature(name: configuration.authorName, email: configuration.authorEmail, time: time)
-        let message = MergeRequestText.commitMessage(policy: context.policy, stage: context.stage, current: context.input.target.tags,
-                                                     candidate: candidate, upstreamCommit: context.plan.upstreamCommit ?? context.input.upstream.commit)
+        let message = MergeRequestText.commitMessage(policy: context.policy, stage: context.stage, candidate: candidate, changes: records,
+                                                     upstreamCommit: context.plan.upstreamCommit ?? context.input.upstream.commit)
         return try context.repository.repository.commit(parent: context.targetTip, changes: changes, author: signature, message: message)
     }
 
@@ -157,9 +159,11 @@ extension PromotionEngine {
     /// so a push by a person after that check is never overwritten, and a head left by a run killed
     /// between push and description update is simply replaced. A lost lease is not someone else's push
     /// by itself (another promobot run may have won); the next cycle reads who committed.
-    private func updateMergeRequest(_ context: ActionContext, iid: Int) async throws -> (action: String, note: String?) {
+    private func updateMergeRequest(_ context: ActionContext, iid: Int) async throws -> (action: EngineAction, note: String?) {
         let commit = try buildCommit(context)
-        let checkedHead = context.input.mergeRequest?.headSHA ?? context.existing?.sha
+        // A vanished branch is pushed again (lease: still absent); otherwise the lease is the checked head.
+        let checkedHead = context.input.mergeRequest?.branchMissing == true ? nil
+            : context.input.mergeRequest?.headSHA ?? context.existing?.sha
         do {
             try await pushBranch(context, commit: commit, expecting: checkedHead.flatMap(ObjectID.init(hex:)))
         } catch let error as GitError where error.isLeaseRejection {
@@ -167,13 +171,13 @@ extension PromotionEngine {
             // finish the update. Anything else is for the next cycle to judge.
             if error.leaseActual != commit {
                 let now = error.leaseActual.map { PlannerText.shortSHA($0.hex) } ?? "<absent>"
-                return ("left !\(iid) as it is",
+                return (.leftAsIs(iid: iid),
                         "did not update MR !\(iid): \(context.sourceBranch) moved to \(now) while this cycle ran (another promobot run or a person); the next cycle checks who pushed")
             }
         }
         let text = texts(context, head: commit)
         _ = try await gitlab.updateMergeRequest(context.project.ref, iid: iid, UpdateMergeRequest(title: text.title, description: text.description))
-        return ("updated !\(iid)", nil)
+        return (.updated(iid: iid), nil)
     }
 
     /// For `auto` stages, merges the MR just opened or rebuilt in this same cycle, so a promotion never
@@ -192,8 +196,8 @@ extension PromotionEngine {
             let listed = try await gitlab.mergeRequest(context.project.ref, iid: iid)
             mr = try await botMergeRequest(listed, project: context.project, policy: context.policy, stage: context.stage,
                                            repository: context.repository.repository, targetFiles: context.targetFiles,
-                                           targetTip: context.targetTip)
-            guard Self.mergeabilityPending.contains(mr.detailedMergeStatus), clock.now < deadline else { break }
+                                           targetTip: context.targetTip, branchMissing: false)
+            guard mr.detailedMergeStatus.isPending, clock.now < deadline else { break }
             try await Task.sleep(for: configuration.mergeabilityPoll)
         }
         var input = context.input
@@ -204,14 +208,9 @@ extension PromotionEngine {
             outcome.note = "\(outcome.note ?? context.plan.summary); then \(plan.decision.summary)"
             return
         }
-        let opened = outcome.action ?? "opened !\(iid)"
         try await merge(context.project, iid: iid, sha: sha, autoMerge: autoMerge, outcome: &outcome)
-        outcome.note = "\(outcome.note ?? context.plan.summary); then \(outcome.action ?? plan.decision.summary) in the same cycle"
-        outcome.action = "\(opened), \(outcome.action ?? "")"
+        outcome.note = "\(outcome.note ?? context.plan.summary); then \(outcome.actions.last?.description ?? plan.decision.summary) in the same cycle"
     }
-
-    /// `detailed_merge_status` values that mean "GitLab has not finished checking yet".
-    static let mergeabilityPending: Set<String> = ["unchecked", "checking", "preparing", "approvals_syncing"]
 
     private func closeMergeRequest(_ project: ResolvedProject, iid: Int, sourceBranch: String, reason: String) async throws {
         _ = try await gitlab.createNote(project.ref, iid: iid, body: MergeRequestText.closeComment(reason: reason))
@@ -224,25 +223,25 @@ extension PromotionEngine {
         do {
             let merged = try await gitlab.merge(project.ref, iid: iid, MergeOptions(sha: sha, autoMerge: autoMerge, shouldRemoveSourceBranch: true))
             if merged.state == .merged {
-                outcome.action = "merged !\(iid)"
+                outcome.actions.append(.merged(iid: iid))
                 outcome.mergeRequestIID = nil
                 outcome.mergeRequestURL = nil
             } else {
-                outcome.action = autoMerge ? "auto-merge set on !\(iid)" : "merge requested on !\(iid) (\(merged.state.rawValue))"
+                outcome.actions.append(autoMerge ? .autoMergeSet(iid: iid) : .mergeRequested(iid: iid, state: merged.state.rawValue))
             }
         } catch let error as GitLabError where [.methodNotAllowed, .conflict, .unprocessable].contains(error.kind) {
             // Not mergeable right now (someone pushed, pipeline started, approvals withdrawn): a state, not a failure.
-            outcome.action = "not merged !\(iid)"
+            outcome.actions.append(.notMerged(iid: iid))
             outcome.note = "did not merge MR !\(iid): GitLab refused (\(error.message)); the next cycle looks again"
         }
     }
 
     /// Posts the "someone else pushed here" comment unless the MR already has one about `commit`.
-    private func commentOnce(_ project: ResolvedProject, iid: Int, sourceBranch: String, commit: String) async throws -> String {
+    private func commentOnce(_ project: ResolvedProject, iid: Int, sourceBranch: String, commit: String) async throws -> EngineAction {
         let notes = try await gitlab.notes(project.ref, iid: iid)
-        if notes.contains(where: { MergeRequestText.isForeignCommitComment($0.body, commit: commit) }) { return "left !\(iid) alone" }
+        if notes.contains(where: { MergeRequestText.isForeignCommitComment($0.body, commit: commit) }) { return .leftAlone(iid: iid) }
         _ = try await gitlab.createNote(project.ref, iid: iid, body: MergeRequestText.foreignCommitComment(branch: sourceBranch, iid: iid, commit: commit))
-        return "commented on !\(iid) and left it alone"
+        return .commented(iid: iid)
     }
 
     private func texts(_ context: ActionContext, head: ObjectID) -> (title: String, description: String) {

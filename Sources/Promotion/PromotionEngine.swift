@@ -158,12 +158,11 @@ public struct PromotionEngine: Sendable {
         if needsWork {
             input.history = try history(of: upstream, policy: policy, in: upstreamRepo.repository, tip: upstreamTip, since: input.historyHorizon)
             let candidate = Self.references(policy: policy, tags: upstreamState.tags)
-            input.health = await health.run(upstream.health, candidate: candidate, now: now).map {
-                HealthResult(check: $0.check, passed: $0.passed, detail: $0.detail, checkedAt: $0.checkedAt)
-            }
+            input.health = await health.run(upstream.health, candidate: candidate, now: now)
             if let existing {
                 let mr = try await botMergeRequest(existing, project: targetProject, policy: policy, stage: stage,
-                                                   repository: targetRepo.repository, targetFiles: targetFiles, targetTip: targetTip)
+                                                   repository: targetRepo.repository, targetFiles: targetFiles, targetTip: targetTip,
+                                                   branchMissing: targetRepo.remoteBranch(sourceBranch) == nil)
                 input.mergeRequest = mr
                 input.proposalHealth = await proposalHealth(mr, policy: policy, stage: stage, upstream: upstream,
                                                             upstreamTags: upstreamState.tags, now: now)
@@ -187,12 +186,9 @@ public struct PromotionEngine: Sendable {
         }
     }
 
-    /// Full references (`registry/app:1.5.0`) for health checks that compare running images.
-    static func references(policy: Policy, tags: ImageTags) -> [String] {
-        policy.images.compactMap { image in
-            guard let value = tags[image] else { return nil }
-            return value.hasPrefix("@") ? image + value : image + ":" + value
-        }
+    /// The references health checks compare running images with: each policy image at its version.
+    static func references(policy: Policy, tags: ImageVersions) -> [ImageReference] {
+        tags.ordered(by: policy.images).compactMap { $0.version.reference(of: $0.image) }
     }
 
     /// The newest commit on the MR's branch that is not the bot's, or nil when every commit is its own.
@@ -239,7 +235,8 @@ public struct PromotionEngine: Sendable {
     }
 
     func botMergeRequest(_ mr: MergeRequest, project: ResolvedProject, policy: Policy, stage: Stage,
-                         repository: CachedRepository, targetFiles: [String: Data], targetTip: ObjectID) async throws -> BotMergeRequest {
+                         repository: CachedRepository, targetFiles: [String: Data], targetTip: ObjectID,
+                         branchMissing: Bool) async throws -> BotMergeRequest {
         let marker = MergeRequestText.marker(in: mr.description)
         var detailed = mr
         var approvalsGiven = 0
@@ -250,7 +247,9 @@ public struct PromotionEngine: Sendable {
             let approvals = try await gitlab.approvals(project.ref, iid: mr.iid)
             approvalsGiven = approvals.approvedBy.count
         }
-        let authorship = try await authorship(mr, head: detailed.sha, marker: marker, project: project, policy: policy, stage: stage)
+        // A vanished branch has no head to attribute: nobody's commit can be overwritten by pushing it again.
+        let authorship = branchMissing ? .own
+            : try await authorship(mr, head: detailed.sha, marker: marker, project: project, policy: policy, stage: stage)
         var foreign: String?, unverified: String?
         switch authorship {
         case .own: break
@@ -264,22 +263,21 @@ public struct PromotionEngine: Sendable {
             iid: mr.iid, webURL: mr.webURL, headSHA: detailed.sha,
             marker: marker,
             foreignCommits: foreign != nil, foreignCommit: foreign, headUnverified: unverified, stageFilesChanged: filesChanged,
-            detailedMergeStatus: detailed.detailedMergeStatus.rawValue,
+            branchMissing: branchMissing,
+            detailedMergeStatus: MergeStatus(rawValue: detailed.detailedMergeStatus.rawValue),
             approvalsGiven: approvalsGiven, approvalsRequired: stage.approvals,
-            pipelineStatus: detailed.headPipeline?.status.rawValue,
+            pipelineStatus: detailed.headPipeline.map { PipelineStatus(rawValue: $0.status.rawValue) },
             autoMergeEnabled: detailed.mergeWhenPipelineSucceeds
         )
     }
 
     /// Upstream health checked for what an `auto` MR proposes, when that is not what the upstream
     /// holds now; the planner then may merge the MR as it is (progress before perfection).
-    private func proposalHealth(_ mr: BotMergeRequest, policy: Policy, stage: Stage, upstream: Stage, upstreamTags: ImageTags,
+    private func proposalHealth(_ mr: BotMergeRequest, policy: Policy, stage: Stage, upstream: Stage, upstreamTags: ImageVersions,
                                 now: Date) async -> [HealthResult]? {
         guard stage.merge == .auto, !mr.foreignCommits, let marker = mr.marker,
               marker.candidate != Planner.restrict(upstreamTags, to: policy.images) else { return nil }
-        return await health.run(upstream.health, candidate: Self.references(policy: policy, tags: marker.candidate), now: now).map {
-            HealthResult(check: $0.check, passed: $0.passed, detail: $0.detail, checkedAt: $0.checkedAt)
-        }
+        return await health.run(upstream.health, candidate: Self.references(policy: policy, tags: marker.candidate), now: now)
     }
 
     /// One line per stage: the plan's decision, or, when the engine did something else (a lease lost

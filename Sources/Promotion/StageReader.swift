@@ -11,16 +11,16 @@ enum StageReader {
     /// The tags `files` hold for `images`, keyed by the image name as the policy writes it.
     /// An image found with several different tags keeps the first one in path order (files are sorted),
     /// which is what a reviewer reading the folder top to bottom would see first.
-    static func tags(in files: [String: Data], images: [String]) -> ImageTags {
+    static func tags(in files: [String: Data], images: [String]) -> ImageVersions {
         let wanted: [(policyName: String, normalized: String)] = images.map { ($0, normalizedName($0)) }
-        var result: ImageTags = [:]
+        var result: ImageVersions = [:]
         for path in files.keys.sorted() where isManifest(path) {
             guard let data = files[path], let text = String(data: data, encoding: .utf8),
                   let found = try? ManifestEditor.images(in: text, path: path) else { continue }
             for image in found {
                 guard let match = wanted.first(where: { $0.normalized == image.reference.name }),
                       result[match.policyName] == nil else { continue }
-                result[match.policyName] = suffix(tag: image.reference.tag, digest: image.reference.digest)
+                result[match.policyName] = ImageVersion(image.reference)
             }
         }
         return result
@@ -40,24 +40,8 @@ enum StageReader {
 
     static func isManifest(_ path: String) -> Bool { path.hasSuffix(".yaml") || path.hasSuffix(".yml") }
 
-    /// `1.5.0`, `1.5.0@sha256:…` or `@sha256:…`.
-    static func suffix(tag: String?, digest: String?) -> String {
-        (tag ?? "") + (digest.map { "@" + $0 } ?? "")
-    }
-
     static func normalizedName(_ image: String) -> String {
         (try? ImageReference.parse(image))?.name ?? image
-    }
-
-    /// Turns a candidate into editor updates.
-    static func updates(for candidate: ImageTags) -> [ImageUpdate] {
-        candidate.keys.sorted().map { image in
-            let value = candidate[image]!
-            let parts = value.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)
-            let tag = parts.first.flatMap { $0.isEmpty ? nil : String($0) }
-            let digest = parts.count > 1 ? String(parts[1]) : nil
-            return ImageUpdate(image: image, tag: tag, digest: digest)
-        }
     }
 }
 

@@ -28,27 +28,27 @@ import TestSupport
             let settle = PolicyDuration(seconds: 120)
             sandbox.setArgoApplication(SandboxArgoApplication(name: "oms-dev", images: candidate,
                                                               operationFinishedAt: now.addingTimeInterval(-600)))
-            let healthy = await checker.run(.argocd(application: "oms-dev", settle: settle), candidate: candidate, now: now)
+            let healthy = await checker.run(.argocd(application: "oms-dev", settle: settle), candidate: candidate.map(ref), now: now)
             #expect(healthy.passed, "\(healthy.detail)")
             #expect(healthy.check == "argocd oms-dev")
 
-            let older = await checker.run(.argocd(application: "oms-dev", settle: settle), candidate: ["\(Self.app):1.6.0"], now: now)
+            let older = await checker.run(.argocd(application: "oms-dev", settle: settle), candidate: [ref("\(Self.app):1.6.0")], now: now)
             #expect(!older.passed)
             #expect(older.detail.contains("1.6.0"), "\(older.detail)")
 
             sandbox.setArgoApplication(SandboxArgoApplication(name: "oms-dev", health: "Degraded", images: candidate,
                                                               operationFinishedAt: now.addingTimeInterval(-600)))
-            let degraded = await checker.run(.argocd(application: "oms-dev", settle: nil), candidate: candidate, now: now)
+            let degraded = await checker.run(.argocd(application: "oms-dev", settle: nil), candidate: candidate.map(ref), now: now)
             #expect(!degraded.passed)
             #expect(degraded.detail.contains("Degraded"), "\(degraded.detail)")
 
             sandbox.setArgoApplication(SandboxArgoApplication(name: "oms-dev", images: candidate,
                                                               operationFinishedAt: now.addingTimeInterval(-30)))
-            let unsettled = await checker.run(.argocd(application: "oms-dev", settle: settle), candidate: candidate, now: now)
+            let unsettled = await checker.run(.argocd(application: "oms-dev", settle: settle), candidate: candidate.map(ref), now: now)
             #expect(!unsettled.passed)
             #expect(unsettled.detail.contains("settle"), "\(unsettled.detail)")
 
-            let missing = await checker.run(.argocd(application: "ghost", settle: nil), candidate: candidate, now: now)
+            let missing = await checker.run(.argocd(application: "ghost", settle: nil), candidate: candidate.map(ref), now: now)
             #expect(!missing.passed)
             #expect(missing.detail.contains("ghost"), "\(missing.detail)")
         }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTP
 import Policies
+import Manifests
 import Testing
 @testable import Health
 
@@ -52,14 +53,14 @@ struct VerdictTests {
     @Test(arguments: argoCases)
     func argoCD(_ c: ArgoCase) {
         let (passed, detail) = ArgoCDVerdict.evaluate(response: c.response, application: "oms-dev",
-                                                      candidate: ["registry.example.com/oms/app:1.5.0"], settle: c.settle, now: Self.now)
+                                                      candidate: [ref("registry.example.com/oms/app:1.5.0")], settle: c.settle, now: Self.now)
         #expect(passed == c.passes, "\(detail)")
         #expect(detail.contains(c.detailContains), "\(detail)")
     }
 
     @Test func argoMatchesDockerHubShortNames() {
         let (passed, _) = ArgoCDVerdict.evaluate(response: Self.argo(images: ["docker.io/library/nginx:1.25"]), application: "x",
-                                                 candidate: ["nginx:1.25"], settle: nil, now: Self.now)
+                                                 candidate: [ref("nginx:1.25")], settle: nil, now: Self.now)
         #expect(passed)
     }
 
@@ -80,3 +81,6 @@ struct VerdictTests {
         #expect(detail.contains(contains), "\(detail)")
     }
 }
+
+/// A parsed reference for a table row (the rows are valid by construction).
+func ref(_ text: String) -> ImageReference { try! ImageReference.parse(text) }

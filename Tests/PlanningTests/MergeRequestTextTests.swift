@@ -1,5 +1,6 @@
 import Foundation
 import Policies
+import Manifests
 import Testing
 @testable import Planning
 
@@ -32,13 +33,18 @@ import Testing
 
     @Test func commitMessageHasSubjectBodyAndTrailers() {
         let policy = F.policy()
-        let message = MergeRequestText.commitMessage(policy: policy, stage: policy.stages[1], current: F.tags("1.4.2"),
-                                                     candidate: F.tags("1.5.0"), upstreamCommit: F.upstreamTip)
+        let changes = [F.app, F.web].flatMap { image in
+            ["test/a.yaml", "test/b.yaml"].map { ImageChange(path: $0, line: 9, image: image, old: "1.4.2", new: "1.5.0") }
+        }
+        let message = MergeRequestText.commitMessage(policy: policy, stage: policy.stages[1], candidate: F.tags("1.5.0"),
+                                                     changes: changes.reversed(), upstreamCommit: F.upstreamTip)
         let lines = message.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         #expect(lines[0] == "Promote oms to test: app 1.5.0, web 1.5.0")
         #expect(lines[1] == "")
         #expect(lines.contains("registry.example.com/oms/app: 1.4.2 -> 1.5.0"))
         #expect(lines.contains("registry.example.com/oms/web: 1.4.2 -> 1.5.0"))
+        #expect(lines[2...3] == ["registry.example.com/oms/app: 1.4.2 -> 1.5.0", "registry.example.com/oms/web: 1.4.2 -> 1.5.0"],
+                "one line per change, in policy order, not one per file")
         // Trailers are the last paragraph.
         let paragraphs = message.trimmingCharacters(in: .newlines).components(separatedBy: "\n\n")
         #expect(paragraphs.last == "Promobot-Policy: oms\nPromobot-Stage: test\nPromobot-Upstream-Commit: \(F.upstreamTip)")

@@ -1,5 +1,6 @@
 import Foundation
 import Policies
+import Manifests
 import Testing
 @testable import Planning
 

@@ -1,5 +1,6 @@
 import Foundation
 import Policies
+import Manifests
 import Testing
 @testable import Planning
 
@@ -23,7 +24,7 @@ enum Fixture {
 
     static func minutes(_ value: Double) -> TimeInterval { value * 60 }
 
-    static func tags(_ version: String) -> ImageTags { [app: version, web: version] }
+    static func tags(_ version: String) -> ImageVersions { [app: ImageVersion(version), web: ImageVersion(version)] }
 
     static func policy(test: Stage = testStage()) -> Policy {
         Policy(name: "oms", sourcePath: "policies/oms.yaml", images: [app, web], stages: [
@@ -76,8 +77,8 @@ enum Fixture {
                                      base: markerBase, upstreamCommit: upstreamTip, head: markerHead)
         return BotMergeRequest(iid: 12, webURL: "https://gitlab.example.com/group/oms-deploy/-/merge_requests/12",
                                headSHA: head, marker: marker ? stored : nil, foreignCommits: foreign,
-                               stageFilesChanged: stageFilesChanged, detailedMergeStatus: status, approvalsGiven: approvalsGiven,
-                               approvalsRequired: approvalsRequired, pipelineStatus: pipeline, autoMergeEnabled: autoMerge)
+                               stageFilesChanged: stageFilesChanged, detailedMergeStatus: MergeStatus(rawValue: status), approvalsGiven: approvalsGiven,
+                               approvalsRequired: approvalsRequired, pipelineStatus: pipeline.map(PipelineStatus.init(rawValue:)), autoMergeEnabled: autoMerge)
     }
 
     /// Weekdays 10:00-16:00 in the stage's zone.

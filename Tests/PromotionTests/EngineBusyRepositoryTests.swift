@@ -68,6 +68,22 @@ import Testing
         }
     }
 
+    /// A bot branch deleted under an open MR (by a person, or by a race between runs) is pushed again,
+    /// and the MR goes on to merge; it never sticks on a lease that expects the vanished head.
+    @Test func aDeletedBranchUnderAnOpenMRIsPushedAgain() async throws {
+        try await withHarness(testStage: "    merge: manual\n") { h in
+            try h.setDev("1.5.0")
+            try await h.cycle()
+            let mr = try #require(h.openMergeRequests.first { $0.sourceBranch == "promobot/oms/test" })
+            _ = try await h.alice.deleteBranch(.path(EngineHarness.project), "promobot/oms/test")
+            let report = try await h.cycle()
+            #expect(report.stages.first { $0.plan.stage == "test" }?.action == "updated !\(mr.iid)", "\(report.stages.map(\.action))")
+            #expect(h.logs.text.contains("its branch no longer exists"), "\(h.logs.text)")
+            #expect(try h.file("test/app/deploy.yaml", ref: "promobot/oms/test").contains(":1.5.0"))
+            #expect(try await h.cycle().stages.first { $0.plan.stage == "test" }?.action == nil, "settled: nothing more to do")
+        }
+    }
+
     // 2. Auto stages do not starve.
     @Test func autoStageAdvancesUnderACommitBeforeEveryCycle() async throws {
         try await withHarness(testStage: "    merge: auto\n", prodStage: Self.prodApproved, devHealth: Self.argoDev) { h in
