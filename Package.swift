@@ -81,11 +81,11 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ], resources: [.copy("Fixtures")]),
         .testTarget(name: "PoliciesTests", dependencies: ["Policies", "LocalFiles", "TestSupport"]),
-        // Servers shared by test targets (not shipped).
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // Servers shared by test targets (not shipped); `withSandbox` is the one way tests run a Sandbox.
+        .target(name: "TestSupport", dependencies: ["Sandbox"], path: "Tests/TestSupport"),
         .testTarget(name: "GitTests", dependencies: ["Git", "HTTP", "Sandbox", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport", .product(name: "Hummingbird", package: "hummingbird")]),
-        .testTarget(name: "GitLabTests", dependencies: ["GitLab", "HTTP", "Sandbox"]),
+        .testTarget(name: "GitLabTests", dependencies: ["GitLab", "HTTP", "Sandbox", "TestSupport"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "TestSupport"]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "Policies", "Manifests"]),
         .testTarget(name: "PromotionTests", dependencies: ["Planning", "Promotion", "Policies", "Manifests", "Sandbox", "Git", "GitLab", "HTTP", "Health", "TestSupport"]),

@@ -3,9 +3,10 @@ import Testing
 import GitLab
 import HTTP
 import Sandbox
+import TestSupport
 
 /// A started `Sandbox` with a deploy project and three users, plus a curl transport with quick
-/// retries. `withSandbox` shuts the server down and deletes its data on every path.
+/// retries, seeded by `withSandbox` below (a thin layer on `TestSupport.withSandbox`).
 struct SandboxHarness {
     static let projectPath = "group/sub/deploy"
     let sandbox: Sandbox
@@ -45,13 +46,9 @@ struct SandboxHarness {
     var secrets: [String] { [botToken, reviewerToken, readerToken] }
 }
 
-/// Runs `body` against a fresh sandbox; always shuts it down and removes its data.
+/// Runs `body` against a fresh, seeded sandbox; `TestSupport.withSandbox` shuts it down and removes its data on every path.
 func withSandbox(_ body: (SandboxHarness) async throws -> Void) async throws {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("promobot-gitlab-tests-\(UUID().uuidString)")
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let sandbox = try Sandbox(dataDirectory: directory)
-    try await sandbox.start()
-    do {
+    try await TestSupport.withSandbox("gitlab-tests") { sandbox, _ in
         let transport = CurlHTTPClient(configuration: HTTPClientConfiguration(
             connectTimeout: .seconds(5), totalTimeout: .seconds(20),
             retry: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(5), maxDelay: .milliseconds(30), jitter: .none),
@@ -64,11 +61,7 @@ func withSandbox(_ body: (SandboxHarness) async throws -> Void) async throws {
         try sandbox.createProject(path: SandboxHarness.projectPath, defaultBranch: "main",
                                   files: ["apps/app/values.yaml": "image:\n  tag: 1.0.0\n"])
         try await body(harness)
-    } catch {
-        await sandbox.shutdown()
-        throw error
     }
-    await sandbox.shutdown()
 }
 
 /// Asserts that no harness token appears in anything an error can print.

@@ -1,6 +1,7 @@
 import Foundation
 import Sandbox
 import Testing
+import TestSupport
 @testable import Git
 
 /// libgit2 over HTTP with a GitLab-style token against the Sandbox's git smart-HTTP endpoint
@@ -9,23 +10,17 @@ import Testing
     static let signature = GitSignature(name: "promobot", email: "promobot@example.com", time: Date(timeIntervalSince1970: 1_750_000_000))
 
     /// Starts a sandbox with user `bot` (token `glpat-bot-secret`) and project `group/deploy`, runs `body`,
-    /// and shuts the sandbox down on every path.
+    /// and (through `TestSupport.withSandbox`) shuts the sandbox down and removes its folder on every path.
     /// The git calls are async and run libgit2 on threads of their own, so the Sandbox can answer on the
     /// cooperative pool meanwhile.
     func withSandbox(_ body: @escaping @Sendable (Sandbox, SandboxProject, GitFixture) async throws -> Void) async throws {
         let fixture = try GitFixture()
-        let sandbox = try Sandbox(dataDirectory: fixture.root.appendingPathComponent("sandbox"))
-        try await sandbox.start()
-        do {
+        try await TestSupport.withSandbox("git-sandbox") { sandbox, _ in
             sandbox.addUser("bot", token: "glpat-bot-secret", role: .maintainer)
             let project = try sandbox.createProject(path: "group/deploy",
                                                     files: ["apps/api/prod/values.yaml": "tag: v1\n"])
             try await body(sandbox, project, fixture)
-        } catch {
-            await sandbox.shutdown()
-            throw error
         }
-        await sandbox.shutdown()
     }
 
     @Test func tokenCloneFetchPushAndDelete() async throws {

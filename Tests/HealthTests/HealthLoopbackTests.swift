@@ -11,17 +11,14 @@ import TestSupport
 @Suite struct HealthLoopbackTests {
     static let app = "registry.example.com/oms/app"
 
-    /// A started sandbox and a checker pointed at it; the sandbox is shut down on every path.
+    /// A started sandbox and a checker pointed at it; `withSandbox` shuts it down and removes its folder on every path.
     func withChecker(_ body: (Sandbox, HealthChecker) async throws -> Void) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("promobot-health-\(UUID().uuidString)")
-        let sandbox = try Sandbox(dataDirectory: directory)
-        try await sandbox.start()
-        let http = CurlHTTPClient(configuration: HTTPClientConfiguration(retry: .none, proxy: .none))
-        let access = ServiceAccess(baseURL: sandbox.baseURL, token: nil)
-        let checker = HealthChecker(transport: http, argocd: access, prometheus: access, timeout: .seconds(5))
-        do { try await body(sandbox, checker) } catch { await sandbox.shutdown(); throw error }
-        await sandbox.shutdown()
-        try? FileManager.default.removeItem(at: directory)
+        try await withSandbox("health") { sandbox, _ in
+            let http = CurlHTTPClient(configuration: HTTPClientConfiguration(retry: .none, proxy: .none))
+            let access = ServiceAccess(baseURL: sandbox.baseURL, token: nil)
+            let checker = HealthChecker(transport: http, argocd: access, prometheus: access, timeout: .seconds(5))
+            try await body(sandbox, checker)
+        }
     }
 
     @Test func argoCDApplicationMustBeHealthySyncedSettledAndRunTheCandidate() async throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Sandbox
 import Testing
+import TestSupport
 
 /// `run`, `plan`, `status` and `demo` as a user runs them: the real binary, a config file, a policies
 /// folder, the token in an environment variable, and a sandbox GitLab on loopback.
@@ -12,11 +13,11 @@ import Testing
         let token = "glpat-cli-" + UUID().uuidString
         let tokenVariable = "PROMOBOT_TEST_TOKEN"
 
-        init() async throws {
-            folder = FileManager.default.temporaryDirectory.appendingPathComponent("promobot-cli-\(UUID().uuidString)")
+        /// Seeds a started `sandbox` and writes config and policy into `folder` (both owned by `withSandbox`).
+        init(sandbox: Sandbox, folder: URL) throws {
+            self.sandbox = sandbox
+            self.folder = folder
             try FileManager.default.createDirectory(at: folder.appendingPathComponent("policies"), withIntermediateDirectories: true)
-            sandbox = try Sandbox(dataDirectory: folder.appendingPathComponent("sandbox"))
-            try await sandbox.start()
             sandbox.addUser("promobot", token: token, role: .developer)
             func deploy(_ version: String) -> String {
                 "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: registry.example.com/oms/app:\(version)\n"
@@ -55,16 +56,11 @@ import Testing
         func promobot(_ arguments: [String], token: String? = nil) async throws -> BinaryRunner.Result {
             try await BinaryRunner.run(arguments, in: folder, environment: [tokenVariable: token ?? self.token])
         }
-
-        func close() async {
-            await sandbox.shutdown()
-            try? FileManager.default.removeItem(at: folder)
-        }
     }
 
+    /// Runs `body` with a fresh setup; `withSandbox` shuts the sandbox down and removes the folder on every path.
     func withSetup(_ body: (Setup) async throws -> Void) async throws {
-        let setup = try await Setup()
-        do { try await body(setup); await setup.close() } catch { await setup.close(); throw error }
+        try await withSandbox("cli") { sandbox, folder in try await body(Setup(sandbox: sandbox, folder: folder)) }
     }
 
     @Test func planShowsTheDecisionAndWritesNothing() async throws {

@@ -10,8 +10,7 @@ import Testing
     static let repository = "/group/oms-deploy.git"
 
     func withSetup(_ body: (EngineCommandTests.Setup) async throws -> Void) async throws {
-        let setup = try await EngineCommandTests.Setup()
-        do { try await body(setup); await setup.close() } catch { await setup.close(); throw error }
+        try await EngineCommandTests().withSetup(body)
     }
 
     /// One 503 on `info/refs` used to fail both stages and exit 1; now the retry succeeds and the run exits 0.

@@ -11,6 +11,7 @@ import Promotion
 import Sandbox
 import Synchronization
 import Testing
+import TestSupport
 
 /// A simulated clock for end-to-end tests: real time plus an offset tests advance.
 final class TestClock: Sendable {
@@ -74,12 +75,12 @@ final class EngineHarness: @unchecked Sendable {
     /// Applied to every engine's configuration (e.g. a shorter mergeability wait).
     var configure: @Sendable (inout EngineConfiguration) -> Void = { _ in }
 
+    /// Seeds a started `sandbox` (from `withSandbox`, which owns its lifetime and the scratch `directory`).
     /// - Parameter testStage: extra YAML lines for the `test` stage (merge mode, soak, windows…).
-    init(testStage: String = "    merge: manual\n", prodStage: String = "    merge: manual\n", devHealth: String = "") async throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("promobot-e2e-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        sandbox = try Sandbox(dataDirectory: directory.appendingPathComponent("sandbox"))
-        try await sandbox.start()
+    init(sandbox: Sandbox, directory: URL,
+         testStage: String = "    merge: manual\n", prodStage: String = "    merge: manual\n", devHealth: String = "") throws {
+        self.sandbox = sandbox
+        self.directory = directory
         sandbox.addUser("promobot", token: botToken, role: .developer)
         sandbox.addUser("alice", token: aliceToken, role: .maintainer)
         sandbox.addUser("bob", token: bobToken, role: .maintainer)
@@ -113,11 +114,6 @@ final class EngineHarness: @unchecked Sendable {
         }
         self.policy = policy
         setArgo("oms-dev", version: "1.4.2", syncedAgo: 3600)
-    }
-
-    func shutdown() async {
-        await sandbox.shutdown()
-        try? FileManager.default.removeItem(at: directory)
     }
 
     /// Every request every engine of this harness sent.
@@ -236,15 +232,10 @@ struct HarnessError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Runs `body` with a fresh harness and always shuts it down.
+/// Runs `body` with a fresh harness; `withSandbox` shuts the sandbox down and removes its folder on every path.
 func withHarness(testStage: String = "    merge: manual\n", prodStage: String = "    merge: manual\n", devHealth: String = "",
                  _ body: (EngineHarness) async throws -> Void) async throws {
-    let harness = try await EngineHarness(testStage: testStage, prodStage: prodStage, devHealth: devHealth)
-    do {
-        try await body(harness)
-        await harness.shutdown()
-    } catch {
-        await harness.shutdown()
-        throw error
+    try await withSandbox("e2e") { sandbox, folder in
+        try await body(EngineHarness(sandbox: sandbox, directory: folder, testStage: testStage, prodStage: prodStage, devHealth: devHealth))
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Sandbox
 
 @Suite("Argo CD, Prometheus and faults")
@@ -84,14 +85,12 @@ struct MonitoringAndFaultTests {
     }
 
     @Test func shutdownIsIdempotentAndStopsListening() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sandbox-test-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let sandbox = try Sandbox(dataDirectory: dir)
-        try await sandbox.start()
-        let url = sandbox.baseURL.absoluteString + "/-/health"
-        #expect(try await Curl.request("GET", url).status == 200)
-        await sandbox.shutdown()
-        await sandbox.shutdown()
-        await #expect(throws: CurlFailure.self) { _ = try await Curl.request("GET", url, timeout: 3) }
+        try await withSandbox("sandbox-test") { sandbox, _ async throws in
+            let url = sandbox.baseURL.absoluteString + "/-/health"
+            #expect(try await Curl.request("GET", url).status == 200)
+            await sandbox.shutdown()
+            await sandbox.shutdown()
+            await #expect(throws: CurlFailure.self) { _ = try await Curl.request("GET", url, timeout: 3) }
+        }
     }
 }

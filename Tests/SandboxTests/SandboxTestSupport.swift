@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Sandbox
 
 /// A response as the tests see it.
@@ -61,26 +62,17 @@ struct Fixture: Sendable {
     var api: String { sandbox.baseURL.absoluteString + "/api/v4" }
     var projectAPI: String { api + "/projects/group%2Fdeploy" }
 
-    /// Runs `body` against a fresh sandbox and always shuts it down.
+    /// Runs `body` against a fresh, seeded sandbox (through `withSandbox`, which shuts it down and removes
+    /// its folder on every path); `directory` is the test's scratch folder.
     static func with(mergeMethod: SandboxMergeMethod = .merge, _ body: (Fixture) async throws -> Void) async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sandbox-test-\(UUID().uuidString)")
-        let sandbox = try Sandbox(dataDirectory: dir)
-        try await sandbox.start()
-        let fixture = Fixture(sandbox: sandbox, directory: dir)
-        do {
+        try await withSandbox("sandbox-test") { sandbox, folder in
             sandbox.addUser("bot", token: botToken, role: .maintainer)
             sandbox.addUser("dev", token: devToken, role: .developer)
             sandbox.addUser("reader", token: reporterToken, role: .reporter)
             sandbox.addUser("boss", token: adminToken, role: .admin)
             try sandbox.createProject(path: project, files: ["apps/web/deployment.yaml": "image: web:1.0.0\n"], mergeMethod: mergeMethod)
-            try await body(fixture)
-        } catch {
-            await sandbox.shutdown()
-            try? FileManager.default.removeItem(at: dir)
-            throw error
+            try await body(Fixture(sandbox: sandbox, directory: folder))
         }
-        await sandbox.shutdown()
-        try? FileManager.default.removeItem(at: dir)
     }
 
     func call(_ method: String, _ path: String, token: String? = Fixture.botToken, json: String? = nil, form: String? = nil) async throws -> Reply {
