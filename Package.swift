@@ -8,7 +8,7 @@ import PackageDescription
 ///                               Sandbox (`promobot sandbox` and `demo`)}
 ///   Promotion -> {Planning, Policies, Manifests, Git, GitLab, Health};  Planning -> {Policies, Manifests}
 ///   Health -> {HTTP, Policies, Manifests};  GitLab -> HTTP -> {CCurl, CCurlShims}
-///   Git -> {CGit2, CShims, HTTP (its RetryPolicy and Redaction)}
+///   Git -> {CGit2, CGitShims, HTTP (its RetryPolicy and Redaction)}
 ///   Policies -> {Manifests, Yams, CYaml};  Manifests -> {Yams, CYaml (Yams' C module: libyaml events)}
 ///   Sandbox (a GitLab-compatible test server) -> {Hummingbird, ServiceLifecycle, Logging}
 ///   promobot-bench -> {PromobotCLI, Manifests, Git, Sandbox}
@@ -35,7 +35,7 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // Fixed-argument wrappers: libcurl's for HTTP, libgit2's (and the git TCP stream) for Git.
         .target(name: "CCurlShims", dependencies: ["CCurl"]),
-        .target(name: "CShims", dependencies: ["CGit2"]),
+        .target(name: "CGitShims", dependencies: ["CGit2"]),
 
         // MARK: - Pure core
         .target(name: "Manifests", dependencies: [.product(name: "Yams", package: "Yams")]),
@@ -46,7 +46,7 @@ let package = Package(
         // MARK: - Adapters
         // The one "run this blocking work on a thread of its own" helper, for Git and Sandbox.
         .target(name: "BlockingWork"),
-        .target(name: "Git", dependencies: ["BlockingWork", "CGit2", "CShims", "HTTP"]),
+        .target(name: "Git", dependencies: ["BlockingWork", "CGit2", "CGitShims", "HTTP"]),
         .target(name: "HTTP", dependencies: ["CCurl", "CCurlShims"]),
         .target(name: "GitLab", dependencies: ["HTTP"]),
         .target(name: "Health", dependencies: ["HTTP", "Policies", "Manifests"]),

@@ -1,4 +1,5 @@
 import CGit2
+import HTTP
 
 /// An error from a git operation, with libgit2's own message and a remote URL that never carries credentials.
 ///
@@ -132,7 +133,7 @@ extension GitError {
                 kind = unclassified
             }
         }
-        return GitError(kind: kind, operation: operation, message: Redaction.scrub(message, secrets: secrets),
+        return GitError(kind: kind, operation: operation, message: Redaction.redact(text: message, secrets: secrets),
                         code: code, remote: remote)
     }
 }

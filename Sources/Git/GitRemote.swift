@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 
 /// Credentials for one remote, held in memory only.
 ///
@@ -17,8 +18,8 @@ public enum GitCredentials: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .none: return "none"
-        case .token: return "token(***)"
-        case .sshKey: return "sshKey(***)"
+        case .token: return "token(\(Redaction.placeholder))"
+        case .sshKey: return "sshKey(\(Redaction.placeholder))"
         }
     }
 
@@ -91,43 +92,4 @@ enum EffectiveCredentials: Sendable {
     case none
     case userPass(user: String, password: String)
     case sshKey(privateKey: String, publicKey: String?, passphrase: String?)
-}
-
-/// URL and message scrubbing shared by every entry point (internal).
-enum Redaction {
-    /// Splits `scheme://user:password@host/...` into the URL without userinfo and the userinfo parts.
-    /// scp-like `git@host:path` and `ssh://git@host/path` keep their user (a login name, not a secret).
-    static func stripUserinfo(_ url: String) -> (url: String, user: String?, password: String?) {
-        guard let schemeEnd = url.range(of: "://") else { return (url, nil, nil) }
-        let afterScheme = url[schemeEnd.upperBound...]
-        let authorityEnd = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? afterScheme.endIndex
-        let authority = afterScheme[..<authorityEnd]
-        guard let at = authority.lastIndex(of: "@") else { return (url, nil, nil) }
-        let userinfo = authority[..<at]
-        let rest = url[authority.index(after: at)...]
-        let stripped = String(url[..<schemeEnd.upperBound]) + String(rest)
-        let parts = userinfo.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
-        let user = parts.first.map { String($0).removingPercentEncoding ?? String($0) }
-        let password = parts.count > 1 ? (String(parts[1]).removingPercentEncoding ?? String(parts[1])) : nil
-        // `ssh://git@host/…`: the user is the login name the server expects, not a secret; keep it.
-        if password == nil, url[..<schemeEnd.lowerBound].lowercased() == "ssh" { return (url, user, nil) }
-        return (stripped, user, password)
-    }
-
-    /// Replaces every secret (and its percent-encoded form) with `***`, and strips userinfo from any URL in `text`.
-    static func scrub(_ text: String, secrets: [String]) -> String {
-        var result = text
-        for secret in secrets where !secret.isEmpty {
-            result = result.replacingOccurrences(of: secret, with: "***")
-            if let encoded = secret.addingPercentEncoding(withAllowedCharacters: .alphanumerics), encoded != secret {
-                result = result.replacingOccurrences(of: encoded, with: "***")
-            }
-        }
-        // Any "scheme://userinfo@" left in libgit2's text loses its userinfo.
-        if let regex = try? NSRegularExpression(pattern: "([A-Za-z][A-Za-z0-9+.-]*://)[^/@\\s]+@") {
-            let range = NSRange(result.startIndex..., in: result)
-            result = regex.stringByReplacingMatches(in: result, range: range, withTemplate: "$1")
-        }
-        return result
-    }
 }

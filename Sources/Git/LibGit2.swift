@@ -1,5 +1,5 @@
 import CGit2
-import CShims
+import CGitShims
 
 /// Process-wide libgit2 state. `git_libgit2_init` is reference counted; we call it once for the process.
 public enum LibGit2 {

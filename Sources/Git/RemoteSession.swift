@@ -1,6 +1,7 @@
 import CGit2
-import CShims
+import CGitShims
 import Foundation
+import HTTP
 
 /// State shared with libgit2's C callbacks through their `payload` pointer (internal).
 ///
@@ -299,6 +300,6 @@ final class RemoteSession {
             .split(separator: "\n")
             .map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }
-        return Redaction.scrub(lines.joined(separator: "\n"), secrets: secrets)
+        return Redaction.redact(text: lines.joined(separator: "\n"), secrets: secrets)
     }
 }

@@ -1,6 +1,6 @@
 import BlockingWork
 import CGit2
-import CShims
+import CGitShims
 import Foundation
 
 /// A folder of bare clones, one per remote URL, shared by every part of the bot.

@@ -1,4 +1,4 @@
-import CShims
+import CGitShims
 import Foundation
 import HTTP
 

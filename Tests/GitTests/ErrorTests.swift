@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import Testing
 @testable import Git
 
@@ -31,8 +32,8 @@ import Testing
     }
 
     @Test func scrubRemovesSecretsAndUserinfo() {
-        let text = Redaction.scrub("failed http://u:p%40ss@host/x and token abc123", secrets: ["abc123", "p@ss"])
-        #expect(text == "failed http://host/x and token ***")
+        let text = Redaction.redact(text: "failed http://u:p%40ss@host/x and token abc123", secrets: ["abc123", "p@ss"])
+        #expect(text == "failed http://REDACTED@host/x and token REDACTED")
     }
 
     @Test(arguments: [

@@ -4,7 +4,7 @@
 /*
  * Fixed-argument wrappers for the variadic libcurl calls Swift cannot import:
  * curl_easy_setopt, curl_easy_getinfo and curl_multi_setopt.
- * Only the HTTP module imports this target; it never sees libgit2 (that is CShims, for Git).
+ * Only the HTTP module imports this target; it never sees libgit2 (that is CGitShims, for Git).
  */
 
 #include <curl/curl.h>

@@ -11,7 +11,7 @@
  * tell a transient failure from a permanent one and wait as long as the server asked.
  */
 #define _GNU_SOURCE
-#include "cshims.h"
+#include "cgitshims.h"
 
 #include <git2/sys/stream.h>
 
@@ -62,7 +62,7 @@ static int connect_with_timeout(int fd, const struct sockaddr *address, socklen_
     return fcntl(fd, F_SETFL, flags);
 }
 
-/* What this thread's connections saw; see promobot_git_observation_reset in cshims.h. */
+/* What this thread's connections saw; see promobot_git_observation_reset in cgitshims.h. */
 static _Thread_local int observed_failure = PROMOBOT_GIT_TRANSPORT_OK;
 static _Thread_local int observed_status = 0;
 static _Thread_local char observed_retry_after[64];

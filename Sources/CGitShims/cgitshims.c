@@ -1,4 +1,4 @@
-#include "cshims.h"
+#include "cgitshims.h"
 
 int promobot_git_opts_set_ssl_cert_locations(const char *file, const char *path) {
     return git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, file, path);
