@@ -8,11 +8,14 @@ import PackageDescription
 ///                               Sandbox (`promobot sandbox` and `demo`)}
 ///   Promotion -> {Planning, Policies, Manifests, Git, GitLab, Health};  Planning -> {Policies, Manifests}
 ///   Health -> {HTTP, Policies, Manifests};  GitLab -> HTTP -> {CCurl, CCurlShims}
-///   Git -> {CGit2, CGitShims, HTTP (its RetryPolicy and Redaction)}
-///   Policies -> {Manifests, Yams, CYaml};  Manifests -> {Yams, CYaml (Yams' C module: libyaml events)}
-///   Sandbox (a GitLab-compatible test server) -> {Hummingbird, ServiceLifecycle, Logging}
-///   promobot-bench -> {PromobotCLI, Manifests, Git, Sandbox}
-/// Policies and Manifests are the pure core: no I/O beyond reading the files they are handed.
+///   Git -> {BlockingWork, CGit2, CGitShims, HTTP (its RetryPolicy and Redaction)}
+///   Policies -> {Manifests, LocalFiles, Yams, CYaml};  LocalFiles -> Manifests
+///   Manifests -> {Yams, CYaml (Yams' C module: libyaml events)}
+///   Sandbox (a GitLab-compatible test server) -> {BlockingWork, Hummingbird, ServiceLifecycle, Logging}
+///   promobot-bench -> {PromobotCLI, Manifests, LocalFiles, Git, Sandbox}
+/// Manifests and Planning are the pure core: no I/O at all. Policies reads the files it is handed through
+/// LocalFiles (the one bounded reader and YAML directory walk); Git's blocking work runs off the
+/// cooperative pool through BlockingWork.
 /// Linux only: the code calls Glibc directly (and `Synchronization.Mutex`), so no Apple platform is declared.
 let package = Package(
     name: "promobot",
