@@ -1,12 +1,21 @@
+/// A state GitLab reports as a string: typed for the planner, open to values GitLab adds later.
+public protocol GitLabState: RawRepresentable, Sendable, Hashable, CustomStringConvertible, ExpressibleByStringLiteral
+where RawValue == String, StringLiteralType == String {
+    init(rawValue: String)
+}
+
+extension GitLabState {
+    public init(stringLiteral value: String) { self.init(rawValue: value) }
+    public var description: String { rawValue }
+}
+
 /// GitLab's `detailed_merge_status` of an MR, as the planner reads it.
 ///
 /// A struct over the raw value rather than a closed enum: GitLab adds statuses over time, and an
 /// unknown one must reach the planner (which waits on it, naming it) instead of failing to decode.
-public struct MergeStatus: RawRepresentable, Sendable, Hashable, CustomStringConvertible, ExpressibleByStringLiteral {
+public struct MergeStatus: GitLabState {
     public var rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
-    public init(stringLiteral value: String) { rawValue = value }
-    public var description: String { rawValue }
 
     public static let mergeable: MergeStatus = "mergeable"
     public static let conflict: MergeStatus = "conflict"
@@ -28,11 +37,9 @@ public struct MergeStatus: RawRepresentable, Sendable, Hashable, CustomStringCon
 }
 
 /// The status of an MR's head pipeline (`running`, `success`, `failed`, …), as the planner reads it.
-public struct PipelineStatus: RawRepresentable, Sendable, Hashable, CustomStringConvertible, ExpressibleByStringLiteral {
+public struct PipelineStatus: GitLabState {
     public var rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
-    public init(stringLiteral value: String) { rawValue = value }
-    public var description: String { rawValue }
 
     public static let success: PipelineStatus = "success"
 }

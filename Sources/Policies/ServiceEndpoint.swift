@@ -43,24 +43,23 @@ public struct ServiceEndpoint: Sendable, Hashable {
                 throw TokenResolutionError(
                     message: "cannot read the token file '\(tokenFile)' (tokenFile\(serviceSuffix)): \(error). Check the path and its permissions.")
             }
-            let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !token.isEmpty else {
-                throw TokenResolutionError(message: "the token file '\(tokenFile)' (tokenFile\(serviceSuffix)) is empty: put the API token in it.")
-            }
-            return token
+            return try Self.nonEmpty(text, orSay: "the token file '\(tokenFile)' (tokenFile\(serviceSuffix)) is empty: put the API token in it.")
         }
         if let tokenEnv {
             guard let value = environment[tokenEnv] else {
                 throw TokenResolutionError(
                     message: "the environment variable \(tokenEnv) (tokenEnv\(serviceSuffix)) is not set: export it with the API token, or set 'tokenFile' in the config.")
             }
-            let token = value.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !token.isEmpty else {
-                throw TokenResolutionError(message: "the environment variable \(tokenEnv) (tokenEnv\(serviceSuffix)) is empty: set it to the API token.")
-            }
-            return token
+            return try Self.nonEmpty(value, orSay: "the environment variable \(tokenEnv) (tokenEnv\(serviceSuffix)) is empty: set it to the API token.")
         }
         return nil
+    }
+
+    /// The token without surrounding whitespace; an empty one is refused with `message`.
+    private static func nonEmpty(_ text: String, orSay message: String) throws -> String {
+        let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !token.isEmpty else { throw TokenResolutionError(message: message) }
+        return token
     }
 
     private var serviceSuffix: String { url.map { " for \($0)" } ?? "" }

@@ -1,16 +1,23 @@
 import Foundation
 import Logging
 
-/// Human-readable log lines on standard error: `2026-11-27T10:00:00Z info oms/test: opened !4 [action=…]`.
-struct TextLogHandler: LogHandler {
-    let label: String
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .info
+/// What both of promobot's handlers share: handler-level metadata, looked up by key.
+protocol PromobotLogHandler: LogHandler {
+    var metadata: Logger.Metadata { get set }
+}
 
+extension PromobotLogHandler {
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
+}
+
+/// Human-readable log lines on standard error: `2026-11-27T10:00:00Z info oms/test: opened !4 [action=…]`.
+struct TextLogHandler: PromobotLogHandler {
+    let label: String
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .info
 
     func log(event: LogEvent) {
         let (level, message, metadata) = (event.level, event.message, event.metadata)
@@ -28,15 +35,10 @@ struct TextLogHandler: LogHandler {
 }
 
 /// One JSON object per line on standard error, for log collectors: `{"time","level","message",...metadata}`.
-struct JSONLogHandler: LogHandler {
+struct JSONLogHandler: PromobotLogHandler {
     let label: String
     var metadata: Logger.Metadata = [:]
     var logLevel: Logger.Level = .info
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
 
     func log(event: LogEvent) {
         let (level, message, metadata) = (event.level, event.message, event.metadata)

@@ -3,69 +3,46 @@ import Manifests
 import Planning
 
 /// One policy's line on the status board: what each stage runs and the bot's open MRs.
-public struct StatusRow: Sendable, Hashable {
+struct StatusRow: Sendable, Hashable {
     /// The policy name (row header).
-    public var policy: String
+    var policy: String
     /// Image names in policy order (for stable text).
-    public var images: [String]
+    var images: [String]
     /// In policy order, the first (CI-written) stage included.
-    public var stages: [StatusStage]
+    var stages: [StatusStage]
     /// The bot's open MRs for this policy, any stage.
-    public var mergeRequests: [StatusMergeRequest]
-
-    /// Memberwise.
-    public init(policy: String, images: [String], stages: [StatusStage], mergeRequests: [StatusMergeRequest] = []) {
-        self.policy = policy
-        self.images = images
-        self.stages = stages
-        self.mergeRequests = mergeRequests
-    }
+    var mergeRequests: [StatusMergeRequest] = []
 }
 
 /// What one stage runs.
-public struct StatusStage: Sendable, Hashable {
+struct StatusStage: Sendable, Hashable {
     /// The stage name (column).
-    public var name: String
+    var name: String
     /// The stage it promotes from; nil for the first stage.
-    public var upstream: String?
+    var upstream: String?
     /// What the stage's paths hold, per image.
-    public var tags: ImageVersions
+    var tags: ImageVersions
     /// Set when the stage could not be read; shown instead of versions.
-    public var error: String?
-
-    /// Memberwise.
-    public init(name: String, upstream: String? = nil, tags: ImageVersions, error: String? = nil) {
-        self.name = name
-        self.upstream = upstream
-        self.tags = tags
-        self.error = error
-    }
+    var error: String?
 }
 
 /// An open promotion MR as the board shows it.
-public struct StatusMergeRequest: Sendable, Hashable {
+struct StatusMergeRequest: Sendable, Hashable {
     /// The stage the MR promotes into.
-    public var stage: String
+    var stage: String
     /// The MR number (`!12`).
-    public var iid: Int
+    var iid: Int
     /// Linked only when it is an http(s) URL.
-    public var webURL: String
+    var webURL: String
     /// Short state, e.g. `waiting (approvals)`, `merging`, `left alone`.
-    public var state: String
+    var state: String
     /// The plan's one-line summary.
-    public var summary: String
+    var summary: String
+}
 
-    /// Memberwise.
-    public init(stage: String, iid: Int, webURL: String, state: String, summary: String) {
-        self.stage = stage
-        self.iid = iid
-        self.webURL = webURL
-        self.state = state
-        self.summary = summary
-    }
-
+extension StatusMergeRequest {
     /// Derives `state` and `summary` from the plan's decision.
-    public init(stage: String, iid: Int, webURL: String, decision: Decision) {
+    init(stage: String, iid: Int, webURL: String, decision: Decision) {
         let state: String
         switch decision {
         case .upToDate, .openMR: state = "open"
@@ -81,7 +58,7 @@ public struct StatusMergeRequest: Sendable, Hashable {
 }
 
 /// Output format of the status board.
-public enum StatusFormat: String, Sendable, CaseIterable {
+enum StatusFormat: String, Sendable, CaseIterable {
     case text, markdown, html
 }
 
@@ -92,9 +69,9 @@ public enum StatusFormat: String, Sendable, CaseIterable {
 /// means a hand edit or a half-applied promotion), or, per image, `≠ <upstream>` when it differs from
 /// the upstream stage (normal while a promotion is pending). Open bot MRs are shown in their
 /// stage's cell and listed under the table with links. Pure; thread-safe.
-public enum StatusBoard {
+enum StatusBoard {
     /// Renders the board. `generatedAt` (the caller's clock) is printed when given.
-    public static func render(_ rows: [StatusRow], format: StatusFormat, generatedAt: Date? = nil) -> String {
+    static func render(_ rows: [StatusRow], format: StatusFormat, generatedAt: Date? = nil) -> String {
         let columns = stageColumns(rows)
         switch format {
         case .text: return renderText(rows, columns: columns, generatedAt: generatedAt)
@@ -235,7 +212,7 @@ public enum StatusBoard {
     // MARK: - HTML
 
     /// Escapes text for HTML element content and quoted attribute values.
-    public static func escapeHTML(_ text: String) -> String {
+    static func escapeHTML(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.count)
         for character in text {

@@ -3,9 +3,9 @@ import Planning
 import Policies
 
 /// Turns a cycle's report into the status board's rows. Pure.
-public enum StatusBoardBuilder {
+enum StatusBoardBuilder {
     /// One row per policy, stages in policy order; a first stage shows what its downstream read from it.
-    public static func rows(policies: [Policy], report: CycleReport) -> [StatusRow] {
+    static func rows(policies: [Policy], report: CycleReport) -> [StatusRow] {
         policies.map { policy in
             let outcomes = report.stages.filter { $0.plan.policy == policy.name }
             let stages = policy.stages.map { stage -> StatusStage in

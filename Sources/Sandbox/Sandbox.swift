@@ -224,51 +224,40 @@ public final class Sandbox: Sendable {
         if let updated { try? updated.repository.writeProtected(updated.protected) }
     }
 
-    /// Sets how many approvals each MR of the project needs (GitLab `approvals_before_merge`).
-    public func setApprovalsRequired(project: String, count: Int) {
+    /// Applies `change` to the project's settings (unknown projects are ignored).
+    private func updateProject(_ project: String, _ change: (inout ProjectRecord) -> Void) {
         state.withLock { s in
             guard var p = s.project(project) else { return }
-            p.approvalsRequired = max(0, count)
+            change(&p)
             s.projects[p.id] = p
         }
     }
 
+    /// Sets how many approvals each MR of the project needs (GitLab `approvals_before_merge`).
+    public func setApprovalsRequired(project: String, count: Int) {
+        updateProject(project) { p in p.approvalsRequired = max(0, count) }
+    }
+
     /// GitLab's "Remove all approvals when commits are added to the source branch" (default on).
     public func setResetApprovalsOnPush(project: String, _ value: Bool) {
-        state.withLock { s in
-            guard var p = s.project(project) else { return }
-            p.resetApprovalsOnPush = value
-            s.projects[p.id] = p
-        }
+        updateProject(project) { p in p.resetApprovalsOnPush = value }
     }
 
     /// How long `detailed_merge_status` stays `checking` after an MR's head changes, as GitLab
     /// computes mergeability asynchronously (default 0: at once).
     public func setMergeabilityDelay(project: String, seconds: TimeInterval) {
-        state.withLock { s in
-            guard var p = s.project(project) else { return }
-            p.mergeabilityDelay = max(0, seconds)
-            s.projects[p.id] = p
-        }
+        updateProject(project) { p in p.mergeabilityDelay = max(0, seconds) }
     }
 
     /// Whether a failed/canceled head pipeline blocks merging (`only_allow_merge_if_pipeline_succeeds`,
     /// default true). Running pipelines always report `ci_still_running`; no pipeline never blocks.
     public func setPipelineMustSucceed(project: String, _ value: Bool) {
-        state.withLock { s in
-            guard var p = s.project(project) else { return }
-            p.pipelineMustSucceed = value
-            s.projects[p.id] = p
-        }
+        updateProject(project) { p in p.pipelineMustSucceed = value }
     }
 
     /// Changes the project's merge method.
     public func setMergeMethod(project: String, _ method: SandboxMergeMethod) {
-        state.withLock { s in
-            guard var p = s.project(project) else { return }
-            p.mergeMethod = method
-            s.projects[p.id] = p
-        }
+        updateProject(project) { p in p.mergeMethod = method }
     }
 
     // MARK: - Argo CD and Prometheus
