@@ -83,9 +83,9 @@ void promobot_git_observed_retry_after(char *buffer, size_t size) {
 }
 
 /* Connections whose TCP_NODELAY reads back as set: lets tests prove libgit2 really uses this stream. */
-static _Atomic long nodelay_connections = 0;
+static _Thread_local long nodelay_connections = 0;
 
-long promobot_git_nodelay_connections(void) { return nodelay_connections; }
+long promobot_git_thread_nodelay_connections(void) { return nodelay_connections; }
 
 typedef struct {
     git_stream parent;

@@ -1,6 +1,8 @@
 import BlockingWork
 import CGit2
+import CGitShims
 import Foundation
+import Synchronization
 
 /// One bare clone in a `RepositoryCache`: refresh branches, read files and history, build commits, push.
 ///
@@ -28,6 +30,7 @@ public final class CachedRepository: @unchecked Sendable {
     let options: GitTransportOptions
     let lock: NSLock
     let counterCell: CounterCell
+    private let noDelayCell = Mutex<Int>(0)
 
     init(remote: GitRemote, path: URL, handle: RepositoryHandle, options: GitTransportOptions,
          lock: NSLock, counters: CounterCell) {
@@ -45,8 +48,15 @@ public final class CachedRepository: @unchecked Sendable {
     /// Runs `body` on a thread of its own, never on the cooperative pool: the one way the public API
     /// reaches the blocking implementations.
     func offPool<T: Sendable>(_ body: @escaping @Sendable (CachedRepository) throws -> T) async throws -> T {
-        try await BlockingWork.run(name: "promobot.git") { [self] in try body(self) }
+        try await BlockingWork.run(name: "promobot.git") { [self] in
+            let before = promobot_git_thread_nodelay_connections()
+            defer { noDelayCell.withLock { $0 += Int(promobot_git_thread_nodelay_connections() - before) } }
+            return try body(self)
+        }
     }
+
+    /// Connections this repository's operations opened with TCP_NODELAY in effect (for tests).
+    var noDelayConnections: Int { noDelayCell.withLock { $0 } }
 
     /// The local tracking ref for `branch`.
     static func trackingRef(_ branch: String) -> String { "refs/remotes/origin/\(branch)" }

@@ -15,7 +15,6 @@ public enum LibGit2 {
     static func ensureInitialized() { _ = initialized }
 
     /// Connections libgit2 opened through promobot's TCP stream with `TCP_NODELAY` in effect.
-    static var noDelayConnections: Int { Int(promobot_git_nodelay_connections()) }
 
     /// The version of the libgit2 the process runs on, e.g. "1.5.1".
     public static var version: String {

@@ -93,9 +93,9 @@ import TestSupport
     @Test func connectionsUseTCPNoDelay() async throws {
         let (fixture, server, repo) = try await tokenOrigin("glpat-nodelay")
         defer { server.stop(); withExtendedLifetime(fixture) {} }  // the fixture owns the origin's folder
-        let before = LibGit2.noDelayConnections
+        let before = repo.noDelayConnections
         _ = try await repo.refresh(branches: ["main"])
-        #expect(LibGit2.noDelayConnections > before)
+        #expect(repo.noDelayConnections > before, "counted for this repository's own operations only")
     }
 
     @Test(arguments: [GitCredentials.token("wrong-token"), GitCredentials.none])

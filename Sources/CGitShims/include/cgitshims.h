@@ -23,8 +23,9 @@ int promobot_git_opts_set_int(int option, int value);
 int promobot_git_register_nodelay_stream(void);
 /* Connect and read/write timeouts, in milliseconds, for connections this thread opens from now on. */
 void promobot_git_set_stream_timeouts(int connect_ms, int io_ms);
-/* How many connections that stream opened with TCP_NODELAY in effect (for tests). */
-long promobot_git_nodelay_connections(void);
+/* How many connections this thread opened through that stream with TCP_NODELAY in effect (for tests:
+ * per thread, so a caller measures its own operations, never another test's). */
+long promobot_git_thread_nodelay_connections(void);
 
 /*
  * What this thread's connections saw, for deciding whether a failed git operation is worth retrying.
