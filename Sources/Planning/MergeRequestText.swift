@@ -78,8 +78,12 @@ public enum MergeRequestText {
     /// The MR description in GitLab Markdown: changes table, upstream commit, gate evidence, health
     /// results, the policy file, and the hidden marker as the last line.
     ///
-    /// - Parameter head: the commit the bot pushed as the branch head (goes into the marker).
-    public static func description(plan: StagePlan, input: PlanInput, links: MergeRequestLinks = .init(), head: String) -> String {
+    /// - Parameters:
+    ///   - head: the commit the bot pushed as the branch head (goes into the marker).
+    ///   - changes: the editor's change records for that commit: the from/to table shows what the
+    ///     commit really changes, so it can never claim an edit that did not happen.
+    public static func description(plan: StagePlan, input: PlanInput, links: MergeRequestLinks = .init(), head: String,
+                                   changes: [ImageChange]) -> String {
         let order = input.policy.images
         let candidate = plan.candidate ?? [:]
         var out: [String] = []
@@ -88,9 +92,17 @@ public enum MergeRequestText {
         out.append("| Image | From (\(cell(plan.stage))) | To |")
         out.append("|---|---|---|")
         for (image, version) in candidate.ordered(by: order) {
-            let from = plan.current[image].map { "`\(cell($0.description))`" } ?? "(none)"
-            let changed = plan.current[image] != version ? "" : " (unchanged)"
-            out.append("| `\(cell(image))` | \(from) | `\(cell(version.description))`\(changed) |")
+            var rows: [String] = []
+            for change in changes where change.image == image {
+                let from = change.old.isEmpty ? "(none)" : "`\(cell(change.old))`"
+                let row = "| `\(cell(image))` | \(from) | `\(cell(change.new))` |"
+                if !rows.contains(row) { rows.append(row) }
+            }
+            if rows.isEmpty {
+                let from = plan.current[image].map { "`\(cell($0.description))`" } ?? "(none)"
+                rows = ["| `\(cell(image))` | \(from) | `\(cell(version.description))` (unchanged) |"]
+            }
+            out += rows
         }
         out.append("")
         let upstreamCommit = plan.upstreamCommit ?? input.upstream.commit

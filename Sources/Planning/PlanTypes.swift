@@ -111,7 +111,7 @@ public struct BotMergeRequest: Sendable, Hashable {
 /// The bot's memory of what an MR branch contains, kept as a hidden comment in the MR description.
 ///
 /// Since the bot has no database, this is how it knows whether an open MR is still current.
-/// Written by `MergeRequestText.description(plan:input:links:head:)`, read by `MergeRequestText.marker(in:)`.
+/// Written by `MergeRequestText.description(plan:input:links:head:changes:)`, read by `MergeRequestText.marker(in:)`.
 public struct PromotionMarker: Sendable, Hashable, Codable {
     /// The policy name.
     public var policy: String

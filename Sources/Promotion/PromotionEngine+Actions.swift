@@ -77,7 +77,7 @@ extension PromotionEngine {
 
     /// Builds the promotion commit on the target tip. Deterministic: the same tip and candidate give
     /// the same commit id, so a rerun after a crash finds its push already done.
-    private func buildCommit(_ context: ActionContext) async throws -> ObjectID {
+    private func buildCommit(_ context: ActionContext) async throws -> BuiltCommit {
         guard let candidate = context.plan.candidate else {
             throw PolicyFailure(policy: context.policy.name, stage: context.stage.name, message: "no candidate to promote")
         }
@@ -98,7 +98,14 @@ extension PromotionEngine {
         let signature = GitSignature(name: configuration.authorName, email: configuration.authorEmail, time: time)
         let message = MergeRequestText.commitMessage(policy: context.policy, stage: context.stage, candidate: candidate, changes: records,
                                                      upstreamCommit: context.plan.upstreamCommit ?? context.input.upstream.commit)
-        return try await context.repository.repository.commit(parent: context.targetTip, changes: changes, author: signature, message: message)
+        let id = try await context.repository.repository.commit(parent: context.targetTip, changes: changes, author: signature, message: message)
+        return BuiltCommit(id: id, changes: records)
+    }
+
+    /// A promotion commit and the editor's records of what it changes (for the commit message and the MR table).
+    struct BuiltCommit {
+        var id: ObjectID
+        var changes: [ImageChange]
     }
 
     /// Pushes `commit` to the bot branch unless it is already there, refusing to move a branch that is
@@ -118,16 +125,16 @@ extension PromotionEngine {
         var pushed = true
         do {
             // No MR: the branch is absent, or left over by a crashed or concurrent run; lease on what we saw.
-            try await pushBranch(context, commit: commit, expecting: context.repository.remoteBranch(context.sourceBranch))
+            try await pushBranch(context, commit: commit.id, expecting: context.repository.remoteBranch(context.sourceBranch))
         } catch let error as GitError where error.isLeaseRejection {
             // Another run pushed the branch since this cycle listed it. Open (or adopt) the MR on the branch as
             // it is: the next cycle reads who committed there before anything is merged.
-            pushed = error.leaseActual == commit
+            pushed = error.leaseActual == commit.id
             if !pushed, let winner = try await openMergeRequest(from: context) {
                 return (winner, true, false)
             }
         }
-        let text = texts(context, head: commit)
+        let text = texts(context, commit: commit)
         let create = CreateMergeRequest(
             title: text.title, description: text.description, sourceBranch: context.sourceBranch,
             targetBranch: context.stage.branch, labels: context.stage.labels,
@@ -164,17 +171,17 @@ extension PromotionEngine {
         let checkedHead = context.input.mergeRequest?.branchMissing == true ? nil
             : context.input.mergeRequest?.headSHA ?? context.existing?.sha
         do {
-            try await pushBranch(context, commit: commit, expecting: checkedHead.flatMap(ObjectID.init(hex:)))
+            try await pushBranch(context, commit: commit.id, expecting: checkedHead.flatMap(ObjectID.init(hex:)))
         } catch let error as GitError where error.isLeaseRejection {
             // When the branch is already at this very commit, another run built and pushed the same thing:
             // finish the update. Anything else is for the next cycle to judge.
-            if error.leaseActual != commit {
+            if error.leaseActual != commit.id {
                 let now = error.leaseActual.map { PlannerText.shortSHA($0.hex) } ?? "<absent>"
                 return (.leftAsIs(iid: iid),
                         "did not update MR !\(iid): \(context.sourceBranch) moved to \(now) while this cycle ran (another promobot run or a person); the next cycle checks who pushed")
             }
         }
-        let text = texts(context, head: commit)
+        let text = texts(context, commit: commit)
         _ = try await gitlab.updateMergeRequest(context.project.ref, iid: iid, UpdateMergeRequest(title: text.title, description: text.description))
         return (.updated(iid: iid), nil)
     }
@@ -243,10 +250,11 @@ extension PromotionEngine {
         return .commented(iid: iid)
     }
 
-    private func texts(_ context: ActionContext, head: ObjectID) -> (title: String, description: String) {
+    private func texts(_ context: ActionContext, commit: BuiltCommit) -> (title: String, description: String) {
         let links = MergeRequestLinks(upstreamProjectWebURL: context.upstreamProject.webURL)
         let title = MergeRequestText.title(policy: context.policy, stage: context.stage, candidate: context.plan.candidate ?? [:])
-        let description = MergeRequestText.description(plan: context.plan, input: context.input, links: links, head: head.hex)
+        let description = MergeRequestText.description(plan: context.plan, input: context.input, links: links,
+                                                       head: commit.id.hex, changes: commit.changes)
         return (title, description)
     }
 

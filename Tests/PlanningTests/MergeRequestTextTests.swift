@@ -50,10 +50,29 @@ import Testing
         #expect(paragraphs.last == "Promobot-Policy: oms\nPromobot-Stage: test\nPromobot-Upstream-Commit: \(F.upstreamTip)")
     }
 
+    /// The change records an edit of two files per image would give for `plan`.
+    static func edits(_ plan: StagePlan) -> [ImageChange] {
+        (plan.candidate ?? [:]).ordered(by: plan.imageOrder).filter { plan.current[$0.image] != $0.version }.flatMap { image, version in
+            ["deploy.yaml", "job.yaml"].map {
+                ImageChange(path: $0, line: 3, image: image, old: plan.current[image]?.description ?? "", new: version.description)
+            }
+        }
+    }
+
+    @Test func tableShowsWhatTheEditChangedNotWhatWasHoped() {
+        let input = F.input()
+        let plan = Planner.plan(input)
+        let onlyApp = Self.edits(plan).filter { $0.image == F.app }
+        let text = MergeRequestText.description(plan: plan, input: input, head: F.head, changes: onlyApp)
+        #expect(text.contains("| `registry.example.com/oms/app` | `1.4.2` | `1.5.0` |"))
+        #expect(text.contains("| `registry.example.com/oms/web` | `1.4.2` | `1.5.0` (unchanged) |"), "web was not edited")
+        #expect(text.components(separatedBy: "oms/app` |").count == 2, "one row per distinct change, not one per file")
+    }
+
     @Test func descriptionCarriesEvidenceAndAMarkerThatRoundTrips() throws {
         let input = F.input()
         let plan = Planner.plan(input)
-        let text = MergeRequestText.description(plan: plan, input: input, links: Self.links, head: F.head)
+        let text = MergeRequestText.description(plan: plan, input: input, links: Self.links, head: F.head, changes: Self.edits(plan))
         #expect(text.contains("| `registry.example.com/oms/app` | `1.4.2` | `1.5.0` |"))
         #expect(text.contains("| `registry.example.com/oms/web` | `1.4.2` | `1.5.0` |"))
         #expect(text.contains("[`bbbbbbbb`](https://gitlab.example.com/group/oms-deploy/-/commit/\(F.upstreamTip))"))
@@ -74,17 +93,17 @@ import Testing
     @Test func descriptionExplainsANewestSoakedPick() {
         let input = PlannerCandidateTests.input([("1.5.3", 5), ("1.5.1", 70)], pick: .newestSoaked)
         let plan = Planner.plan(input)
-        let text = MergeRequestText.description(plan: plan, input: input, head: F.head)
+        let text = MergeRequestText.description(plan: plan, input: input, head: F.head, changes: Self.edits(plan))
         #expect(text.contains("Picked by `newest-soaked`: dev has since moved on to app 1.5.3, web 1.5.3"))
         #expect(text.contains("| `registry.example.com/oms/app` | `1.4.2` | `1.5.1` |"))
         #expect(MergeRequestText.marker(in: text)?.upstreamCommit == "commit-1-1.5.1")
-        let plain = MergeRequestText.description(plan: Planner.plan(F.input()), input: F.input(), head: F.head)
+        let plain = MergeRequestText.description(plan: Planner.plan(F.input()), input: F.input(), head: F.head, changes: Self.edits(Planner.plan(F.input())))
         #expect(!plain.contains("Picked by"))
     }
 
     @Test func descriptionWithoutLinksNamesThings() {
         let input = F.input()
-        let text = MergeRequestText.description(plan: Planner.plan(input), input: input, head: F.head)
+        let text = MergeRequestText.description(plan: Planner.plan(input), input: input, head: F.head, changes: Self.edits(Planner.plan(input)))
         #expect(text.contains("- Upstream commit: `bbbbbbbb` on dev"))
         #expect(text.contains("- Policy: `policies/oms.yaml`"))
         #expect(!text.contains("](http"))
@@ -93,7 +112,7 @@ import Testing
     @Test func descriptionEscapesTableCells() {
         var input = F.input(health: [HealthResult(check: "prom a|b", passed: true, detail: "value\n0.1", checkedAt: F.now)])
         input.policy.sourcePath = "odd|path.yaml"
-        let text = MergeRequestText.description(plan: Planner.plan(input), input: input, head: F.head)
+        let text = MergeRequestText.description(plan: Planner.plan(input), input: input, head: F.head, changes: Self.edits(Planner.plan(input)))
         #expect(text.contains("`prom a\\|b` — value 0.1"))
         #expect(text.contains("odd\\|path.yaml"))
     }
