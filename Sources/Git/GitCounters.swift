@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Network round-trip counts, so tests and the benchmark can prove how often the remote was contacted.
 public struct GitCounters: Sendable, Hashable {
@@ -22,22 +23,21 @@ public struct GitCounters: Sendable, Hashable {
     }
 }
 
-/// A lock-protected counter cell shared between a repository and its cache (internal).
-final class CounterCell: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = GitCounters()
+/// A counter cell shared between a repository and its cache (internal).
+final class CounterCell: Sendable {
+    private let value = Mutex(GitCounters())
     private let parent: CounterCell?
 
     init(parent: CounterCell? = nil) { self.parent = parent }
 
-    var snapshot: GitCounters { lock.withLock { value } }
+    var snapshot: GitCounters { value.withLock { $0 } }
 
     func add(refListings: Int = 0, fetches: Int = 0, pushes: Int = 0, retries: Int = 0) {
-        lock.withLock {
-            value.refListings += refListings
-            value.fetches += fetches
-            value.pushes += pushes
-            value.retries += retries
+        value.withLock {
+            $0.refListings += refListings
+            $0.fetches += fetches
+            $0.pushes += pushes
+            $0.retries += retries
         }
         parent?.add(refListings: refListings, fetches: fetches, pushes: pushes, retries: retries)
     }

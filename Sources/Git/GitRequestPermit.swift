@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// One git network step about to go on the wire, as shown to a `GitRequestPermit`.
 ///
@@ -86,18 +87,17 @@ public struct GitRequestPermit: Sendable {
 }
 
 /// The result of one permit request, handed from its task to the blocked git thread (internal).
-private final class PermitOutcome: @unchecked Sendable {
+private final class PermitOutcome: Sendable {
     private let done = DispatchSemaphore(value: 0)
-    private let lock = NSLock()
-    private var error: (any Error)?
+    private let error = Mutex<(any Error)?>(nil)
 
     func finish(_ error: (any Error)?) {
-        lock.withLock { self.error = error }
+        self.error.withLock { $0 = error }
         done.signal()
     }
 
     func wait() -> (any Error)? {
         done.wait()
-        return lock.withLock { error }
+        return error.withLock { $0 }
     }
 }

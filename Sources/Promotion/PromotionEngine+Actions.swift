@@ -84,8 +84,8 @@ extension PromotionEngine {
         let updates = candidate.updates
         var changes: [String: Data] = [:]
         var records: [ImageChange] = []
-        for path in context.targetFiles.keys.sorted() {
-            guard let text = String(data: context.targetFiles[path]!, encoding: .utf8) else { continue }
+        for (path, data) in context.targetFiles.sorted(by: { $0.key < $1.key }) {
+            guard let text = String(data: data, encoding: .utf8) else { continue }
             let edit = try ManifestEditor.edit(text, path: path, updates: updates)
             if !edit.changes.isEmpty { changes[path] = Data(edit.text.utf8) }
             records += edit.changes
