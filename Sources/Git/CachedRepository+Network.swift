@@ -127,12 +127,19 @@ extension CachedRepository {
     ///   request permit's error.
     ///
     /// Runs on a thread of its own, under the repository's lock.
-    public func push(_ commit: ObjectID, to branch: String, expecting expected: ObjectID?) async throws {
-        try await offPool { try $0.blockingPush(commit, to: branch, expecting: expected) }
+    ///
+    /// - Parameter unchanged: other branches that must still be at the given tips (e.g. the branch `commit`
+    ///   was built on), checked against the same advertisement as the lease: otherwise `.baseMoved`, and
+    ///   nothing is pushed. This keeps a run that observed the world before another run finished a whole
+    ///   promotion from pushing the same branch again on stale facts.
+    public func push(_ commit: ObjectID, to branch: String, expecting expected: ObjectID?,
+                     unchanged: [String: ObjectID] = [:]) async throws {
+        try await offPool { try $0.blockingPush(commit, to: branch, expecting: expected, unchanged: unchanged) }
     }
 
-    /// `push(_:to:expecting:)` on the calling thread, which may block.
-    func blockingPush(_ commit: ObjectID, to branch: String, expecting expected: ObjectID?) throws {
+    /// `push(_:to:expecting:unchanged:)` on the calling thread, which may block.
+    func blockingPush(_ commit: ObjectID, to branch: String, expecting expected: ObjectID?,
+                      unchanged: [String: ObjectID] = [:]) throws {
         try locked {
             let ref = try Self.headsRef(branch, operation: "push \(branch)")
             guard handle.objectExists(commit) else {
@@ -143,7 +150,7 @@ extension CachedRepository {
             try handle.setReference(localRef, to: commit, log: "promobot: push source")
             defer { try? handle.deleteReference(localRef) }
             try sendUpdate(refspec: "+\(localRef):\(ref)", ref: ref, target: commit, expected: expected,
-                           operation: "push \(ref)")
+                           unchanged: unchanged, operation: "push \(ref)")
             try handle.setReference(Self.trackingRef(branch), to: commit, log: "promobot: push")
         }
     }
@@ -169,7 +176,8 @@ extension CachedRepository {
 
     /// Connects for push, checks the lease against the advertisement, uploads, and maps server refusals;
     /// retries transient failures. `target` is where the update leaves the branch (nil: deleted).
-    private func sendUpdate(refspec: String, ref: String, target: ObjectID?, expected: ObjectID?, operation: String) throws {
+    private func sendUpdate(refspec: String, ref: String, target: ObjectID?, expected: ObjectID?,
+                            unchanged: [String: ObjectID] = [:], operation: String) throws {
         // Set once an attempt has sent the update: its answer may be lost although the server applied it.
         var sent = false
         try withRetries {
@@ -178,6 +186,12 @@ extension CachedRepository {
             let advertised = try session.connectAndList(direction: GIT_DIRECTION_PUSH)
             let actual = advertised[ref]
             if sent && actual == target { return }  // an earlier attempt landed; only its answer was lost
+            for (branch, tip) in unchanged.sorted(by: { $0.key < $1.key }) where advertised["refs/heads/\(branch)"] != tip {
+                let now = advertised["refs/heads/\(branch)"]
+                throw GitError(kind: .baseMoved(branch: branch, actual: now), operation: operation,
+                               message: "refs/heads/\(branch) is at \(now?.hex ?? "<absent>"), the commit was built on \(tip.hex)",
+                               remote: remote.redactedURL)
+            }
             guard actual == expected else {
                 throw leaseError(operation: operation, ref: ref, expected: expected, actual: actual)
             }

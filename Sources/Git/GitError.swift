@@ -11,6 +11,9 @@ public struct GitError: Error, CustomStringConvertible, Sendable {
         /// A push or delete with a lease found the remote branch at `actual` (nil: the branch does not exist)
         /// instead of the expected commit. Nothing was changed on the remote.
         case leaseRejected(actual: ObjectID?)
+        /// A push that required another branch to be unchanged (the base a commit was built on) found it at
+        /// `actual` (nil: gone). Nothing was changed on the remote.
+        case baseMoved(branch: String, actual: ObjectID?)
         /// The server refused the ref update; carries the server's own text (e.g. a protected-branch hook message).
         case rejected(String)
         /// The remote asked for credentials and refused the ones we have (or we had none).
@@ -61,6 +64,8 @@ public struct GitError: Error, CustomStringConvertible, Sendable {
         switch kind {
         case .leaseRejected:
             text += "; someone else moved the branch: refresh and re-plan"
+        case .baseMoved:
+            text += "; the branch the commit was built on moved: refresh and re-plan"
         case .rejected:
             text += "; the server refused the update: check branch protection and push rules"
         case .authentication:

@@ -36,7 +36,10 @@ extension PromotionEngine {
             case .upToDate, .blocked, .waiting:
                 break
             case .openMR:
-                let opened = try await openMergeRequest(context)
+                guard let opened = try await openMergeRequest(context) else {
+                    outcome.note = baseMovedNote(context, "open the MR")
+                    break
+                }
                 outcome.actions = [opened.adopted ? .adopted(iid: opened.mr.iid) : .opened(iid: opened.mr.iid)]
                 if opened.adopted {
                     outcome.note = "adopted MR !\(opened.mr.iid): another promobot run opened it for the same promotion"
@@ -109,10 +112,17 @@ extension PromotionEngine {
     }
 
     /// Pushes `commit` to the bot branch unless it is already there, refusing to move a branch that is
-    /// not where we believe it is.
+    /// not where we believe it is, and refusing when the target branch moved since this cycle read it
+    /// (another run may have finished this very promotion meanwhile: re-plan next cycle instead).
     private func pushBranch(_ context: ActionContext, commit: ObjectID, expecting expected: ObjectID?) async throws {
         if context.repository.remoteBranch(context.sourceBranch) == commit { return }
-        try await context.repository.repository.push(commit, to: context.sourceBranch, expecting: expected)
+        try await context.repository.repository.push(commit, to: context.sourceBranch, expecting: expected,
+                                                      unchanged: [context.stage.branch: context.targetTip])
+    }
+
+    /// The note for a push refused because the target branch moved during the cycle.
+    private func baseMovedNote(_ context: ActionContext, _ what: String) -> String {
+        "did not \(what): \(context.stage.branch) moved while this cycle ran (another promobot run or CI); the next cycle plans again"
     }
 
     // MARK: - Merge requests
@@ -120,12 +130,14 @@ extension PromotionEngine {
     /// Pushes the branch and opens the MR. Losing a race to another run is normal: when the branch
     /// moved under the lease or GitLab answers 409, the winner's MR is adopted (and its text, which
     /// describes its branch, is left as it is).
-    private func openMergeRequest(_ context: ActionContext) async throws -> (mr: MergeRequest, adopted: Bool, pushed: Bool) {
+    private func openMergeRequest(_ context: ActionContext) async throws -> (mr: MergeRequest, adopted: Bool, pushed: Bool)? {
         let commit = try await buildCommit(context)
         var pushed = true
         do {
             // No MR: the branch is absent, or left over by a crashed or concurrent run; lease on what we saw.
             try await pushBranch(context, commit: commit.id, expecting: context.repository.remoteBranch(context.sourceBranch))
+        } catch let error as GitError where error.baseMoved {
+            return nil
         } catch let error as GitError where error.isLeaseRejection {
             // Another run pushed the branch since this cycle listed it. Open (or adopt) the MR on the branch as
             // it is: the next cycle reads who committed there before anything is merged.
@@ -172,6 +184,8 @@ extension PromotionEngine {
             : context.input.mergeRequest?.headSHA ?? context.existing?.sha
         do {
             try await pushBranch(context, commit: commit.id, expecting: checkedHead.flatMap(ObjectID.init(hex:)))
+        } catch let error as GitError where error.baseMoved {
+            return (.leftAsIs(iid: iid), baseMovedNote(context, "update MR !\(iid)"))
         } catch let error as GitError where error.isLeaseRejection {
             // When the branch is already at this very commit, another run built and pushed the same thing:
             // finish the update. Anything else is for the next cycle to judge.

@@ -52,6 +52,12 @@ extension GitError {
         return false
     }
 
+    /// The branch a commit was built on moved while the cycle ran (see `push(_:to:expecting:unchanged:)`).
+    var baseMoved: Bool {
+        if case .baseMoved = kind { return true }
+        return false
+    }
+
     /// Where the branch was when a lease was lost (nil: absent, or not a lease rejection).
     var leaseActual: ObjectID? {
         if case let .leaseRejected(actual) = kind { return actual }

@@ -91,6 +91,22 @@ import Testing
         #expect(try fixture.originTip("promote/x") == theirs)
     }
 
+    /// A promotion branch is pushed only while the branch it was built on is still where it was read:
+    /// a run on stale facts (another run already merged this promotion) pushes nothing.
+    @Test func pushRequiresTheBaseUnchanged() async throws {
+        let (fixture, repo, tip) = try await prepared()
+        let mine = try await repo.commit(parent: tip, changes: ["f.txt": Data("1".utf8)], author: signature, message: "mine")
+        let moved = try fixture.commit(["ci.txt": "a CI commit"], branch: "main")
+        let error = try await #require(throws: GitError.self) {
+            try await repo.push(mine, to: "promote/x", expecting: nil, unchanged: ["main": tip])
+        }
+        #expect(error.kind == .baseMoved(branch: "main", actual: moved))
+        #expect(error.description.contains("moved"))
+        #expect(try fixture.originTip("promote/x") == nil, "nothing was pushed")
+        try await repo.push(mine, to: "promote/x", expecting: nil, unchanged: ["main": moved])
+        #expect(try fixture.originTip("promote/x") == mine)
+    }
+
     @Test func expectingAbsentFailsWhenTheBranchExists() async throws {
         let (fixture, repo, tip) = try await prepared()
         let commit = try await repo.commit(parent: tip, changes: ["f.txt": Data("1".utf8)], author: signature, message: "x")
