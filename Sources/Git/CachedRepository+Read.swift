@@ -120,6 +120,19 @@ extension CachedRepository {
         }
         var files: [String: Data] = [:]
         for (path, oid) in blobIDs { files[path] = try handle.blobData(oid) }
-        return PathSnapshot(commit: commit, time: time, files: files)
+        let (author, message, merged) = try handle.withCommit(commit) { pointer throws(GitError) -> (String, String, [ObjectID]) in
+            let author = git_commit_author(pointer).flatMap { $0.pointee.name.map { String(cString: $0) } } ?? ""
+            let message = git_commit_message(pointer).map { String(cString: $0) } ?? ""
+            let others = (0..<git_commit_parentcount(pointer)).dropFirst().compactMap { git_commit_parent_id(pointer, $0).map(ObjectID.init) }
+            return (author, message, others)
+        }
+        var messages = [message]
+        for parent in merged {
+            // A merge's other parents are usually in the cache (the branch was fetched); skip them when not.
+            if let text = try? handle.withCommit(parent, { pointer throws(GitError) in git_commit_message(pointer).map { String(cString: $0) } ?? "" }) {
+                messages.append(text)
+            }
+        }
+        return PathSnapshot(commit: commit, time: time, files: files, author: author, messages: messages)
     }
 }

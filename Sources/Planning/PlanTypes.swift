@@ -159,6 +159,9 @@ public struct PlanInput: Sendable {
     /// the upstream holds now (nil otherwise). An `auto` MR whose own candidate still passes every gate
     /// is merged as it is rather than rebuilt for the newer one (progress before perfection).
     public var proposalHealth: [HealthResult]?
+    /// Changes to the target stage's paths, newest first, like `history` (read only when a promotion may be
+    /// proposed): where rollbacks, and so holds, are found.
+    public var targetHistory: [StageChange] = []
     /// The clock, as an input, so plans are reproducible.
     public var now: Date
     /// The reason, when an operator has halted the bot.
@@ -198,6 +201,8 @@ public enum Gate: String, Sendable, Hashable, Codable, CaseIterable {
     /// GitLab's `detailed_merge_status`, and whether the branch is still what the bot pushed.
     case mergeability
     case foreignCommits = "foreign-commits"
+    /// A version that was rolled back from the stage is not proposed to it again.
+    case hold
 }
 
 /// One gate's verdict, with the evidence.

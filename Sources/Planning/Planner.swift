@@ -75,6 +75,7 @@ public enum Planner {
             downgradeGate(input, candidate: candidate.tags),
             soakGate(input, candidate: candidate),
             healthGate(input),
+            holdGate(input, candidate: candidate.tags),
         ]
         let mergeGates = [freezeGate(input, calendar: calendar), windowGate(input, calendar: calendar)]
         let requestGates = input.mergeRequest.map { mergeRequestGates(input, $0) } ?? []
@@ -107,6 +108,9 @@ public enum Planner {
         }
         if let downgrade = promotionGates.first(where: { $0.gate == .downgrade && !$0.passed }) {
             return .closeMR(iid: mr.iid, reason: "would downgrade \(input.stage.name): \(downgrade.reason)")
+        }
+        if let hold = promotionGates.first(where: { $0.gate == .hold && !$0.passed }) {
+            return .closeMR(iid: mr.iid, reason: "it proposes what was rolled back: \(hold.reason)")
         }
         if let progress = progressDecision(input, mr, candidate: candidate, current: current, mergeGates: mergeGates) {
             return progress
@@ -174,6 +178,7 @@ public enum Planner {
             downgradeGate(proposed, candidate: proposal.tags),
             soakGate(proposed, candidate: proposal),
             healthGate(proposed),
+            holdGate(proposed, candidate: proposal.tags),
         ]
         guard gates.allSatisfy(\.passed) else { return nil }
         return mergeDecision(proposed, mr, mergeGates: mergeGates)

@@ -157,6 +157,7 @@ public struct PromotionEngine: Sendable {
         )
         if needsWork {
             input.history = try await history(of: upstream, policy: policy, in: upstreamRepo.repository, tip: upstreamTip, since: input.historyHorizon)
+            input.targetHistory = try await changes(of: stage, policy: policy, in: targetRepo.repository, tip: targetTip, since: input.historyHorizon)
             let candidate = Self.references(policy: policy, tags: upstreamState.tags)
             input.health = await health.run(upstream.health, candidate: candidate, now: now)
             if let existing {
@@ -183,6 +184,15 @@ public struct PromotionEngine: Sendable {
     private func history(of upstream: Stage, policy: Policy, in repository: CachedRepository, tip: ObjectID, since: Date) async throws -> [HistoryEntry] {
         try await repository.history(from: tip, paths: upstream.paths, since: since, maxCommits: configuration.maxHistoryCommits).map {
             HistoryEntry(commit: $0.commit.hex, time: $0.time, tags: StageReader.tags(in: $0.files, images: policy.images))
+        }
+    }
+
+    /// The target stage's changes within the horizon, with who made each (for holds: rollbacks by people).
+    private func changes(of stage: Stage, policy: Policy, in repository: CachedRepository, tip: ObjectID, since: Date) async throws -> [StageChange] {
+        try await repository.history(from: tip, paths: stage.paths, since: since, maxCommits: configuration.maxHistoryCommits).map {
+            StageChange(commit: $0.commit.hex, time: $0.time, tags: StageReader.tags(in: $0.files, images: policy.images),
+                        author: $0.author, subject: String($0.messages.first?.split(separator: "\n").first ?? ""),
+                        byPromotion: $0.messages.contains { MergeRequestText.hasTrailers($0, policy: policy.name, stage: stage.name) })
         }
     }
 

@@ -1,0 +1,90 @@
+import Foundation
+import Manifests
+import Policies
+
+/// One change to a stage's paths, as the holds rule reads it: what the paths held right after it, and
+/// who made it. A value type; thread-safe.
+public struct StageChange: Sendable, Hashable {
+    /// The commit that changed the paths (or, for the oldest entry, the one in effect at the horizon).
+    public var commit: String
+    public var time: Date
+    /// The policy's images as the paths held them right after `commit`.
+    public var tags: ImageVersions
+    /// The author of `commit`.
+    public var author: String
+    /// The first line of its message.
+    public var subject: String
+    /// Whether the change is one of promobot's promotions (its trailers for this policy and stage, on the
+    /// commit or on the branch a merge commit brought in). Anything else is a person's change.
+    public var byPromotion: Bool
+
+    /// Memberwise.
+    public init(commit: String, time: Date, tags: ImageVersions, author: String, subject: String, byPromotion: Bool) {
+        self.commit = commit
+        self.time = time
+        self.tags = tags
+        self.author = author
+        self.subject = subject
+        self.byPromotion = byPromotion
+    }
+}
+
+/// A version of one image that was rolled back from the stage: promobot does not propose it there again.
+public struct Hold: Sendable, Hashable {
+    /// The image, as the policy names it.
+    public var image: String
+    /// The version that was taken out.
+    public var version: ImageVersion
+    /// The change that took it out.
+    public var rollback: StageChange
+}
+
+extension Planner {
+    /// The holds on the target stage, from its history (oldest to newest).
+    ///
+    /// Version V of an image is *rolled back* when a change that is not a promotion by the bot replaced it
+    /// with a version the stage ran before, or with a lower version. The hold lasts while the stage has not
+    /// run V again since (a deliberate re-promotion lifts it); it stops mattering as soon as the upstream
+    /// offers anything other than V. Only history within the horizon is seen.
+    public static func holds(_ input: PlanInput) -> [Hold] {
+        let images = input.policy.images
+        let changes = input.targetHistory.reversed().map { change -> StageChange in
+            var restricted = change
+            restricted.tags = change.tags.restricted(to: images)
+            return restricted
+        }
+        var holds: [String: Hold] = [:]
+        var ran: [String: Set<ImageVersion>] = [:]
+        var previous: StageChange?
+        for change in changes {
+            for (image, version) in change.tags.ordered(by: images) where holds[image]?.version == version {
+                holds[image] = nil   // the stage runs it again since: lifted
+            }
+            if let before = previous, !change.byPromotion {
+                for (image, old) in before.tags.ordered(by: images) {
+                    guard let new = change.tags[image], new != old else { continue }
+                    let ranBefore = ran[image, default: []].contains(new)
+                    let lower = new.semanticVersion.flatMap { n in old.semanticVersion.map { n < $0 } } ?? false
+                    if ranBefore || lower { holds[image] = Hold(image: image, version: old, rollback: change) }
+                }
+            }
+            for (image, version) in change.tags.ordered(by: images) { ran[image, default: []].insert(version) }
+            previous = change
+        }
+        return images.compactMap { holds[$0] }
+    }
+
+    /// Fails when the candidate proposes a version that was rolled back from the stage, naming the rollback.
+    static func holdGate(_ input: PlanInput, candidate: ImageVersions) -> GateResult {
+        let held = holds(input).filter { candidate[$0.image] == $0.version }
+        guard !held.isEmpty else {
+            return GateResult(gate: .hold, passed: true, reason: "no candidate version was rolled back from \(input.stage.name)")
+        }
+        let reasons = held.map { hold in
+            let change = hold.rollback
+            return "\(PlannerText.shortImage(hold.image)) \(hold.version.display) was rolled back from \(input.stage.name) in "
+                + "\(PlannerText.shortSHA(change.commit)) by \(change.author), \(PlannerText.time(change.time, now: input.now)) (\"\(change.subject)\")"
+        }
+        return GateResult(gate: .hold, passed: false, reason: "held: " + reasons.joined(separator: "; "))
+    }
+}
