@@ -75,8 +75,8 @@ extension Planner {
     }
 
     /// Fails when the candidate proposes a version that was rolled back from the stage, naming the rollback.
-    static func holdGate(_ input: PlanInput, candidate: ImageVersions) -> GateResult {
-        let held = holds(input).filter { candidate[$0.image] == $0.version }
+    static func holdGate(_ input: PlanInput, candidate: ImageVersions, holds: [Hold]) -> GateResult {
+        let held = holds.filter { candidate[$0.image] == $0.version }
         guard !held.isEmpty else {
             return GateResult(gate: .hold, passed: true, reason: "no candidate version was rolled back from \(input.stage.name)")
         }

@@ -302,6 +302,8 @@ public struct StagePlan: Sendable, Hashable {
     public var decision: Decision
     /// Image names in policy order, for stable text.
     public var imageOrder: [String]
+    /// Versions held for the stage because a person rolled them back (see `Planner.holds`).
+    public var held: [Hold] = []
 
     /// Memberwise.
     public init(

@@ -69,22 +69,25 @@ public enum Planner {
                              gates: [emergency, gate], decision: decision, imageOrder: images)
         }
 
+        let held = holds(input)
         let promotionGates = [
             emergency,
             versionGate(input, candidate: candidate.tags),
             downgradeGate(input, candidate: candidate.tags),
             soakGate(input, candidate: candidate),
             healthGate(input),
-            holdGate(input, candidate: candidate.tags),
+            holdGate(input, candidate: candidate.tags, holds: held),
         ]
         let mergeGates = [freezeGate(input, calendar: calendar), windowGate(input, calendar: calendar)]
         let requestGates = input.mergeRequest.map { mergeRequestGates(input, $0) } ?? []
         let decision = decide(input, candidate: candidate, current: current,
                               promotionGates: promotionGates, mergeGates: mergeGates)
-        return StagePlan(policy: input.policy.name, stage: input.stage.name, upstream: upstreamName(input),
-                         current: current, candidate: candidate.tags, soakedSince: candidate.since,
-                         upstreamCommit: candidate.commit, gates: promotionGates + mergeGates + requestGates,
-                         decision: decision, imageOrder: images)
+        var plan = StagePlan(policy: input.policy.name, stage: input.stage.name, upstream: upstreamName(input),
+                             current: current, candidate: candidate.tags, soakedSince: candidate.since,
+                             upstreamCommit: candidate.commit, gates: promotionGates + mergeGates + requestGates,
+                             decision: decision, imageOrder: images)
+        plan.held = held
+        return plan
     }
 
     static func decide(
@@ -178,7 +181,7 @@ public enum Planner {
             downgradeGate(proposed, candidate: proposal.tags),
             soakGate(proposed, candidate: proposal),
             healthGate(proposed),
-            holdGate(proposed, candidate: proposal.tags),
+            holdGate(proposed, candidate: proposal.tags, holds: holds(input)),
         ]
         guard gates.allSatisfy(\.passed) else { return nil }
         return mergeDecision(proposed, mr, mergeGates: mergeGates)

@@ -24,6 +24,8 @@ struct StatusStage: Sendable, Hashable {
     var tags: ImageVersions
     /// Set when the stage could not be read; shown instead of versions.
     var error: String?
+    /// Versions held for this stage because a person rolled them back (`app 1.5.0`), shown as a line each.
+    var held: [String] = []
 }
 
 /// An open promotion MR as the board shows it.
@@ -113,6 +115,9 @@ enum StatusBoard {
         let tags = Set(stage.tags.ordered(by: row.images).map { $0.version.tag ?? $0.version.description })
         if stage.tags.count > 1, tags.count > 1 {
             lines.append(Line(text: "drift: mixed versions", drift: true))
+        }
+        for held in stage.held {
+            lines.append(Line(text: "held: \(held)", drift: true))
         }
         for mr in row.mergeRequests where mr.stage == name {
             lines.append(Line(text: "!\(mr.iid) \(mr.state)", link: mr.webURL))

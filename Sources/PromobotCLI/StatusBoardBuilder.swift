@@ -10,7 +10,8 @@ enum StatusBoardBuilder {
             let outcomes = report.stages.filter { $0.plan.policy == policy.name }
             let stages = policy.stages.map { stage -> StatusStage in
                 if let own = outcomes.first(where: { $0.plan.stage == stage.name }) {
-                    return StatusStage(name: stage.name, upstream: stage.from, tags: own.plan.current, error: own.error)
+                    return StatusStage(name: stage.name, upstream: stage.from, tags: own.plan.current, error: own.error,
+                                       held: own.plan.held.map { "\(PlannerText.shortImage($0.image)) \($0.version.display)" })
                 }
                 if let downstream = outcomes.first(where: { $0.plan.upstream == stage.name }) {
                     return StatusStage(name: stage.name, upstream: stage.from, tags: downstream.upstreamTags)

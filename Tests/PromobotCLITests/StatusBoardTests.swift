@@ -33,6 +33,16 @@ import Testing
         mergeRequests: [StatusMergeRequest(stage: "staging", iid: 7, webURL: "javascript:alert(1)", state: "merging",
                                            summary: "merge \"quoted\" & <b>bold</b>")])
 
+    @Test func heldVersionsShowInTheStageCell() throws {
+        let row = StatusRow(policy: "oms", images: [F.app, F.web], stages: [
+            StatusStage(name: "test", tags: F.tags("1.5.0")),
+            StatusStage(name: "prod", upstream: "test", tags: F.tags("1.4.2"), held: ["app 1.5.0", "web 1.5.0"]),
+        ])
+        let prod = try #require(StatusBoard.cellLines(row, stage: "prod"))
+        #expect(prod.map(\.text).contains("held: app 1.5.0"))
+        #expect(prod.first { $0.text == "held: web 1.5.0" }?.drift == true)
+    }
+
     @Test func columnsAreStagesInFirstSeenOrder() {
         #expect(StatusBoard.stageColumns([Self.oms, Self.billing]) == ["dev", "test", "prod", "staging"])
     }
