@@ -2,33 +2,6 @@ import Foundation
 import Manifests
 import Policies
 
-/// One change to a stage's paths, as the holds rule reads it: what the paths held right after it, and
-/// who made it. A value type; thread-safe.
-public struct StageChange: Sendable, Hashable {
-    /// The commit that changed the paths (or, for the oldest entry, the one in effect at the horizon).
-    public var commit: String
-    public var time: Date
-    /// The policy's images as the paths held them right after `commit`.
-    public var tags: ImageVersions
-    /// The author of `commit`.
-    public var author: String
-    /// The first line of its message.
-    public var subject: String
-    /// Whether the change is one of promobot's promotions (its trailers for this policy and stage, on the
-    /// commit or on the branch a merge commit brought in). Anything else is a person's change.
-    public var byPromotion: Bool
-
-    /// Memberwise.
-    public init(commit: String, time: Date, tags: ImageVersions, author: String, subject: String, byPromotion: Bool) {
-        self.commit = commit
-        self.time = time
-        self.tags = tags
-        self.author = author
-        self.subject = subject
-        self.byPromotion = byPromotion
-    }
-}
-
 /// A version of one image that was rolled back from the stage: promobot does not propose it there again.
 public struct Hold: Sendable, Hashable {
     /// The image, as the policy names it.
@@ -36,7 +9,7 @@ public struct Hold: Sendable, Hashable {
     /// The version that was taken out.
     public var version: ImageVersion
     /// The change that took it out.
-    public var rollback: StageChange
+    public var rollback: HistoryEntry
 }
 
 extension Planner {
@@ -48,14 +21,14 @@ extension Planner {
     /// offers anything other than V. Only history within the horizon is seen.
     public static func holds(_ input: PlanInput) -> [Hold] {
         let images = input.policy.images
-        let changes = input.targetHistory.reversed().map { change -> StageChange in
+        let changes = input.targetHistory.reversed().map { change -> HistoryEntry in
             var restricted = change
             restricted.tags = change.tags.restricted(to: images)
             return restricted
         }
         var holds: [String: Hold] = [:]
         var ran: [String: Set<ImageVersion>] = [:]
-        var previous: StageChange?
+        var previous: HistoryEntry?
         for change in changes {
             for (image, version) in change.tags.ordered(by: images) where holds[image]?.version == version {
                 holds[image] = nil   // the stage runs it again since: lifted

@@ -32,12 +32,22 @@ public struct HistoryEntry: Sendable, Hashable {
     public var time: Date
     /// The policy's images as the paths held them right after `commit`.
     public var tags: ImageVersions
+    /// The author of `commit` (read for the target stage's history, where holds are found).
+    public var author: String
+    /// The first line of its message.
+    public var subject: String
+    /// Whether the change is one of promobot's promotions (its trailers for this policy and stage, on the
+    /// commit or on the branch a merge commit brought in). Anything else is a person's change.
+    public var byPromotion: Bool
 
     /// Memberwise.
-    public init(commit: String, time: Date, tags: ImageVersions) {
+    public init(commit: String, time: Date, tags: ImageVersions, author: String = "", subject: String = "", byPromotion: Bool = false) {
         self.commit = commit
         self.time = time
         self.tags = tags
+        self.author = author
+        self.subject = subject
+        self.byPromotion = byPromotion
     }
 }
 
@@ -161,7 +171,7 @@ public struct PlanInput: Sendable {
     public var proposalHealth: [HealthResult]?
     /// Changes to the target stage's paths, newest first, like `history` (read only when a promotion may be
     /// proposed): where rollbacks, and so holds, are found.
-    public var targetHistory: [StageChange] = []
+    public var targetHistory: [HistoryEntry] = []
     /// The clock, as an input, so plans are reproducible.
     public var now: Date
     /// The reason, when an operator has halted the bot.

@@ -188,9 +188,9 @@ public struct PromotionEngine: Sendable {
     }
 
     /// The target stage's changes within the horizon, with who made each (for holds: rollbacks by people).
-    private func changes(of stage: Stage, policy: Policy, in repository: CachedRepository, tip: ObjectID, since: Date) async throws -> [StageChange] {
+    private func changes(of stage: Stage, policy: Policy, in repository: CachedRepository, tip: ObjectID, since: Date) async throws -> [HistoryEntry] {
         try await repository.history(from: tip, paths: stage.paths, since: since, maxCommits: configuration.maxHistoryCommits).map {
-            StageChange(commit: $0.commit.hex, time: $0.time, tags: StageReader.tags(in: $0.files, images: policy.images),
+            HistoryEntry(commit: $0.commit.hex, time: $0.time, tags: StageReader.tags(in: $0.files, images: policy.images),
                         author: $0.author, subject: String($0.messages.first?.split(separator: "\n").first ?? ""),
                         byPromotion: $0.messages.contains { MergeRequestText.hasTrailers($0, policy: policy.name, stage: stage.name) })
         }

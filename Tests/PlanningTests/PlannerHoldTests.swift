@@ -9,8 +9,8 @@ import Testing
     typealias F = Fixture
 
     static func change(_ version: String, hoursAgo: Double, byPromotion: Bool, author: String = "promobot",
-                       subject: String = "Promote oms to test", commit: Character = "1") -> StageChange {
-        StageChange(commit: String(repeating: commit, count: 40), time: F.now.addingTimeInterval(-hoursAgo * 3600),
+                       subject: String = "Promote oms to test", commit: Character = "1") -> HistoryEntry {
+        HistoryEntry(commit: String(repeating: commit, count: 40), time: F.now.addingTimeInterval(-hoursAgo * 3600),
                     tags: F.tags(version), author: author, subject: subject, byPromotion: byPromotion)
     }
 

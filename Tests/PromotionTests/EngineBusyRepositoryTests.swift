@@ -19,6 +19,18 @@ import Testing
         h.setArgo("oms-dev", version: version, health: health)
     }
 
+    /// One cycle per cache name, all at once (separate names are separate pods), each ending without an error.
+    static func runAtOnce(_ h: EngineHarness, caches: [String]) async throws {
+        let engines = try caches.map { try h.engine(cache: $0) }
+        let reports = await withTaskGroup(of: CycleReport.self) { group in
+            for engine in engines { group.addTask { await engine.runCycle() } }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        for report in reports {
+            #expect(!report.hasErrors, "\(report.errors) \(report.stages.compactMap(\.error))")
+        }
+    }
+
     static func prodMR(_ h: EngineHarness) -> SandboxMergeRequest? {
         h.openMergeRequests.first { $0.sourceBranch == "promobot/oms/prod" }
     }
@@ -152,14 +164,7 @@ import Testing
     @Test func threeRunsRacingToOpenAllSucceedWithOneMR() async throws {
         try await withHarness { h in
             try h.setDev("1.5.0")
-            let engines = try (0..<3).map { try h.engine(cache: "pod-\($0)") }
-            let reports = await withTaskGroup(of: CycleReport.self) { group in
-                for engine in engines { group.addTask { await engine.runCycle() } }
-                return await group.reduce(into: []) { $0.append($1) }
-            }
-            for report in reports {
-                #expect(!report.hasErrors, "\(report.errors) \(report.stages.compactMap(\.error))")
-            }
+            try await Self.runAtOnce(h, caches: (0..<3).map { "pod-\($0)" })
             #expect(h.mergeRequests.filter { $0.sourceBranch == "promobot/oms/test" }.count == 1)
             #expect(h.mergeRequests.allSatisfy { mr in !mr.notes.contains { $0.body.contains("promobot:foreign-commit") } })
         }
@@ -170,14 +175,7 @@ import Testing
             try h.setDev("1.5.0")
             try await h.cycle()
             try h.setDev("1.5.1")
-            let engines = try (0..<3).map { try h.engine(cache: "pod-\($0)") }
-            let reports = await withTaskGroup(of: CycleReport.self) { group in
-                for engine in engines { group.addTask { await engine.runCycle() } }
-                return await group.reduce(into: []) { $0.append($1) }
-            }
-            for report in reports {
-                #expect(!report.hasErrors, "\(report.errors) \(report.stages.compactMap(\.error))")
-            }
+            try await Self.runAtOnce(h, caches: (0..<3).map { "pod-\($0)" })
             try await h.cycle()
             let mr = try #require(h.openMergeRequests.first { $0.sourceBranch == "promobot/oms/test" })
             #expect(mr.title.contains("1.5.1"))
@@ -214,14 +212,7 @@ import Testing
     @Test func runsSharingOneCacheFolderWaitForEachOther() async throws {
         try await withHarness { h in
             try h.setDev("1.5.0")
-            let engines = try (0..<3).map { _ in try h.engine(cache: "shared") }   // separate cache objects, one folder
-            let reports = await withTaskGroup(of: CycleReport.self) { group in
-                for engine in engines { group.addTask { await engine.runCycle() } }
-                return await group.reduce(into: []) { $0.append($1) }
-            }
-            for report in reports {
-                #expect(!report.hasErrors, "\(report.errors) \(report.stages.compactMap(\.error))")
-            }
+            try await Self.runAtOnce(h, caches: ["shared", "shared", "shared"])   // separate cache objects, one folder
             #expect(h.mergeRequests.filter { $0.sourceBranch == "promobot/oms/test" }.count == 1)
         }
     }
