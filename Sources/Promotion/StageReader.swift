@@ -28,14 +28,8 @@ enum StageReader {
 
     /// Reads every manifest under `paths` at `commit`.
     static func files(in repository: CachedRepository, paths: [String], at commit: ObjectID) async throws -> [String: Data] {
-        var files: [String: Data] = [:]
-        for folder in paths {
-            let trimmed = folder.hasSuffix("/") ? String(folder.dropLast()) : folder
-            for path in try await repository.listFiles(under: trimmed, at: commit) where isManifest(path) {
-                if let data = try await repository.readFile(path, at: commit) { files[path] = data }
-            }
-        }
-        return files
+        let trimmed = paths.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        return try await repository.files(under: trimmed, at: commit).filter { isManifest($0.key) }
     }
 
     static func isManifest(_ path: String) -> Bool { path.hasSuffix(".yaml") || path.hasSuffix(".yml") }

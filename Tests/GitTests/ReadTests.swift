@@ -27,6 +27,12 @@ import Testing
         #expect(try await repo.listFiles(under: "apps/web/prod/kustomization.yaml", at: new) == ["apps/web/prod/kustomization.yaml"])
         #expect(try await repo.listFiles(under: "nope", at: new) == [])
         #expect(try await repo.listFiles(under: "", at: old).count == 4)
+
+        // A whole stage in one call: folders, a file, an absent path.
+        let stage = try await repo.files(under: ["apps/api/prod/", "apps/web/prod/kustomization.yaml", "nope"], at: new)
+        #expect(stage == ["apps/api/prod/extra/patch.yaml": Data("x: 1\n".utf8), "apps/api/prod/values.yaml": Data("tag: v2\n".utf8),
+                          "apps/web/prod/kustomization.yaml": Data("images: []\n".utf8)])
+        #expect(try await repo.files(under: ["apps/api/prod"], at: old) == ["apps/api/prod/values.yaml": Data("tag: v1\n".utf8)])
     }
 
     @Test func unknownCommitIsNotFound() async throws {
