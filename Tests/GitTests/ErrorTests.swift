@@ -35,20 +35,6 @@ import Testing
         let text = Redaction.redact(text: "failed http://u:p%40ss@host/x and token abc123", secrets: ["abc123", "p@ss"])
         #expect(text == "failed http://REDACTED@host/x and token REDACTED")
     }
-
-    @Test(arguments: [
-        ("https://oauth2:tok@gitlab.example.com/g/r.git", "https://gitlab.example.com/g/r.git", "oauth2", "tok"),
-        ("ssh://git@host:22/g/r.git", "ssh://git@host:22/g/r.git", "git", nil),
-        ("git@host:g/r.git", "git@host:g/r.git", nil, nil),
-        ("/tmp/origin.git", "/tmp/origin.git", nil, nil),
-        ("https://host/path@with-at", "https://host/path@with-at", nil, nil),
-    ] as [(String, String, String?, String?)])
-    func userinfoIsSplitOff(input: String, url: String, user: String?, password: String?) {
-        let split = Redaction.stripUserinfo(input)
-        #expect(split.url == url)
-        #expect(split.user == user)
-        #expect(split.password == password)
-    }
 }
 
 /// Fails the test if any file under `folder` contains `needle`.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import LocalFiles
 @testable import Manifests
 
@@ -95,19 +96,7 @@ import Testing
         Array(try Data(contentsOf: URL(fileURLWithPath: path)))
     }
 
-    /// Every file under `root` (hidden ones included: no temporary file may be left), with its bytes.
-    func snapshot(_ root: String) throws -> [String: [UInt8]] {
-        var files: [String: [UInt8]] = [:]
-        let enumerator = FileManager.default.enumerator(atPath: root)
-        while let relative = enumerator?.nextObject() as? String {
-            var isDirectory: ObjCBool = false
-            let full = root + "/" + relative
-            if FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), !isDirectory.boolValue {
-                files[relative] = try bytes(full)
-            }
-        }
-        return files
-    }
+    func snapshot(_ root: String) throws -> [String: [UInt8]] { try fileBytes(under: root) }
 
     /// Three files in three folders; the plan changes all of them.
     func threeFolders(_ root: String) throws -> EditPlan {

@@ -120,19 +120,7 @@ import Yams
         return exit
     }
 
-    /// Every regular file under `root` (links followed, hidden files included) and its bytes.
-    func snapshot(_ root: String) throws -> [String: [UInt8]] {
-        var files: [String: [UInt8]] = [:]
-        let enumerator = FileManager.default.enumerator(atPath: root)
-        while let relative = enumerator?.nextObject() as? String {
-            var isDirectory: ObjCBool = false
-            let full = root + "/" + relative
-            if FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), !isDirectory.boolValue {
-                files["/" + relative] = Array(try Data(contentsOf: URL(fileURLWithPath: full)))
-            }
-        }
-        return files
-    }
+    func snapshot(_ root: String) throws -> [String: [UInt8]] { try fileBytes(under: root) }
 }
 
 // MARK: - Mutations

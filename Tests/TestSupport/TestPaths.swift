@@ -19,3 +19,18 @@ public enum TestPaths {
         return url
     }
 }
+
+/// Every regular file under `root` (links followed, hidden files included: no temporary file may be
+/// left behind) with its bytes, keyed `/relative/path`: the before/after picture of "nothing else changed".
+public func fileBytes(under root: String) throws -> [String: [UInt8]] {
+    var files: [String: [UInt8]] = [:]
+    let enumerator = FileManager.default.enumerator(atPath: root)
+    while let relative = enumerator?.nextObject() as? String {
+        var isDirectory: ObjCBool = false
+        let full = root + "/" + relative
+        if FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), !isDirectory.boolValue {
+            files["/" + relative] = Array(try Data(contentsOf: URL(fileURLWithPath: full)))
+        }
+    }
+    return files
+}
