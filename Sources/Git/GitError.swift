@@ -142,3 +142,23 @@ extension GitError {
                         code: code, remote: remote)
     }
 }
+
+extension GitError {
+    /// A push or delete found the branch elsewhere than expected: another run or a person pushed.
+    public var isLeaseRejection: Bool {
+        if case .leaseRejected = kind { return true }
+        return false
+    }
+
+    /// Where the branch was when a lease was lost (nil: absent, or not a lease rejection).
+    public var leaseActual: ObjectID? {
+        if case let .leaseRejected(actual) = kind { return actual }
+        return nil
+    }
+
+    /// The branch a commit was built on moved (see `push(_:to:expecting:unchanged:)`).
+    public var baseMoved: Bool {
+        if case .baseMoved = kind { return true }
+        return false
+    }
+}

@@ -105,6 +105,4 @@ public enum EngineAction: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// Whether this action merged the MR.
-    public var merged: Bool { if case .merged = self { true } else { false } }
 }

@@ -50,7 +50,7 @@ public enum Planner {
     /// Plans one (policy, stage). Never throws: every expected state (blocked, waiting) is a `Decision`.
     public static func plan(_ input: PlanInput) -> StagePlan {
         let images = input.policy.images
-        let current = restrict(input.target.tags, to: images)
+        let current = input.target.tags.restricted(to: images)
         let calendar = MergeCalendar(stage: input.stage)
         let emergency = emergencyGate(input)
 
@@ -81,7 +81,7 @@ public enum Planner {
         let mergeGates = [freezeGate(input, calendar: calendar), windowGate(input, calendar: calendar)]
         let requestGates = input.mergeRequest.map { mergeRequestGates(input, $0) } ?? []
         let decision = decide(input, candidate: candidate, current: current,
-                              promotionGates: promotionGates, mergeGates: mergeGates)
+                              promotionGates: promotionGates, mergeGates: mergeGates, held: held)
         var plan = StagePlan(policy: input.policy.name, stage: input.stage.name, upstream: upstreamName(input),
                              current: current, candidate: candidate.tags, soakedSince: candidate.since,
                              upstreamCommit: candidate.commit, gates: promotionGates + mergeGates + requestGates,
@@ -92,7 +92,7 @@ public enum Planner {
 
     static func decide(
         _ input: PlanInput, candidate: PlannerCandidate, current: ImageVersions,
-        promotionGates: [GateResult], mergeGates: [GateResult]
+        promotionGates: [GateResult], mergeGates: [GateResult], held: [Hold]
     ) -> Decision {
         let needed = candidate.tags.differs(from: current)
         let failing = promotionGates.first { !$0.passed }
@@ -115,7 +115,7 @@ public enum Planner {
         if let hold = promotionGates.first(where: { $0.gate == .hold && !$0.passed }) {
             return .closeMR(iid: mr.iid, reason: "it proposes what was rolled back: \(hold.reason)")
         }
-        if let progress = progressDecision(input, mr, candidate: candidate, current: current, mergeGates: mergeGates) {
+        if let progress = progressDecision(input, mr, candidate: candidate, current: current, mergeGates: mergeGates, held: held) {
             return progress
         }
         if let failing {
@@ -164,7 +164,7 @@ public enum Planner {
     /// version rules, no downgrade, and upstream health checked for what it proposes), it is merged
     /// as it is and the newer candidate follows in the next MR. Nil when the rule does not apply.
     static func progressDecision(_ input: PlanInput, _ mr: BotMergeRequest, candidate: PlannerCandidate,
-                                 current: ImageVersions, mergeGates: [GateResult]) -> Decision? {
+                                 current: ImageVersions, mergeGates: [GateResult], held: [Hold]) -> Decision? {
         guard input.stage.merge == .auto, let marker = mr.marker, let health = input.proposalHealth,
               marker.policy == input.policy.name, marker.stage == input.stage.name,
               marker.candidate != candidate.tags, marker.head == mr.headSHA, !mr.stageFilesChanged, !mr.branchMissing,
@@ -181,7 +181,7 @@ public enum Planner {
             downgradeGate(proposed, candidate: proposal.tags),
             soakGate(proposed, candidate: proposal),
             healthGate(proposed),
-            holdGate(proposed, candidate: proposal.tags, holds: holds(input)),
+            holdGate(proposed, candidate: proposal.tags, holds: held),
         ]
         guard gates.allSatisfy(\.passed) else { return nil }
         return mergeDecision(proposed, mr, mergeGates: mergeGates)

@@ -27,11 +27,6 @@ extension Planner {
         var commit: String
     }
 
-    /// `tags` restricted to the policy's images.
-    public static func restrict(_ tags: ImageVersions, to images: [String]) -> ImageVersions {
-        tags.restricted(to: images)
-    }
-
     /// Splits the upstream's history into runs of equal state, newest first, starting with the current state.
     ///
     /// How far back a run reaches, fail-closed:
@@ -44,21 +39,21 @@ extension Planner {
         let images = input.policy.images
         let history = input.history
         let now = input.now
-        var current = Run(tags: restrict(input.upstream.tags, to: images),
+        var current = Run(tags: input.upstream.tags.restricted(to: images),
                           start: history.isEmpty ? min(input.historyHorizon, now) : now,
                           end: nil, commit: input.upstream.commit)
         var index = 0
-        while index < history.count, restrict(history[index].tags, to: images) == current.tags {
+        while index < history.count, history[index].tags.restricted(to: images) == current.tags {
             current.start = min(current.start, history[index].time)
             index += 1
         }
         var runs = [current]
         while index < history.count {
-            let tags = restrict(history[index].tags, to: images)
+            let tags = history[index].tags.restricted(to: images)
             var run = Run(tags: tags, start: min(history[index].time, now), end: runs[runs.count - 1].start,
                           commit: history[index].commit)
             index += 1
-            while index < history.count, restrict(history[index].tags, to: images) == tags {
+            while index < history.count, history[index].tags.restricted(to: images) == tags {
                 run.start = min(run.start, history[index].time)
                 index += 1
             }
@@ -81,7 +76,7 @@ extension Planner {
             PlannerCandidate(tags: run.tags, since: run.start, heldUntil: run.end, commit: run.commit)
         }
         guard input.stage.pick == .newestSoaked, let soak = input.stage.soak else { return candidate(current) }
-        let target = restrict(input.target.tags, to: input.policy.images)
+        let target = input.target.tags.restricted(to: input.policy.images)
         for run in runs where !run.tags.isEmpty {
             if run.tags.isHeld(by: target) { return candidate(run) }
             let held = (run.end ?? input.now).timeIntervalSince(run.start)

@@ -288,7 +288,7 @@ public struct PromotionEngine: Sendable {
     private func proposalHealth(_ mr: BotMergeRequest, policy: Policy, stage: Stage, upstream: Stage, upstreamTags: ImageVersions,
                                 now: Date) async -> [HealthResult]? {
         guard stage.merge == .auto, !mr.foreignCommits, let marker = mr.marker,
-              marker.candidate != Planner.restrict(upstreamTags, to: policy.images) else { return nil }
+              marker.candidate != upstreamTags.restricted(to: policy.images) else { return nil }
         return await health.run(upstream.health, candidate: Self.references(policy: policy, tags: marker.candidate), now: now)
     }
 

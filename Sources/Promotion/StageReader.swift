@@ -38,23 +38,3 @@ enum StageReader {
         (try? ImageReference.parse(image))?.name ?? image
     }
 }
-
-extension GitError {
-    /// The remote branch was not where the bot last saw it: another run or a person pushed.
-    var isLeaseRejection: Bool {
-        if case .leaseRejected = kind { return true }
-        return false
-    }
-
-    /// The branch a commit was built on moved while the cycle ran (see `push(_:to:expecting:unchanged:)`).
-    var baseMoved: Bool {
-        if case .baseMoved = kind { return true }
-        return false
-    }
-
-    /// Where the branch was when a lease was lost (nil: absent, or not a lease rejection).
-    var leaseActual: ObjectID? {
-        if case let .leaseRejected(actual) = kind { return actual }
-        return nil
-    }
-}
