@@ -60,19 +60,49 @@ public struct Stage: Sendable, Hashable {
     public var labels: [String]
     public var reviewers: [String]
     public var assignees: [String]
+    /// How the stage's rollback MRs merge, and whether promobot rolls the stage back by itself.
+    public var rollback: RollbackSettings
 
     public init(
         name: String, from: String? = nil, repository: String, branch: String, paths: [String],
         health: [HealthCheck] = [], soak: PolicyDuration? = nil, merge: MergeMode = .manual, approvals: Int = 0,
         timezone: String = "UTC", windows: [MergeWindow] = [], freezes: [Freeze] = [], tagPattern: String? = nil,
         allowDowngrade: Bool = false, pick: PickStrategy = .latest, labels: [String] = [], reviewers: [String] = [],
-        assignees: [String] = []
+        assignees: [String] = [], rollback: RollbackSettings = RollbackSettings()
     ) {
         self.name = name; self.from = from; self.repository = repository; self.branch = branch; self.paths = paths
         self.health = health; self.soak = soak; self.merge = merge; self.approvals = approvals
         self.timezone = timezone; self.windows = windows; self.freezes = freezes; self.tagPattern = tagPattern
         self.allowDowngrade = allowDowngrade; self.pick = pick; self.labels = labels; self.reviewers = reviewers
         self.assignees = assignees
+        self.rollback = rollback
+    }
+}
+
+/// A stage's `rollback:` block (or the policy's, which every stage inherits key by key).
+///
+/// A rollback skips soak, upstream health, version rules, merge windows, freezes and the emergency
+/// stop: the way back must never be blocked by the rules that guard the way forward. Only how its MR
+/// merges is configurable, and whether promobot rolls back by itself.
+public struct RollbackSettings: Sendable, Hashable {
+    /// How the rollback MR merges; `auto` (the default) merges as soon as GitLab says mergeable.
+    public var merge: MergeMode
+    /// Approvals required with `merge: approved` (at least 1 then); 0 otherwise.
+    public var approvals: Int
+    /// Whether promobot rolls the stage back by itself when its own health checks fail (confirmed)
+    /// within `within` of a promotion the bot merged.
+    public var auto: Bool
+    /// How long after a promotion merged an automatic rollback may fire.
+    public var within: PolicyDuration
+
+    /// The window an automatic rollback watches when the policy names none.
+    public static let defaultWithin = PolicyDuration(seconds: 3_600)
+
+    public init(merge: MergeMode = .auto, approvals: Int = 0, auto: Bool = false, within: PolicyDuration = defaultWithin) {
+        self.merge = merge
+        self.approvals = approvals
+        self.auto = auto
+        self.within = within
     }
 }
 

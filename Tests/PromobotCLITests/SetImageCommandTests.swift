@@ -96,7 +96,7 @@ import Testing
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("set-image-\(UUID().uuidString)").path
         try FileManager.default.copyItem(atPath: Self.examples, toPath: root)
         defer { try? FileManager.default.removeItem(atPath: root) }
-        var parsed = try command(["registry.example.com/oms/nope:1.0.0", root])
+        let parsed = try command(["registry.example.com/oms/nope:1.0.0", root])
         await #expect(throws: ExitCode(1)) { try await parsed.run() }
     }
 
