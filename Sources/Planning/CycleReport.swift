@@ -18,6 +18,40 @@ public struct CycleReport: Sendable {
 
     /// True when any policy hit an error; blocked gates are not failures.
     public var hasErrors: Bool { !errors.isEmpty || stages.contains { $0.error != nil } }
+
+    /// What the cycle did, counted: ready to be added to monitoring counters.
+    public var counters: CycleCounters {
+        var counters = CycleCounters()
+        for outcome in stages {
+            let rollback = outcome.plan.rollback
+            for action in outcome.actions {
+                switch (action, rollback) {
+                case (.opened, nil): counters.promotionsOpened += 1
+                case (.merged, nil): counters.promotionsMerged += 1
+                case (.opened, let record?):
+                    counters.rollbacksOpened += 1
+                    if record.automatic { counters.automaticRollbacks += 1 }
+                case (.merged, _?): counters.rollbacksMerged += 1
+                default: break
+                }
+            }
+        }
+        counters.errors = errors.count + stages.filter { $0.error != nil }.count
+        return counters
+    }
+}
+
+/// Counts of what one cycle did (`CycleReport.counters`).
+public struct CycleCounters: Sendable, Hashable {
+    public var promotionsOpened = 0
+    public var promotionsMerged = 0
+    public var rollbacksOpened = 0
+    public var rollbacksMerged = 0
+    /// Rollback MRs promobot opened by itself because the stage's health failed (confirmed).
+    public var automaticRollbacks = 0
+    public var errors = 0
+
+    public init() {}
 }
 
 /// The plan for one stage and what was done about it.
@@ -39,6 +73,8 @@ public struct StageOutcome: Sendable {
     public var mergeRequestURL: String?
     /// A failure while acting on the plan (e.g. GitLab 500 after retries). The plan itself stays valid.
     public var error: String?
+    /// The commit GitLab made when the engine merged the MR in this cycle.
+    public var mergedCommit: String?
 
     public init(plan: StagePlan, upstreamTags: ImageVersions = [:], actions: [EngineAction] = [], mergeRequestIID: Int? = nil,
                 mergeRequestURL: String? = nil, error: String? = nil) {
@@ -87,6 +123,16 @@ public enum EngineAction: Sendable, Hashable, CustomStringConvertible {
     case leftAlone(iid: Int)
     /// A dry run: what would have been done.
     case wouldAct(String)
+
+    /// The MR the action was about; nil for a dry run's description.
+    public var iid: Int? {
+        switch self {
+        case let .opened(iid), let .adopted(iid), let .updated(iid), let .leftAsIs(iid), let .closed(iid), let .merged(iid),
+             let .autoMergeSet(iid), let .mergeRequested(iid, _), let .notMerged(iid), let .commented(iid), let .leftAlone(iid):
+            iid
+        case .wouldAct: nil
+        }
+    }
 
     public var description: String {
         switch self {

@@ -48,8 +48,13 @@ extension Planner {
     }
 
     /// Fails when the candidate proposes a version that was rolled back from the stage, naming the rollback.
+    /// A promotion a person asked for (`promobot promote`) passes: that is how a hold is lifted on purpose.
     static func holdGate(_ input: PlanInput, candidate: ImageVersions, holds: [Hold]) -> GateResult {
         let held = holds.filter { candidate[$0.image] == $0.version }
+        if let request = input.request {
+            let lifted = held.isEmpty ? "" : " (lifts the hold on \(held.map { "\(PlannerText.shortImage($0.image)) \($0.version.display)" }.joined(separator: ", ")))"
+            return GateResult(gate: .hold, passed: true, reason: "promotion requested by \(request.requestedBy)\(lifted)")
+        }
         guard !held.isEmpty else {
             return GateResult(gate: .hold, passed: true, reason: "no candidate version was rolled back from \(input.stage.name)")
         }

@@ -72,7 +72,8 @@ public enum MergeRequestText {
     public static func marker(plan: StagePlan, input: PlanInput, head: String) -> PromotionMarker? {
         guard let candidate = plan.candidate else { return nil }
         return PromotionMarker(policy: plan.policy, stage: plan.stage, candidate: candidate, base: input.target.commit,
-                               upstreamCommit: plan.upstreamCommit ?? input.upstream.commit, head: head)
+                               upstreamCommit: plan.upstreamCommit ?? input.upstream.commit, head: head,
+                               request: plan.rollback == nil ? input.request : nil, rollback: plan.rollback)
     }
 
     /// The MR description in GitLab Markdown: changes table, upstream commit, gate evidence, health
@@ -119,6 +120,10 @@ public enum MergeRequestText {
         let policyText = links.policyFileURL.map { "[`\(cell(input.policy.sourcePath))`](\($0))" } ?? "`\(cell(input.policy.sourcePath))`"
         out.append("- Policy: \(policyText)")
         out.append("- Merge: \(mergeText(input.stage))")
+        if let request = input.request {
+            let what = request.pinned == nil ? "" : " (pinned: promobot keeps this version while the MR is open)"
+            out.append("- Requested by \(cell(request.requestedBy)) with `promobot promote`\(what); holds do not apply to it")
+        }
         out.append("")
         out.append("### Gates (at \(PlannerText.timestamp(input.now)))")
         out.append("")
@@ -189,10 +194,25 @@ public enum MergeRequestText {
 
     static func foreignCommitKey(_ commit: String) -> String { "<!-- promobot:foreign-commit \(commit) -->" }
 
-    /// Whether a commit message carries the bot's trailers for this policy and stage.
+    /// Whether a commit message carries the bot's trailers for this policy and stage (a promotion or a rollback).
     public static func hasTrailers(_ message: String, policy: String, stage: String) -> Bool {
         let lines = Set(message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) })
         return lines.contains("Promobot-Policy: \(policy)") && lines.contains("Promobot-Stage: \(stage)")
+    }
+
+    /// Whether a commit message is one of the bot's promotions for this policy and stage. Its rollbacks
+    /// carry the same trailers plus `Promobot-Rollback`, and count as a person's change: they create holds.
+    public static func isPromotion(_ message: String, policy: String, stage: String) -> Bool {
+        hasTrailers(message, policy: policy, stage: stage) && trailer(rollbackTrailer, in: message) == nil
+    }
+
+    /// The value of a `Key: value` trailer line in a commit message, if present.
+    static func trailer(_ key: String, in message: String) -> String? {
+        for line in message.split(whereSeparator: \.isNewline) {
+            let text = line.trimmingCharacters(in: .whitespaces)
+            if text.hasPrefix(key + ":") { return String(text.dropFirst(key.count + 1)).trimmingCharacters(in: .whitespaces) }
+        }
+        return nil
     }
 
     static func mergeText(_ stage: Stage) -> String {

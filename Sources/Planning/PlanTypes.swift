@@ -135,15 +135,62 @@ public struct PromotionMarker: Sendable, Hashable, Codable {
     public var upstreamCommit: String
     /// The commit the bot pushed as the MR branch head.
     public var head: String
+    /// Set on a promotion a person asked for (`promobot promote`): it lifts holds while the MR is open.
+    public var request: PromotionRequest?
+    /// Set on a rollback MR: what it takes out, and why. `candidate` is then what it puts back.
+    public var rollback: RollbackRecord?
 
     /// Memberwise.
-    public init(policy: String, stage: String, candidate: ImageVersions, base: String, upstreamCommit: String, head: String) {
+    public init(policy: String, stage: String, candidate: ImageVersions, base: String, upstreamCommit: String, head: String,
+                request: PromotionRequest? = nil, rollback: RollbackRecord? = nil) {
         self.policy = policy
         self.stage = stage
         self.candidate = candidate
         self.base = base
         self.upstreamCommit = upstreamCommit
         self.head = head
+        self.request = request
+        self.rollback = rollback
+    }
+}
+
+/// A promotion a person asked for with `promobot promote`, rather than one the schedule found.
+///
+/// Kept in the MR's marker, so later cycles (any instance) honour it the same way: the hold gate does
+/// not apply, and a pinned version stays the candidate while the MR is open.
+public struct PromotionRequest: Sendable, Hashable, Codable {
+    /// Who asked (`GITLAB_USER_LOGIN` in GitLab CI, else the OS user).
+    public var requestedBy: String
+    /// The versions asked for with `--to` (a state the upstream ran); nil: what the upstream offers now.
+    public var pinned: ImageVersions?
+
+    /// Memberwise.
+    public init(requestedBy: String, pinned: ImageVersions? = nil) {
+        self.requestedBy = requestedBy
+        self.pinned = pinned
+    }
+}
+
+/// What a rollback MR takes out of a stage, and why (the marker keeps it, so the text can be rebuilt).
+public struct RollbackRecord: Sendable, Hashable, Codable {
+    /// What the stage ran when the rollback was asked for.
+    public var from: ImageVersions
+    /// Why, in the requester's words (or the failed checks, for an automatic rollback).
+    public var reason: String
+    /// Who asked: a user name, or `promobot` for an automatic rollback.
+    public var requestedBy: String
+    /// Whether promobot decided it by itself (failed health checks after its own promotion).
+    public var automatic: Bool
+    /// The change that brought `from` into the stage, when the history shows it.
+    public var introducedBy: String?
+
+    /// Memberwise.
+    public init(from: ImageVersions, reason: String, requestedBy: String, automatic: Bool = false, introducedBy: String? = nil) {
+        self.from = from
+        self.reason = reason
+        self.requestedBy = requestedBy
+        self.automatic = automatic
+        self.introducedBy = introducedBy
     }
 }
 
@@ -172,6 +219,10 @@ public struct PlanInput: Sendable {
     /// Changes to the target stage's paths, newest first, like `history` (read only when a promotion may be
     /// proposed): where rollbacks, and so holds, are found.
     public var targetHistory: [HistoryEntry] = []
+    /// Set when a person asked for this promotion (`promobot promote`, or an open MR whose marker says so).
+    public var request: PromotionRequest?
+    /// The stage's open rollback MR, if any: no promotion into the stage while a rollback is on its way.
+    public var rollbackMergeRequest: Int?
     /// The clock, as an input, so plans are reproducible.
     public var now: Date
     /// The reason, when an operator has halted the bot.
@@ -213,6 +264,8 @@ public enum Gate: String, Sendable, Hashable, Codable, CaseIterable {
     case foreignCommits = "foreign-commits"
     /// A version that was rolled back from the stage is not proposed to it again.
     case hold
+    /// No promotion into a stage while a rollback MR for it is open.
+    case rollback
 }
 
 /// One gate's verdict, with the evidence.
@@ -314,6 +367,9 @@ public struct StagePlan: Sendable, Hashable {
     public var imageOrder: [String]
     /// Versions held for the stage because a person rolled them back (see `Planner.holds`).
     public var held: [Hold] = []
+    /// Set when this plan is for the stage's rollback MR rather than a promotion: `current` is what the
+    /// stage runs, `candidate` what the rollback puts back.
+    public var rollback: RollbackRecord?
 
     /// Memberwise.
     public init(
@@ -337,9 +393,10 @@ public struct StagePlan: Sendable, Hashable {
     /// `open MR: promote app 1.4.2 -> 1.5.0, web 1.4.2 -> 1.5.0`.
     public var summary: String {
         if case .openMR = decision, let candidate {
-            return "open MR: promote " + PlannerText.changes(from: current, to: candidate, order: imageOrder)
+            let verb = rollback == nil ? "open MR: promote " : "open rollback MR: roll back "
+            return verb + PlannerText.changes(from: current, to: candidate, order: imageOrder)
         }
-        return decision.summary
+        return rollback == nil ? decision.summary : "rollback: " + decision.summary
     }
 
     /// The first failing gate, if any.

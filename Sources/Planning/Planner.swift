@@ -12,8 +12,10 @@ import Policies
 ///    upstream does not hold are not part of the candidate; when it holds none, the plan is blocked
 ///    on `version`. A promotion is needed when any candidate image differs from the target (an image
 ///    the target does not hold counts as different).
-/// 2. **Promotion gates** — emergency stop, version (`tagPattern`), downgrade, soak, upstream health —
-///    gate opening and updating an MR, and therefore merging. Health is fail-closed.
+/// 2. **Promotion gates** — emergency stop, an open rollback MR for the stage, version (`tagPattern`),
+///    downgrade, soak, upstream health, holds (versions rolled back from the stage) — gate opening and
+///    updating an MR, and therefore merging. Health is fail-closed. A promotion a person asked for
+///    (`input.request`) skips the hold gate and may pin an older upstream state as the candidate.
 /// 3. **Merge gates** — freeze and merge windows of the *target* stage, GitLab's mergeability,
 ///    pipeline, approvals — gate merging only: a closed window never stops an MR from being opened
 ///    or refreshed; the MR then waits, with the time the window opens.
@@ -23,6 +25,7 @@ import Policies
 ///   emergency stop, since the only action is a comment). A head nobody can vouch for yet (GitLab does
 ///   not list it among the MR's commits) -> `waiting`: nothing is pushed, merged or closed.
 /// - The stage already runs the candidate (e.g. promoted by hand) -> `closeMR`.
+/// - A rollback MR for the stage is open -> `closeMR` ("superseded by rollback !N").
 /// - The candidate would downgrade the stage (upstream rolled back) -> `closeMR`, saying both versions.
 /// - Closing is still allowed during an emergency stop: it never changes an environment, and a stale
 ///   MR left open invites someone to merge a version the bot has stopped vouching for.
@@ -72,6 +75,7 @@ public enum Planner {
         let held = holds(input)
         let promotionGates = [
             emergency,
+            rollbackGate(input),
             versionGate(input, candidate: candidate.tags),
             downgradeGate(input, candidate: candidate.tags),
             soakGate(input, candidate: candidate),
@@ -109,6 +113,9 @@ public enum Planner {
         if !needed {
             return .closeMR(iid: mr.iid, reason: "\(input.stage.name) already runs \(PlannerText.list(candidate.tags, order: input.policy.images))")
         }
+        if let rollback = input.rollbackMergeRequest {
+            return .closeMR(iid: mr.iid, reason: "superseded by rollback !\(rollback)")
+        }
         if let downgrade = promotionGates.first(where: { $0.gate == .downgrade && !$0.passed }) {
             return .closeMR(iid: mr.iid, reason: "would downgrade \(input.stage.name): \(downgrade.reason)")
         }
@@ -127,8 +134,9 @@ public enum Planner {
         return mergeDecision(input, mr, mergeGates: mergeGates)
     }
 
-    static func leaveAlone(_ input: PlanInput, _ mr: BotMergeRequest) -> Decision {
-        let branch = MergeRequestText.sourceBranch(policy: input.policy.name, stage: input.stage.name)
+    static func leaveAlone(_ input: PlanInput, _ mr: BotMergeRequest,
+                           branch: String? = nil) -> Decision {
+        let branch = branch ?? MergeRequestText.sourceBranch(policy: input.policy.name, stage: input.stage.name)
         return .leaveAlone(iid: mr.iid, reason: "someone other than promobot pushed to \(branch); the bot will not overwrite it (merge or close !\(mr.iid) by hand)")
     }
 
@@ -177,6 +185,7 @@ public enum Planner {
         proposed.health = health
         let gates = [
             emergencyGate(proposed),
+            rollbackGate(proposed),
             versionGate(proposed, candidate: proposal.tags),
             downgradeGate(proposed, candidate: proposal.tags),
             soakGate(proposed, candidate: proposal),

@@ -69,12 +69,20 @@ extension Planner {
     ///   (up to now for the current one). The walk stops at a run equal to what the target runs (nothing
     ///   newer soaked, so the stage is up to date), and falls back to the current state (which then fails
     ///   the soak gate) when no run soaked. Without a `soak` it is the same as `latest`.
+    ///
+    /// A promotion a person pinned (`promobot promote --to`) is that state, with the run the upstream
+    /// history shows for it (so an older state that soaked before passes the soak gate); a pinned state
+    /// the history does not show counts as just appeared.
     static func chooseCandidate(_ input: PlanInput) -> PlannerCandidate? {
         let runs = runs(input)
-        guard let current = runs.first, !current.tags.isEmpty else { return nil }
         func candidate(_ run: Run) -> PlannerCandidate {
             PlannerCandidate(tags: run.tags, since: run.start, heldUntil: run.end, commit: run.commit)
         }
+        if let pinned = input.request?.pinned, !pinned.isEmpty {
+            if let run = runs.first(where: { $0.tags == pinned }) { return candidate(run) }
+            return PlannerCandidate(tags: pinned, since: input.now, heldUntil: nil, commit: input.upstream.commit)
+        }
+        guard let current = runs.first, !current.tags.isEmpty else { return nil }
         guard input.stage.pick == .newestSoaked, let soak = input.stage.soak else { return candidate(current) }
         let target = input.target.tags.restricted(to: input.policy.images)
         for run in runs where !run.tags.isEmpty {

@@ -12,6 +12,16 @@ extension Planner {
         return GateResult(gate: .emergencyStop, passed: false, reason: "promobot is halted: \(reason)")
     }
 
+    /// Fails while a rollback MR for the stage is open: the way back goes first, and a promotion MR
+    /// opened beside it would propose the very version being taken out.
+    static func rollbackGate(_ input: PlanInput) -> GateResult {
+        guard let iid = input.rollbackMergeRequest else {
+            return GateResult(gate: .rollback, passed: true, reason: "no rollback MR is open for \(input.stage.name)")
+        }
+        return GateResult(gate: .rollback, passed: false,
+                          reason: "rollback !\(iid) for \(input.stage.name) is open; promotions wait until it is merged or closed")
+    }
+
     /// `tagPattern` must match the whole tag of every candidate image (the pattern is implicitly
     /// anchored, so `\d+\.\d+\.\d+` rejects `1.5.0-rc.1`). A digest-only reference has no tag and so
     /// fails a `tagPattern`; without a pattern any reference passes.

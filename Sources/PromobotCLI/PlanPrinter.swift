@@ -8,7 +8,9 @@ enum PlanPrinter {
     /// A block per stage: the decision, then current -> candidate, then every gate with ✓/✗ and its reason.
     static func text(_ outcome: StageOutcome, now: Date) -> String {
         let plan = outcome.plan
-        var lines = ["\(plan.policy)/\(plan.stage) (from \(plan.upstream)): \(plan.summary)"]
+        let origin = plan.rollback == nil ? "from \(plan.upstream)" : "rollback"
+        var lines = ["\(plan.policy)/\(plan.stage) (\(origin)): \(outcome.note ?? plan.summary)"]
+        if let record = plan.rollback { lines.append("    reason: \(record.reason) (requested by \(record.requestedBy))") }
         let order = plan.imageOrder.isEmpty ? plan.current.images : plan.imageOrder
         if let candidate = plan.candidate {
             lines.append("    tags: " + order.map { image in
@@ -42,7 +44,12 @@ enum PlanPrinter {
                     policy: plan.policy, stage: plan.stage, upstream: plan.upstream, current: plan.current,
                     candidate: plan.candidate, soakedSince: plan.soakedSince.map(PlannerText.timestamp),
                     gates: plan.gates.map { JSONGate(gate: $0.gate.rawValue, passed: $0.passed, reason: $0.reason, until: $0.until.map(PlannerText.timestamp)) },
-                    decision: plan.summary, action: outcome.action, mergeRequest: outcome.mergeRequestURL, error: outcome.error)
+                    decision: plan.summary, action: outcome.action, mergeRequest: outcome.mergeRequestURL, error: outcome.error,
+                    held: plan.held.map { JSONHold(image: $0.image, version: $0.version.description, commit: $0.rollback.commit,
+                                                   author: $0.rollback.author, time: PlannerText.timestamp($0.rollback.time),
+                                                   subject: $0.rollback.subject) },
+                    rollback: plan.rollback.map { JSONRollback(reason: $0.reason, requestedBy: $0.requestedBy, automatic: $0.automatic,
+                                                               from: $0.from, introducedBy: $0.introducedBy) })
             },
             errors: report.errors.map(\.description),
             orphans: report.orphans)
@@ -68,6 +75,19 @@ enum PlanPrinter {
         var action: String?
         var mergeRequest: String?
         var error: String?
+        var held: [JSONHold]
+        /// Set when the entry is about the stage's rollback MR rather than a promotion.
+        var rollback: JSONRollback?
+    }
+
+    private struct JSONHold: Encodable {
+        var image: String, version: String, commit: String, author: String, time: String, subject: String
+    }
+
+    private struct JSONRollback: Encodable {
+        var reason: String, requestedBy: String, automatic: Bool
+        var from: ImageVersions
+        var introducedBy: String?
     }
 
     private struct JSONGate: Encodable {

@@ -29,13 +29,18 @@ public struct EngineConfiguration: Sendable {
     public var mergeabilityWait: Duration
     /// How often the MR is read again while waiting.
     public var mergeabilityPoll: Duration
+    /// How long an automatic rollback waits between the two failing health samples that confirm a
+    /// failure (a single flaky probe never rolls a stage back).
+    public var rollbackConfirmation: Duration
 
     public init(
         authorName: String = "promobot", authorEmail: String = "promobot@localhost", gitlabURL: URL,
         gitCredentials: GitCredentials, dryRun: Bool = false, emergencyStop: String? = nil,
         historyHorizon: TimeInterval = 14 * 86_400, maxHistoryCommits: Int = 500, closeOrphans: Bool = true,
-        concurrency: Int = 4, mergeabilityWait: Duration = .seconds(15), mergeabilityPoll: Duration = .seconds(1)
+        concurrency: Int = 4, mergeabilityWait: Duration = .seconds(15), mergeabilityPoll: Duration = .seconds(1),
+        rollbackConfirmation: Duration = .seconds(60)
     ) {
+        self.rollbackConfirmation = rollbackConfirmation
         self.mergeabilityWait = mergeabilityWait
         self.mergeabilityPoll = mergeabilityPoll
         self.concurrency = max(1, concurrency)

@@ -82,6 +82,9 @@ struct ProjectCache {
         return mine
     }
 
+    /// The bot's open MRs in a project if this cycle listed them already; nil otherwise (no request).
+    func listedOpenMergeRequests(in project: ResolvedProject) -> [MergeRequest]? { mergeRequests[project.cloneURL] }
+
     /// Projects whose MRs were listed this cycle, with those MRs.
     var listedMergeRequests: [(ResolvedProject, [MergeRequest])] {
         projects.values.compactMap { project in mergeRequests[project.cloneURL].map { (project, $0) } }

@@ -9,7 +9,6 @@ import Policies
 struct ActionContext {
     var policy: Policy
     var stage: Stage
-    var upstream: Stage
     var input: PlanInput
     var plan: StagePlan
     var project: ResolvedProject
@@ -97,10 +96,19 @@ extension PromotionEngine {
             throw PolicyFailure(policy: context.policy.name, stage: context.stage.name,
                                 message: "none of \(context.policy.images.joined(separator: ", ")) was found under \(context.stage.paths.joined(separator: ", ")) in \(context.stage.repository)@\(context.stage.branch)")
         }
-        let time = context.plan.soakedSince ?? context.input.history.first?.time ?? context.input.now
-        let signature = GitSignature(name: configuration.authorName, email: configuration.authorEmail, time: time)
-        let message = MergeRequestText.commitMessage(policy: context.policy, stage: context.stage, candidate: candidate, changes: records,
+        // Times that follow from the inputs, so the same inputs give the same commit id.
+        let time: Date
+        let message: String
+        if let rollback = context.plan.rollback {
+            time = context.input.targetHistory.first?.time ?? context.input.now
+            message = MergeRequestText.rollbackCommitMessage(policy: context.policy, stage: context.stage, record: rollback,
+                                                             to: candidate, changes: records)
+        } else {
+            time = context.plan.soakedSince ?? context.input.history.first?.time ?? context.input.now
+            message = MergeRequestText.commitMessage(policy: context.policy, stage: context.stage, candidate: candidate, changes: records,
                                                      upstreamCommit: context.plan.upstreamCommit ?? context.input.upstream.commit)
+        }
+        let signature = GitSignature(name: configuration.authorName, email: configuration.authorEmail, time: time)
         let id = try await context.repository.repository.commit(parent: context.targetTip, changes: changes, author: signature, message: message)
         return BuiltCommit(id: id, changes: records)
     }
@@ -207,14 +215,15 @@ extension PromotionEngine {
     /// `detailed_merge_status` settles (at most `mergeabilityWait`); the planner then decides with the
     /// fresh MR exactly as in a later cycle: merge when `mergeable`, GitLab's auto-merge while a pipeline
     /// runs (not with merge windows), otherwise wait.
-    private func mergeInSameCycle(_ context: ActionContext, iid: Int, outcome: inout StageOutcome) async throws {
-        guard context.stage.merge == .auto else { return }
+    func mergeInSameCycle(_ context: ActionContext, iid: Int, outcome: inout StageOutcome) async throws {
+        let mergingStage = context.plan.rollback == nil ? context.stage : Planner.rollbackStage(context.stage)
+        guard mergingStage.merge == .auto else { return }
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: configuration.mergeabilityWait)
         var mr: BotMergeRequest
         while true {
             let listed = try await gitlab.mergeRequest(context.project.ref, iid: iid)
-            mr = try await botMergeRequest(listed, project: context.project, policy: context.policy, stage: context.stage,
+            mr = try await botMergeRequest(listed, project: context.project, policy: context.policy, stage: mergingStage,
                                            repository: context.repository.repository, targetFiles: context.targetFiles,
                                            targetTip: context.targetTip, branchMissing: false)
             guard mr.detailedMergeStatus.isPending, clock.now < deadline else { break }
@@ -223,7 +232,12 @@ extension PromotionEngine {
         var input = context.input
         input.mergeRequest = mr
         input.proposalHealth = nil
-        let plan = Planner.plan(input)
+        let plan: StagePlan
+        if let rollback = context.plan.rollback, let to = context.plan.candidate {
+            plan = Planner.planRollback(input, record: rollback, to: to)
+        } else {
+            plan = Planner.plan(input)
+        }
         guard case let .mergeMR(_, sha, autoMerge) = plan.decision else {
             outcome.note = "\(outcome.note ?? context.plan.summary); then \(plan.decision.summary)"
             return
@@ -232,7 +246,7 @@ extension PromotionEngine {
         outcome.note = "\(outcome.note ?? context.plan.summary); then \(outcome.actions.last?.description ?? plan.decision.summary) in the same cycle"
     }
 
-    private func closeMergeRequest(_ project: ResolvedProject, iid: Int, sourceBranch: String, reason: String) async throws {
+    func closeMergeRequest(_ project: ResolvedProject, iid: Int, sourceBranch: String, reason: String) async throws {
         _ = try await gitlab.createNote(project.ref, iid: iid, body: MergeRequestText.closeComment(reason: reason))
         _ = try await gitlab.updateMergeRequest(project.ref, iid: iid, UpdateMergeRequest(stateEvent: .close))
         _ = try await gitlab.deleteBranch(project.ref, sourceBranch)   // false when already gone
@@ -244,6 +258,7 @@ extension PromotionEngine {
             let merged = try await gitlab.merge(project.ref, iid: iid, MergeOptions(sha: sha, autoMerge: autoMerge, shouldRemoveSourceBranch: true))
             if merged.state == .merged {
                 outcome.actions.append(.merged(iid: iid))
+                outcome.mergedCommit = merged.mergeCommitSHA ?? merged.squashCommitSHA ?? merged.sha
                 outcome.mergeRequestIID = nil
                 outcome.mergeRequestURL = nil
             } else {
@@ -265,6 +280,15 @@ extension PromotionEngine {
     }
 
     private func texts(_ context: ActionContext, commit: BuiltCommit) -> (title: String, description: String) {
+        if let rollback = context.plan.rollback {
+            // The change a rollback takes out is in the stage's own project.
+            let links = MergeRequestLinks(upstreamProjectWebURL: context.project.webURL)
+            let title = MergeRequestText.rollbackTitle(policy: context.policy, stage: context.stage, from: rollback.from,
+                                                       to: context.plan.candidate ?? [:])
+            let description = MergeRequestText.rollbackDescription(plan: context.plan, input: context.input, links: links,
+                                                                   head: commit.id.hex, changes: commit.changes)
+            return (title, description)
+        }
         let links = MergeRequestLinks(upstreamProjectWebURL: context.upstreamProject.webURL)
         let title = MergeRequestText.title(policy: context.policy, stage: context.stage, candidate: context.plan.candidate ?? [:])
         let description = MergeRequestText.description(plan: context.plan, input: context.input, links: links,
@@ -276,7 +300,10 @@ extension PromotionEngine {
 
     /// Closes bot MRs whose policy or stage no longer exists, in projects the cycle looked at.
     func closeOrphans(listed: [(ResolvedProject, [MergeRequest])], report: inout CycleReport) async -> [String] {
-        let known = Set(policies.flatMap { policy in policy.stages.map { MergeRequestText.sourceBranch(policy: policy.name, stage: $0.name) } })
+        let known = Set(policies.flatMap { policy in
+            policy.stages.flatMap { [MergeRequestText.sourceBranch(policy: policy.name, stage: $0.name),
+                                     MergeRequestText.rollbackBranch(policy: policy.name, stage: $0.name)] }
+        })
         var closed: [String] = []
         for (project, mergeRequests) in listed {
             for mr in mergeRequests where !known.contains(mr.sourceBranch) && MergeRequestText.marker(in: mr.description) != nil {

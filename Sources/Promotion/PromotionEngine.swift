@@ -81,9 +81,17 @@ public struct PromotionEngine: Sendable {
         var projects = ProjectCache(engine: self)
         for index in lane {
             let policy = policies[index]
-            for stage in policy.stages {
-                guard let upstream = policy.upstream(of: stage) else { continue }
+            // Stages promobot promotes into first (they list their projects' MRs anyway); then first
+            // stages, whose rollback MRs are looked for only in projects already listed, so a no-op cycle
+            // costs no extra request.
+            let ordered = policy.stages.filter { $0.from != nil } + policy.stages.filter { $0.from == nil }
+            for stage in ordered {
                 do {
+                    if let rollback = try await reconcileRollback(policy: policy, stage: stage, now: now, projects: &projects) {
+                        log(rollback)
+                        result.stages[index, default: []].append(rollback)
+                    }
+                    guard let upstream = policy.upstream(of: stage) else { continue }
                     let outcome = try await reconcile(policy: policy, stage: stage, upstream: upstream, now: now, projects: &projects)
                     log(outcome)
                     result.stages[index, default: []].append(outcome)
@@ -93,6 +101,8 @@ public struct PromotionEngine: Sendable {
                     result.errors[index, default: []].append(failure)
                 }
             }
+            let order = policy.stages.map(\.name)
+            result.stages[index]?.sort { (order.firstIndex(of: $0.plan.stage) ?? 0) < (order.firstIndex(of: $1.plan.stage) ?? 0) }
         }
         result.listedMergeRequests = projects.listedMergeRequests
         return result
@@ -123,7 +133,12 @@ public struct PromotionEngine: Sendable {
         return lanes.filter { !$0.isEmpty }
     }
 
-    private func reconcile(policy: Policy, stage: Stage, upstream: Stage, now: Date, projects: inout ProjectCache) async throws -> StageOutcome {
+    /// Observes, plans and acts on one promotion into `stage`.
+    ///
+    /// - Parameter request: set by `promobot promote`; otherwise taken from the open MR's marker, so a
+    ///   promotion a person asked for is honoured the same way by every later cycle.
+    func reconcile(policy: Policy, stage: Stage, upstream: Stage, now: Date, projects: inout ProjectCache,
+                   request: PromotionRequest? = nil) async throws -> StageOutcome {
         let targetProject = try await projects.project(stage.repository)
         let upstreamProject = try await projects.project(upstream.repository)
         let targetRepo = try await projects.repository(for: targetProject, branches: branches(in: stage.repository))
@@ -144,21 +159,24 @@ public struct PromotionEngine: Sendable {
         let upstreamState = StageSnapshot(commit: upstreamTip.hex, tags: StageReader.tags(in: upstreamFiles, images: policy.images))
 
         let sourceBranch = MergeRequestText.sourceBranch(policy: policy.name, stage: stage.name)
-        let existing = try await projects.openMergeRequests(in: targetProject).first {
-            $0.sourceBranch == sourceBranch && $0.targetBranch == stage.branch
-        }
+        let rollbackBranch = MergeRequestText.rollbackBranch(policy: policy.name, stage: stage.name)
+        let open = try await projects.openMergeRequests(in: targetProject)
+        let existing = open.first { $0.sourceBranch == sourceBranch && $0.targetBranch == stage.branch }
 
         // Fast path: nothing to promote and nothing open: no history walk, no health probes, no API call.
-        let needsWork = existing != nil || policy.images.contains { upstreamState.tags[$0] != target.tags[$0] }
+        let needsWork = existing != nil || request != nil || policy.images.contains { upstreamState.tags[$0] != target.tags[$0] }
         var input = PlanInput(
             policy: policy, stage: stage, target: target, upstream: upstreamState, history: [],
             historyHorizon: now.addingTimeInterval(-configuration.historyHorizon), health: [],
             mergeRequest: nil, now: now, emergencyStop: configuration.emergencyStop
         )
+        input.rollbackMergeRequest = open.first { $0.sourceBranch == rollbackBranch && $0.targetBranch == stage.branch }?.iid
+        input.request = request ?? existing.flatMap { MergeRequestText.marker(in: $0.description)?.request }
         if needsWork {
             input.history = try await history(of: upstream, policy: policy, in: upstreamRepo.repository, tip: upstreamTip, since: input.historyHorizon)
             input.targetHistory = try await changes(of: stage, policy: policy, in: targetRepo.repository, tip: targetTip, since: input.historyHorizon)
-            let candidate = Self.references(policy: policy, tags: upstreamState.tags)
+            let offered = input.request?.pinned ?? upstreamState.tags
+            let candidate = Self.references(policy: policy, tags: offered)
             input.health = await health.run(upstream.health, candidate: candidate, now: now)
             if let existing {
                 let mr = try await botMergeRequest(existing, project: targetProject, policy: policy, stage: stage,
@@ -171,7 +189,7 @@ public struct PromotionEngine: Sendable {
         }
 
         let plan = Planner.plan(input)
-        let context = ActionContext(policy: policy, stage: stage, upstream: upstream, input: input, plan: plan,
+        let context = ActionContext(policy: policy, stage: stage, input: input, plan: plan,
                                     project: targetProject, upstreamProject: upstreamProject, repository: targetRepo,
                                     targetFiles: targetFiles, targetTip: targetTip, sourceBranch: sourceBranch, existing: existing)
         return await act(context)
@@ -187,13 +205,27 @@ public struct PromotionEngine: Sendable {
         }
     }
 
-    /// The target stage's changes within the horizon, with who made each (for holds: rollbacks by people).
-    private func changes(of stage: Stage, policy: Policy, in repository: CachedRepository, tip: ObjectID, since: Date) async throws -> [HistoryEntry] {
-        try await repository.history(from: tip, paths: stage.paths, since: since, maxCommits: configuration.maxHistoryCommits).map {
-            HistoryEntry(commit: $0.commit.hex, time: $0.time, tags: StageReader.tags(in: $0.files, images: policy.images),
-                        author: $0.author, subject: String($0.messages.first?.split(separator: "\n").first ?? ""),
-                        byPromotion: $0.messages.contains { MergeRequestText.hasTrailers($0, policy: policy.name, stage: stage.name) })
+    /// The target stage's changes, newest first, with who made each (for holds and rollbacks).
+    ///
+    /// Reads back to `since`, and further when that shows no change of the policy's images, so the
+    /// last such change is always seen; either way at most `maxHistoryCommits` commits.
+    /// A change made by a bot rollback names who asked for it and why, rather than the merge commit's author.
+    func changes(of stage: Stage, policy: Policy, in repository: CachedRepository, tip: ObjectID, since: Date) async throws -> [HistoryEntry] {
+        func read(_ since: Date) async throws -> [HistoryEntry] {
+            try await repository.history(from: tip, paths: stage.paths, since: since, maxCommits: configuration.maxHistoryCommits).map { snapshot in
+                var entry = HistoryEntry(commit: snapshot.commit.hex, time: snapshot.time, tags: StageReader.tags(in: snapshot.files, images: policy.images),
+                                         author: snapshot.author, subject: String(snapshot.messages.first?.split(separator: "\n").first ?? ""),
+                                         byPromotion: snapshot.messages.contains { MergeRequestText.isPromotion($0, policy: policy.name, stage: stage.name) })
+                if let rollback = snapshot.messages.lazy.compactMap(MergeRequestText.rollbackRequest(in:)).first {
+                    entry.author = "\(rollback.requestedBy) (promobot rollback)"
+                    entry.subject = rollback.reason
+                }
+                return entry
+            }
         }
+        let recent = try await read(since)
+        if Planner.states(history: recent, images: policy.images).count >= 2 { return recent }
+        return try await read(.distantPast)
     }
 
     /// The references health checks compare running images with: each policy image at its version.
@@ -294,7 +326,7 @@ public struct PromotionEngine: Sendable {
 
     /// One line per stage: the plan's decision, or, when the engine did something else (a lease lost
     /// to another run, a same-cycle merge), what it did and why, so a line never contradicts itself.
-    private func log(_ outcome: StageOutcome) {
+    func log(_ outcome: StageOutcome) {
         var metadata: Logger.Metadata = ["policy": "\(outcome.plan.policy)", "stage": "\(outcome.plan.stage)"]
         if let action = outcome.action { metadata["action"] = "\(action)" }
         let line = outcome.note ?? outcome.plan.summary

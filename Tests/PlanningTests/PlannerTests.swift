@@ -355,7 +355,7 @@ extension Fixture {
         #expect(plan.upstreamCommit == Fixture.upstreamTip)
         #expect(plan.soakedSince == Fixture.now.addingTimeInterval(-3600))
         #expect(plan.gates.allSatisfy { $0.passed })
-        #expect(plan.gates.map(\.gate) == [.emergencyStop, .version, .downgrade, .soak, .health, .hold, .freeze, .window])
+        #expect(plan.gates.map(\.gate) == [.emergencyStop, .rollback, .version, .downgrade, .soak, .health, .hold, .freeze, .window])
     }
 
     @Test func mergeRequestGatesAreReported() {
