@@ -52,9 +52,9 @@ extension PolicyParser.Parser {
                 }
             }
         }
-        // Health checks on a stage nobody promotes from are never run.
+        // Health checks on a stage nobody promotes from are never run, unless they trigger its automatic rollback.
         let upstreams = Set(drafts.compactMap { draft in draft.stage.from.flatMap { $0 == draft.stage.name ? nil : $0 } })
-        for draft in drafts where !draft.stage.health.isEmpty {
+        for draft in drafts where !draft.stage.health.isEmpty && !draft.stage.rollback.auto {
             if !upstreams.contains(draft.stage.name), let keyNode = draft.keyNodes["health"] {
                 reader.warning("health checks on \(draft.label) never run: they gate promotions out of a stage, and no stage promotes from it",
                                at: keyNode)

@@ -17,9 +17,11 @@ extension PolicyParser.Parser {
     /// diagnostics have always come in (they are sorted by position afterwards anyway).
     ///
     /// `policyHas...`: the policy sets the key (even to an invalid value, already reported), so a
-    /// stage without it is not reported again.
+    /// stage without it is not reported again. `policyRollback`: the policy's `rollback` block, which the
+    /// stage's own inherits from key by key.
     func parseStage(_ node: Node, index: Int, defaultRepository: String?, defaultBranch: String?,
-                    policyContext: String, policyHasRepository: Bool, policyHasBranch: Bool) -> StageDraft? {
+                    policyContext: String, policyHasRepository: Bool, policyHasBranch: Bool,
+                    policyRollback: RollbackBlock?) -> StageDraft? {
         guard let mapping = reader.mapping(node, "stage \(index + 1) \(policyContext)") else { return nil }
         var label = "stage \(index + 1)"
         if let nameNode = mapping["name"], case let .scalar(scalar) = nameNode, !scalar.string.isEmpty {
@@ -57,6 +59,7 @@ extension PolicyParser.Parser {
         parseCalendarKeys(keys, into: &stage)
         parseSelectionKeys(keys, into: &stage)
         parseMergeRequestKeys(keys, into: &stage)
+        parseRollbackKey(keys, policyRollback: policyRollback, into: &stage, draft: &draft)
 
         draft.stage = stage
         return draft
@@ -106,25 +109,40 @@ extension PolicyParser.Parser {
     /// `soak`, `merge` and `approvals`: how long a version must run upstream, and how its MR is merged.
     func parseMergeKeys(_ keys: StageKeys, into stage: inout Stage) {
         if let entry = keys.entries["soak"] { stage.soak = duration(entry.value, "'soak' \(keys.context)") }
+        (stage.merge, stage.approvals) = mergeMode(keys.entries, context: keys.context, inherited: (.manual, 0),
+                                                   inheritedText: "the default 'manual'")
+    }
 
-        if let entry = keys.entries["merge"], let value = reader.string(entry.value, "'merge' \(keys.context)"),
-           let mode: MergeMode = choice(value, "merge mode", keys.context, at: entry.value) {
-            stage.merge = mode
+    /// `merge` and `approvals` of one mapping (a stage, or a `rollback` block), read together because
+    /// approvals only mean something with `merge: approved`.
+    ///
+    /// Keys the mapping leaves out come from `inherited` (the default, or the policy's `rollback` block),
+    /// key by key: `merge: approved` without `approvals` keeps the inherited count when the inherited mode is
+    /// `approved` too, and is 1 otherwise; any other mode has no approvals. `inheritedText` names where the
+    /// inherited mode comes from, for the message about `approvals` without `merge: approved`.
+    func mergeMode(_ entries: Entries, context: String, inherited: (merge: MergeMode, approvals: Int),
+                   inheritedText: String) -> (merge: MergeMode, approvals: Int) {
+        var merge = inherited.merge
+        if let entry = entries["merge"], let value = reader.string(entry.value, "'merge' \(context)"),
+           let mode: MergeMode = choice(value, "merge mode", context, at: entry.value) {
+            merge = mode
         }
+        // An inherited count carries over only together with an inherited `approved` mode.
+        let defaultApprovals = merge == .approved ? max(inherited.merge == .approved ? inherited.approvals : 0, 1) : 0
 
-        if let entry = keys.entries["approvals"], let value = reader.int(entry.value, "'approvals' \(keys.context)") {
-            if stage.merge != .approved {
-                let mergeText = keys.entries["merge"] == nil ? "the default 'manual'" : "'\(stage.merge.rawValue)'"
-                reader.error("'approvals' \(keys.context) needs 'merge: approved' (merge is \(mergeText))", at: entry.key)
-            } else if value < 1 {
-                reader.error("'approvals' \(keys.context) must be at least 1 with 'merge: approved' (use 'merge: auto' to merge without approvals)",
-                             at: entry.value)
-            } else {
-                stage.approvals = value
-            }
-        } else if stage.merge == .approved {
-            stage.approvals = 1
+        guard let entry = entries["approvals"], let value = reader.int(entry.value, "'approvals' \(context)") else {
+            return (merge, defaultApprovals)
         }
+        if merge != .approved {
+            let mergeText = entries["merge"] == nil ? inheritedText : "'\(merge.rawValue)'"
+            reader.error("'approvals' \(context) needs 'merge: approved' (merge is \(mergeText))", at: entry.key)
+        } else if value < 1 {
+            reader.error("'approvals' \(context) must be at least 1 with 'merge: approved' (use 'merge: auto' to merge without approvals)",
+                         at: entry.value)
+        } else {
+            return (merge, value)
+        }
+        return (merge, defaultApprovals)
     }
 
     /// `tags`, `downgrade` and `pick`: which upstream versions may be promoted.

@@ -15,11 +15,13 @@ public enum PolicyParser {
     /// Most images in one policy (they are promoted together, all in one MR).
     public static let maxImages = 200
 
-    static let policyKeys = ["version", "name", "repository", "branch", "images", "stages"]
+    static let policyKeys = ["version", "name", "repository", "branch", "images", "stages", "rollback"]
     static let stageKeys = [
         "name", "from", "repository", "branch", "paths", "health", "soak", "merge", "approvals", "timezone",
-        "windows", "freeze", "tags", "downgrade", "pick", "labels", "reviewers", "assignees",
+        "windows", "freeze", "tags", "downgrade", "pick", "labels", "reviewers", "assignees", "rollback",
     ]
+    /// Keys of a `rollback` block, in the policy or in a stage.
+    static let rollbackKeys = ["merge", "approvals", "auto", "within"]
     /// Keys that only matter when promobot promotes into a stage, i.e. not on the first stage.
     static let promotionOnlyKeys = [
         "soak", "merge", "approvals", "windows", "freeze", "tags", "downgrade", "pick", "labels", "reviewers",
@@ -100,7 +102,8 @@ extension PolicyParser {
     /// One parse: the reader collects diagnostics; `run` returns a policy built from whatever parsed
     /// (callers drop it when there are errors). The policy-level keys are read here; each concern has its
     /// own file: `PolicyParser+Stage.swift` (stage keys), `+Health.swift` (health checks), `+Calendar.swift`
-    /// (`timezone`, `windows`, `freeze`), `+CrossStage.swift` (rules across stages), `+Regex.swift` (`tags`).
+    /// (`timezone`, `windows`, `freeze`), `+CrossStage.swift` (rules across stages), `+Regex.swift` (`tags`),
+    /// `+Rollback.swift` (`rollback`, in the policy and in stages).
     struct Parser {
         let reader: YAMLReader
         let path: String
@@ -124,6 +127,8 @@ extension PolicyParser {
             var pathNodes: [Node]
             var keyNodes: [String: Node]
             var label: String
+            /// The stage's own `rollback` block, if it has one (its settings are already in `stage.rollback`).
+            var rollback: RollbackBlock?
         }
 
         mutating func run(yaml: String) -> Policy? {
@@ -137,10 +142,11 @@ extension PolicyParser {
             guard let top = reader.mapping(root, "a policy file") else { return nil }
 
             // Read the name first so every later message can say which policy it is about.
-            var context = "in the policy"
+            var label = "the policy"
             if let nameNode = top["name"], case let .scalar(scalar) = nameNode, !scalar.string.isEmpty {
-                context = "in policy '\(YAMLReader.excerpt(scalar.string))'"
+                label = "policy '\(YAMLReader.excerpt(scalar.string))'"
             }
+            let context = "in \(label)"
             let entries = reader.entries(top, allowed: PolicyParser.policyKeys, context: context)
 
             if let version = entries["version"] {
@@ -177,6 +183,8 @@ extension PolicyParser {
                 reader.missing("images", context, at: top.mark)
             }
 
+            let policyRollback = entries["rollback"].flatMap { parseRollback($0.value, owner: label, inherited: nil) }
+
             var drafts: [StageDraft] = []
             if let entry = entries["stages"] {
                 if let items = reader.list(entry.value, "'stages' \(context)") {
@@ -188,7 +196,8 @@ extension PolicyParser {
                             if let draft = parseStage(item, index: index, defaultRepository: defaultRepository,
                                                       defaultBranch: defaultBranch, policyContext: context,
                                                       policyHasRepository: entries["repository"] != nil,
-                                                      policyHasBranch: entries["branch"] != nil) {
+                                                      policyHasBranch: entries["branch"] != nil,
+                                                      policyRollback: policyRollback) {
                                 drafts.append(draft)
                             }
                         }
@@ -198,6 +207,7 @@ extension PolicyParser {
                 reader.missing("stages", context, at: top.mark)
             }
             checkStages(&drafts, policyContext: context)
+            checkRollbacks(drafts, policyRollback: policyRollback)
             return Policy(name: name, sourcePath: path, images: images, stages: drafts.map(\.stage))
         }
 
