@@ -39,6 +39,9 @@ public struct HistoryEntry: Sendable, Hashable {
     /// Whether the change is one of promobot's promotions (its trailers for this policy and stage, on the
     /// commit or on the branch a merge commit brought in). Anything else is a person's change.
     public var byPromotion: Bool
+    /// Whether `commit` is a merge commit (its time is when the MR merged). A fast-forwarded bot commit is
+    /// not, and carries the time the bot built it.
+    public var isMerge: Bool = false
 
     /// Memberwise.
     public init(commit: String, time: Date, tags: ImageVersions, author: String = "", subject: String = "", byPromotion: Bool = false) {

@@ -173,12 +173,21 @@ extension Planner {
     /// The promotion to watch: the stage's newest change of the policy's images, when it is promobot's own
     /// promotion and merged less than `within` before `now`. Anything newer by someone else (a person's
     /// change, a rollback) ends the watch: promobot never undoes what people did.
-    public static func watchedPromotion(history: [HistoryEntry], images: [String], within: PolicyDuration, now: Date) -> WatchedPromotion? {
+    ///
+    /// - Parameter mergedAt: when the promotion merged, when the engine learned it from GitLab (a
+    ///   fast-forwarded commit carries the time it was built, not merged); default: the change's time.
+    public static func watchedPromotion(history: [HistoryEntry], images: [String], within: PolicyDuration, now: Date,
+                                        mergedAt: Date? = nil) -> WatchedPromotion? {
+        guard let last = lastPromotion(history: history, images: images),
+              now.timeIntervalSince(mergedAt ?? last.promotion.time) < within.timeInterval else { return nil }
+        return last
+    }
+
+    /// The stage's newest change of the policy's images when it is promobot's own promotion, whenever it merged.
+    public static func lastPromotion(history: [HistoryEntry], images: [String]) -> WatchedPromotion? {
         let states = states(history: history, images: images)
-        guard states.count >= 2, !states[1].tags.isEmpty else { return nil }
-        let promotion = states[0].introducedBy
-        guard promotion.byPromotion, now.timeIntervalSince(promotion.time) < within.timeInterval else { return nil }
-        return WatchedPromotion(promotion: promotion, previous: states[1], current: states[0].tags)
+        guard states.count >= 2, !states[1].tags.isEmpty, states[0].introducedBy.byPromotion else { return nil }
+        return WatchedPromotion(promotion: states[0].introducedBy, previous: states[1], current: states[0].tags)
     }
 
     /// The checks that failed in both samples (`failed`, never `unknown`), with the second sample's evidence;

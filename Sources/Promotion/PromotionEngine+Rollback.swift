@@ -172,8 +172,16 @@ extension PromotionEngine {
         let observed = try await observe(stage, policy: policy, projects: &projects)
         let since = now.addingTimeInterval(-max(configuration.historyHorizon, stage.rollback.within.timeInterval))
         let history = try await changes(of: stage, policy: policy, in: observed.repository.repository, tip: observed.tip, since: since)
-        guard let watched = Planner.watchedPromotion(history: history, images: policy.images, within: stage.rollback.within, now: now),
-              watched.current == observed.snapshot.tags.restricted(to: policy.images) else { return nil }
+        guard let last = Planner.lastPromotion(history: history, images: policy.images),
+              last.current == observed.snapshot.tags.restricted(to: policy.images) else { return nil }
+        var mergedAt = last.promotion.time
+        if !last.promotion.isMerge, now.timeIntervalSince(mergedAt) >= stage.rollback.within.timeInterval {
+            // Fast-forwarded: the commit's time is when promobot built it. GitLab knows when it merged
+            // (one request, only for such a promotion that looks older than the window).
+            mergedAt = try await mergeTime(of: last.promotion.commit, policy: policy, stage: stage, project: observed.project) ?? mergedAt
+        }
+        guard let watched = Planner.watchedPromotion(history: history, images: policy.images, within: stage.rollback.within,
+                                                     now: now, mergedAt: mergedAt) else { return nil }
         let references = Self.references(policy: policy, tags: watched.current)
         let first = await health.run(stage.health, candidate: references, now: now)
         let failing = first.filter { $0.state == .failed }
@@ -204,6 +212,13 @@ extension PromotionEngine {
                                                 to: watched.previous.tags, existing: nil, openMergeRequests: open, now: now)
         if !outcome.actions.isEmpty { projects.forget(mergeRequestsOf: observed.project) }
         return outcome
+    }
+
+    /// When GitLab merged the bot's promotion MR whose commit is `commit`, if it can tell.
+    private func mergeTime(of commit: String, policy: Policy, stage: Stage, project: ResolvedProject) async throws -> Date? {
+        let branch = MergeRequestText.sourceBranch(policy: policy.name, stage: stage.name)
+        let merged = try await gitlab.mergeRequests(project.ref, MergeRequestQuery(state: .merged, sourceBranch: branch, targetBranch: stage.branch))
+        return merged.first { $0.sha == commit || $0.mergeCommitSHA == commit || $0.squashCommitSHA == commit }?.mergedAt
     }
 
     // MARK: - Shared

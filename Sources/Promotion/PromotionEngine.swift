@@ -216,6 +216,7 @@ public struct PromotionEngine: Sendable {
                 var entry = HistoryEntry(commit: snapshot.commit.hex, time: snapshot.time, tags: StageReader.tags(in: snapshot.files, images: policy.images),
                                          author: snapshot.author, subject: String(snapshot.messages.first?.split(separator: "\n").first ?? ""),
                                          byPromotion: snapshot.messages.contains { MergeRequestText.isPromotion($0, policy: policy.name, stage: stage.name) })
+                entry.isMerge = snapshot.messages.count > 1
                 if let rollback = snapshot.messages.lazy.compactMap(MergeRequestText.rollbackRequest(in:)).first {
                     entry.author = "\(rollback.requestedBy) (promobot rollback)"
                     entry.subject = rollback.reason

@@ -209,10 +209,12 @@ struct GitRepository: Sendable {
     }
 
     /// Creates a commit object for `tree` with `parents`.
-    func commitTree(_ tree: String, parents: [String], message: String, author: String) throws -> String {
+    func commitTree(_ tree: String, parents: [String], message: String, author: String, date: Date = Date()) throws -> String {
         let identity = Self.identity(author)
         let (name, email) = Self.split(identity)
-        let env = ["GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email]
+        let when = "@\(Int(date.timeIntervalSince1970)) +0000"
+        let env = ["GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email,
+                   "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when]
         var args = ["commit-tree", tree]
         for parent in parents { args += ["-p", parent] }
         return try checked("commit-tree", args, stdin: Data(message.utf8), environment: env).output

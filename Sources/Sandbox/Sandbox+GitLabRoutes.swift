@@ -222,7 +222,7 @@ extension Sandbox {
         do {
             let sha = try repoQueue.sync { () throws -> String in
                 if let existing, repo.branchSHA(branch) != existing { throw SandboxError("concurrent update") }
-                return try repo.commit(branch: branch, parent: parent, files: files, deleting: deletes, message: message, author: author)
+                return try repo.commit(branch: branch, parent: parent, files: files, deleting: deletes, message: message, author: author, date: now)
             }
             guard let c = (try? repo.log([sha], limit: 1))?.first else { return .message(500, "500 Internal Server Error") }
             return .json(201, commitJSON(c, p))

@@ -101,7 +101,7 @@ extension Sandbox {
             var squashSHA: String?
             if doSquash {
                 let message = squashMessage ?? mr.title
-                squashSHA = try repo.commitTree(tree, parents: [target], message: message, author: author)
+                squashSHA = try repo.commitTree(tree, parents: [target], message: message, author: author, date: now)
                 headForMerge = squashSHA!
             }
             let newTip: String
@@ -110,10 +110,10 @@ extension Sandbox {
                 newTip = headForMerge
             case .merge, .rebaseMerge:
                 let message = mergeMessage ?? "Merge branch '\(mr.sourceBranch)' into '\(mr.targetBranch)'\n\n\(mr.title)\n\nSee merge request \(reference)"
-                newTip = try repo.commitTree(tree, parents: [target, headForMerge], message: message, author: author)
+                newTip = try repo.commitTree(tree, parents: [target, headForMerge], message: message, author: author, date: now)
             }
             try repo.updateBranch(mr.targetBranch, to: newTip, from: target)
-            let now = Date()
+            let now = self.now
             mr.state = "merged"
             mr.mergedAt = now
             mr.updatedAt = now

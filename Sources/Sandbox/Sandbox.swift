@@ -16,6 +16,8 @@ public final class Sandbox: Sendable {
     /// Where the bare repositories live (`<data>/repos/<group>/<name>.git`).
     let reposRoot: URL
     let state = Mutex(SandboxState())
+    /// Where commit and merge times come from; a demo or test with simulated time sets its own.
+    private let clock = Mutex<@Sendable () -> Date>({ Date() })
     let server = Mutex(ServerHandle())
     /// Serialises every repository mutation done by the sandbox itself.
     let repoQueue = DispatchQueue(label: "sandbox.repositories")
@@ -38,6 +40,13 @@ public final class Sandbox: Sendable {
         guard probe.status == 0 else { throw SandboxError("sandbox: `git` is not runnable: \(probe.errorText); install git 2.38 or newer") }
         addUser("root", token: nil, role: .admin, name: "Administrator")
     }
+
+    /// Makes commits (pushed through the API, seeded, or merges) carry `clock`'s time instead of the
+    /// wall clock, so a story with simulated time ("a day later") gets a history that agrees with it.
+    public func setClock(_ clock: @escaping @Sendable () -> Date) { self.clock.withLock { $0 = clock } }
+
+    /// The sandbox's idea of now (see `setClock`).
+    var now: Date { clock.withLock { $0 }() }
 
     // MARK: - Server lifecycle
 
@@ -150,7 +159,7 @@ public final class Sandbox: Sendable {
         let repo = try GitRepository.create(at: reposRoot.appendingPathComponent(trimmed + ".git"), defaultBranch: defaultBranch)
         let initial = files.isEmpty ? ["README.md": "# \(trimmed)\n"] : files
         _ = try repoQueue.sync {
-            try repo.commit(branch: defaultBranch, parent: nil, files: initial, message: "Initial commit", author: "Administrator")
+            try repo.commit(branch: defaultBranch, parent: nil, files: initial, message: "Initial commit", author: "Administrator", date: now)
         }
         let id = state.withLock { s -> Int in
             let id = s.nextProjectID
@@ -184,7 +193,7 @@ public final class Sandbox: Sendable {
         let p = try requireProject(project)
         let sha = try repoQueue.sync { () throws -> String in
             let parent = p.repository.branchSHA(branch) ?? p.repository.branchSHA(p.defaultBranch)
-            return try p.repository.commit(branch: branch, parent: parent, files: files, message: message, author: author)
+            return try p.repository.commit(branch: branch, parent: parent, files: files, message: message, author: author, date: now)
         }
         sourceBranchUpdated(projectID: p.id, branch: branch)
         return sha
