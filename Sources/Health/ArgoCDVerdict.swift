@@ -8,41 +8,50 @@ import Policies
 /// Pure, so the rules are table-tested: Healthy + Synced, every candidate image among
 /// `status.summary.images`, and the last operation finished (Succeeded) at least `settle` ago —
 /// trusting health right after a sync is how other tools promote a broken release.
+///
+/// Only Argo CD's own verdict on the running app is a confirmed failure: health `Degraded` or
+/// `Missing` is `failed`. Everything else that is not a pass is `unknown`, because it says nothing
+/// bad about the running app, only that it cannot be judged yet: an error answer or an unreadable
+/// document, health `Progressing`/`Suspended`/`Unknown`, not `Synced`, a sync still running or one
+/// that failed (the app may still run the previous version fine), the candidate not rolled out yet,
+/// or `settle` not elapsed. Promotions treat `unknown` as not passed (fail-closed); automatic
+/// rollbacks act only on `failed`, so none of these ever rolls a stage back.
 enum ArgoCDVerdict {
-    static func evaluate(response: HTTPResponse, application: String, candidate: [ImageReference], settle: PolicyDuration?, now: Date) -> (Bool, String) {
+    static func evaluate(response: HTTPResponse, application: String, candidate: [ImageReference], settle: PolicyDuration?, now: Date) -> (HealthState, String) {
         guard response.status == 200 else {
             let reason = (try? JSONDecoder().decode(ArgoError.self, from: response.body))?.message
-            return (false, "Argo CD answered \(response.status) for application '\(application)'" + (reason.map { ": \($0)" } ?? ""))
+            return (.unknown, "Argo CD answered \(response.status) for application '\(application)'" + (reason.map { ": \($0)" } ?? ""))
         }
         guard let app = try? JSONDecoder().decode(ArgoApplication.self, from: response.body) else {
-            return (false, "Argo CD returned an application document promobot cannot read")
+            return (.unknown, "Argo CD returned an application document promobot cannot read")
         }
         let health = app.status?.health?.status ?? "Unknown"
         let sync = app.status?.sync?.status ?? "Unknown"
         guard health == "Healthy" else {
-            return (false, "health is \(health)" + (app.status?.health?.message.map { " (\($0))" } ?? ""))
+            let state: HealthState = ["Degraded", "Missing"].contains(health) ? .failed : .unknown
+            return (state, "health is \(health)" + (app.status?.health?.message.map { " (\($0))" } ?? ""))
         }
-        guard sync == "Synced" else { return (false, "sync is \(sync)") }
+        guard sync == "Synced" else { return (.unknown, "sync is \(sync)") }
         if let operation = app.status?.operationState, let phase = operation.phase, phase != "Succeeded" {
-            return (false, "last operation is \(phase)")
+            return (.unknown, "last operation is \(phase)")
         }
         let running = app.status?.summary?.images ?? []
         let missing = candidate.filter { wanted in !running.contains { ImageMatch.same(wanted, $0) } }
         guard missing.isEmpty else {
             let shown = running.isEmpty ? "none" : running.joined(separator: ", ")
-            return (false, "not running \(missing.map(\.description).joined(separator: ", ")) (runs \(shown))")
+            return (.unknown, "not running \(missing.map(\.description).joined(separator: ", ")) (runs \(shown))")
         }
         if let settle {
             guard let finishedText = app.status?.operationState?.finishedAt, let finished = ArgoDate.parse(finishedText) else {
-                return (false, "no finished sync operation to measure settle \(settle) from")
+                return (.unknown, "no finished sync operation to measure settle \(settle) from")
             }
             let elapsed = now.timeIntervalSince(finished)
             if elapsed < settle.timeInterval {
                 let left = PolicyDuration(seconds: Int((settle.timeInterval - elapsed).rounded(.up)))
-                return (false, "synced \(PolicyDuration(seconds: max(0, Int(elapsed)))) ago, settle is \(settle) (\(left) left)")
+                return (.unknown, "synced \(PolicyDuration(seconds: max(0, Int(elapsed)))) ago, settle is \(settle) (\(left) left)")
             }
         }
-        return (true, "Healthy, Synced, running \(candidate.count) candidate image(s)")
+        return (.passed, "Healthy, Synced, running \(candidate.count) candidate image(s)")
     }
 }
 

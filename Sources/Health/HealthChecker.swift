@@ -5,8 +5,14 @@ import Policies
 
 /// Runs a stage's health checks against Argo CD, HTTP endpoints and Prometheus.
 ///
-/// Thread-safe (immutable). Every check is fail-closed: transport errors, timeouts, unexpected
-/// answers and missing configuration all produce a failed `HealthResult` with the reason.
+/// Thread-safe (immutable). Every check is fail-closed: anything but a pass blocks promotions. The
+/// result's `state` separates a confirmed failure from a check that could not tell, because automatic
+/// rollbacks act only on `failed`, and a blip in the monitoring must never roll a stage back:
+/// - `failed`: the check answered and the answer is bad (Argo CD health `Degraded` or `Missing`,
+///   the HTTP probe answered another status than expected, a Prometheus value out of bounds);
+/// - `unknown`: a thrown error (transport error, timeout, a URL that cannot be built), missing
+///   Argo CD or Prometheus configuration, a probe URL that is not http(s), and every answer that
+///   does not judge the running app (see `ArgoCDVerdict` and `PrometheusVerdict`).
 public struct HealthChecker: Sendable {
     public var transport: any HTTPTransport
     public var argocd: ServiceAccess?
@@ -38,14 +44,15 @@ public struct HealthChecker: Sendable {
         }
     }
 
-    /// Runs one check. Never throws: failures are results.
+    /// Runs one check. Never throws: failures are results, and an error inside the check (transport,
+    /// timeout, bad URL) is `unknown`, since it says nothing about the app.
     public func run(_ check: HealthCheck, candidate: [ImageReference], now: Date) async -> HealthResult {
         let label = Self.label(check)
         do {
-            let (passed, detail) = try await evaluate(check, candidate: candidate, now: now)
-            return HealthResult(check: label, passed: passed, detail: detail, checkedAt: now)
+            let (state, detail) = try await evaluate(check, candidate: candidate, now: now)
+            return HealthResult(check: label, state: state, detail: detail, checkedAt: now)
         } catch {
-            return HealthResult(check: label, passed: false, detail: "check failed: \(error)", checkedAt: now)
+            return HealthResult(check: label, state: .unknown, detail: "check failed: \(error)", checkedAt: now)
         }
     }
 
@@ -58,22 +65,23 @@ public struct HealthChecker: Sendable {
         }
     }
 
-    private func evaluate(_ check: HealthCheck, candidate: [ImageReference], now: Date) async throws -> (Bool, String) {
+    private func evaluate(_ check: HealthCheck, candidate: [ImageReference], now: Date) async throws -> (HealthState, String) {
         switch check {
         case .argocd(let application, let settle):
-            guard let argocd else { return (false, "no Argo CD configured (set argocd.url in the config file)") }
+            guard let argocd else { return (.unknown, "no Argo CD configured (set argocd.url in the config file)") }
             let response = try await send(.get, base: argocd, path: "/api/v1/applications/" + Self.pathSegment(application))
             return ArgoCDVerdict.evaluate(response: response, application: application, candidate: candidate, settle: settle, now: now)
         case .http(let urlText, let expected):
             guard let url = URL(string: urlText), let scheme = url.scheme, ["http", "https"].contains(scheme) else {
-                return (false, "not an http(s) URL: \(urlText)")
+                return (.unknown, "not an http(s) URL: \(urlText)")
             }
             // Deliberately no credentials: the URL comes from a policy file.
             let response = try await transport.send(HTTPRequest(method: .get, url: url, timeout: timeout))
-            let ok = response.status == expected
-            return (ok, ok ? "answered \(response.status)" : "answered \(response.status), expected \(expected)")
+            // Any answer is the app's own word, so a wrong status (a 503 too) is a confirmed failure.
+            guard response.status == expected else { return (.failed, "answered \(response.status), expected \(expected)") }
+            return (.passed, "answered \(response.status)")
         case .prometheus(let query, let below, let above):
-            guard let prometheus else { return (false, "no Prometheus configured (set prometheus.url in the config file)") }
+            guard let prometheus else { return (.unknown, "no Prometheus configured (set prometheus.url in the config file)") }
             var form = URLComponents()
             form.queryItems = [URLQueryItem(name: "query", value: query)]
             let body = Data((form.percentEncodedQuery ?? "").replacingOccurrences(of: "+", with: "%2B").utf8)
@@ -99,7 +107,7 @@ public struct HealthChecker: Sendable {
     }
 }
 
-/// Errors raised inside a check; they end up as a failed result's detail.
+/// Errors raised inside a check; they end up as an unknown result's detail.
 enum HealthError: Error, CustomStringConvertible {
     case badURL(String)
 

@@ -1,34 +1,38 @@
 import Foundation
 import HTTP
+import Policies
 
 /// Reads a Prometheus instant-query answer and compares its single value with the bounds.
 ///
-/// Fail-closed: an empty result, several series, `NaN`, or an error envelope all fail, since
-/// "no data" usually means the metric or the service is gone, not that it is healthy.
+/// A value within the bounds is `passed`; a value outside them is `failed`, the only confirmed
+/// failure. Everything else is `unknown`: an unreadable body, an error envelope, no data, several
+/// series, `NaN`, or a result type other than vector or scalar. Unknown is still fail-closed for
+/// promotions ("no data" often means the metric or the service is gone, not that it is healthy), but
+/// it is not a measurement of the app, so it never triggers an automatic rollback.
 enum PrometheusVerdict {
-    static func evaluate(response: HTTPResponse, below: Double?, above: Double?) -> (Bool, String) {
+    static func evaluate(response: HTTPResponse, below: Double?, above: Double?) -> (HealthState, String) {
         guard let envelope = try? JSONDecoder().decode(Envelope.self, from: response.body) else {
-            return (false, "Prometheus answered \(response.status) with a body promobot cannot read")
+            return (.unknown, "Prometheus answered \(response.status) with a body promobot cannot read")
         }
         guard response.status == 200, envelope.status == "success", let data = envelope.data else {
-            return (false, "Prometheus error \(envelope.errorType ?? "\(response.status)"): \(envelope.error ?? "no message")")
+            return (.unknown, "Prometheus error \(envelope.errorType ?? "\(response.status)"): \(envelope.error ?? "no message")")
         }
         let values: [String]
         switch data.result {
         case .vector(let samples): values = samples.map(\.value.text)
         case .scalar(let sample): values = [sample.text]
-        case .other(let type): return (false, "query returned a \(type), expected a single value")
+        case .other(let type): return (.unknown, "query returned a \(type), expected a single value")
         }
         guard values.count == 1, let valueText = values.first else {
-            return (false, values.isEmpty ? "query returned no data" : "query returned \(values.count) series, expected one")
+            return (.unknown, values.isEmpty ? "query returned no data" : "query returned \(values.count) series, expected one")
         }
         guard let value = Double(valueText.replacingOccurrences(of: "+Inf", with: "inf")), !value.isNaN else {
-            return (false, "query value is \(valueText)")
+            return (.unknown, "query value is \(valueText)")
         }
-        if let below, !(value < below) { return (false, "value \(valueText) is not below \(below.formatted())") }
-        if let above, !(value > above) { return (false, "value \(valueText) is not above \(above.formatted())") }
+        if let below, !(value < below) { return (.failed, "value \(valueText) is not below \(below.formatted())") }
+        if let above, !(value > above) { return (.failed, "value \(valueText) is not above \(above.formatted())") }
         let bounds = [below.map { "below \($0.formatted())" }, above.map { "above \($0.formatted())" }].compactMap { $0 }
-        return (true, "value \(valueText) is " + bounds.joined(separator: " and "))
+        return (.passed, "value \(valueText) is " + bounds.joined(separator: " and "))
     }
 
     private struct Envelope: Decodable {

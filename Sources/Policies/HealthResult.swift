@@ -1,8 +1,9 @@
 import Foundation
 
 /// The outcome of one `HealthCheck`: produced by the Health adapter, judged by the planner, shown as
-/// evidence in the MR. Fail-closed: an error or timeout is a failed result whose `detail` says why,
-/// never a thrown error, so one broken probe cannot stop a cycle. A value type; thread-safe.
+/// evidence in the MR. Fail-closed: an error or timeout is a result that does not pass (`unknown`,
+/// not `failed`, so it never triggers a rollback) whose `detail` says why, never a thrown error, so
+/// one broken probe cannot stop a cycle. A value type; thread-safe.
 public struct HealthResult: Sendable, Hashable {
     /// What was checked, e.g. `argocd oms-dev` or `http https://oms-dev.example.com/healthz`.
     public var check: String

@@ -31,54 +31,111 @@ struct VerdictTests {
         var name: String
         var response: HTTPResponse
         var settle: PolicyDuration?
-        var passes: Bool
+        /// Only `failed` may roll a stage back; `unknown` blocks promotions but never does.
+        var state: HealthState
         var detailContains: String
         var testDescription: String { name }
     }
 
+    static func argoAnswer(_ status: Int, _ body: String) -> HTTPResponse { HTTPResponse(status: status, body: Data(body.utf8)) }
+
     static let argoCases: [ArgoCase] = [
-        .init(name: "healthy", response: argo(), settle: .init(seconds: 120), passes: true, detailContains: "Healthy"),
-        .init(name: "degraded", response: argo(health: "Degraded"), settle: nil, passes: false, detailContains: "health is Degraded"),
-        .init(name: "progressing", response: argo(health: "Progressing"), settle: nil, passes: false, detailContains: "Progressing"),
-        .init(name: "out of sync", response: argo(sync: "OutOfSync"), settle: nil, passes: false, detailContains: "sync is OutOfSync"),
-        .init(name: "other image", response: argo(images: ["registry.example.com/oms/app:1.4.2"]), settle: nil, passes: false, detailContains: "not running registry.example.com/oms/app:1.5.0"),
-        .init(name: "settle not reached", response: argo(finishedSecondsAgo: 30), settle: .init(seconds: 120), passes: false, detailContains: "settle is 2m"),
-        .init(name: "settle exactly reached", response: argo(finishedSecondsAgo: 120), settle: .init(seconds: 120), passes: true, detailContains: "Healthy"),
-        .init(name: "operation running", response: argo(phase: "Running", finishedSecondsAgo: nil), settle: nil, passes: false, detailContains: "Running"),
-        .init(name: "no operation but settle asked", response: argo(phase: nil), settle: .init(seconds: 60), passes: false, detailContains: "no finished sync"),
-        .init(name: "404", response: HTTPResponse(status: 404, body: Data(#"{"error":"not found","code":5,"message":"applications.argoproj.io \"x\" not found"}"#.utf8)), settle: nil, passes: false, detailContains: "answered 404"),
-        .init(name: "garbage", response: HTTPResponse(status: 200, body: Data("<html>".utf8)), settle: nil, passes: false, detailContains: "cannot read"),
+        // Passed.
+        .init(name: "healthy", response: argo(), settle: .init(seconds: 120), state: .passed, detailContains: "Healthy"),
+        .init(name: "settle exactly reached", response: argo(finishedSecondsAgo: 120), settle: .init(seconds: 120), state: .passed, detailContains: "Healthy"),
+        .init(name: "no settle, no operation", response: argo(phase: nil), settle: nil, state: .passed, detailContains: "Healthy"),
+        // Failed: Argo CD's own verdict on the running app.
+        .init(name: "degraded", response: argo(health: "Degraded"), settle: nil, state: .failed, detailContains: "health is Degraded"),
+        .init(name: "missing", response: argo(health: "Missing"), settle: nil, state: .failed, detailContains: "health is Missing"),
+        .init(name: "degraded while out of sync", response: argo(health: "Degraded", sync: "OutOfSync"), settle: nil, state: .failed, detailContains: "health is Degraded"),
+        // Unknown: health that is not a verdict.
+        .init(name: "progressing", response: argo(health: "Progressing"), settle: nil, state: .unknown, detailContains: "Progressing"),
+        .init(name: "suspended", response: argo(health: "Suspended"), settle: nil, state: .unknown, detailContains: "health is Suspended"),
+        .init(name: "health Unknown", response: argo(health: "Unknown"), settle: nil, state: .unknown, detailContains: "health is Unknown"),
+        // Unknown: not synced, or the last sync did not finish well.
+        .init(name: "out of sync", response: argo(sync: "OutOfSync"), settle: nil, state: .unknown, detailContains: "sync is OutOfSync"),
+        .init(name: "sync Unknown", response: argo(sync: "Unknown"), settle: nil, state: .unknown, detailContains: "sync is Unknown"),
+        .init(name: "operation running", response: argo(phase: "Running", finishedSecondsAgo: nil), settle: nil, state: .unknown, detailContains: "last operation is Running"),
+        .init(name: "operation terminating", response: argo(phase: "Terminating", finishedSecondsAgo: nil), settle: nil, state: .unknown, detailContains: "last operation is Terminating"),
+        .init(name: "operation failed", response: argo(phase: "Failed"), settle: nil, state: .unknown, detailContains: "last operation is Failed"),
+        .init(name: "operation error", response: argo(phase: "Error"), settle: nil, state: .unknown, detailContains: "last operation is Error"),
+        // Unknown: the candidate is not rolled out yet, or has not settled.
+        .init(name: "other image", response: argo(images: ["registry.example.com/oms/app:1.4.2"]), settle: nil, state: .unknown, detailContains: "not running registry.example.com/oms/app:1.5.0"),
+        .init(name: "no images", response: argo(images: []), settle: nil, state: .unknown, detailContains: "(runs none)"),
+        .init(name: "settle not reached", response: argo(finishedSecondsAgo: 30), settle: .init(seconds: 120), state: .unknown, detailContains: "settle is 2m"),
+        .init(name: "no operation but settle asked", response: argo(phase: nil), settle: .init(seconds: 60), state: .unknown, detailContains: "no finished sync"),
+        .init(name: "operation not finished but settle asked", response: argo(finishedSecondsAgo: nil), settle: .init(seconds: 60), state: .unknown, detailContains: "no finished sync"),
+        // Unknown: Argo CD did not answer with an application.
+        .init(name: "404", response: argoAnswer(404, #"{"error":"not found","code":5,"message":"applications.argoproj.io \"x\" not found"}"#), settle: nil, state: .unknown, detailContains: "answered 404"),
+        .init(name: "403", response: argoAnswer(403, #"{"error":"permission denied","code":7,"message":"permission denied"}"#), settle: nil, state: .unknown, detailContains: "answered 403 for application 'oms-dev': permission denied"),
+        .init(name: "503 without a body", response: argoAnswer(503, ""), settle: nil, state: .unknown, detailContains: "answered 503 for application 'oms-dev'"),
+        .init(name: "500 with HTML", response: argoAnswer(500, "<html>oops</html>"), settle: nil, state: .unknown, detailContains: "answered 500"),
+        .init(name: "garbage", response: argoAnswer(200, "<html>"), settle: nil, state: .unknown, detailContains: "cannot read"),
     ]
 
     @Test(arguments: argoCases)
     func argoCD(_ c: ArgoCase) {
-        let (passed, detail) = ArgoCDVerdict.evaluate(response: c.response, application: "oms-dev",
-                                                      candidate: [ref("registry.example.com/oms/app:1.5.0")], settle: c.settle, now: Self.now)
-        #expect(passed == c.passes, "\(detail)")
+        let (state, detail) = ArgoCDVerdict.evaluate(response: c.response, application: "oms-dev",
+                                                     candidate: [ref("registry.example.com/oms/app:1.5.0")], settle: c.settle, now: Self.now)
+        #expect(state == c.state, "\(detail)")
         #expect(detail.contains(c.detailContains), "\(detail)")
+        // Fail-closed: only `passed` passes.
+        #expect(HealthResult(check: "argocd oms-dev", state: state, detail: detail, checkedAt: Self.now).passed == (c.state == .passed))
     }
 
     @Test func argoMatchesDockerHubShortNames() {
-        let (passed, _) = ArgoCDVerdict.evaluate(response: Self.argo(images: ["docker.io/library/nginx:1.25"]), application: "x",
-                                                 candidate: [ref("nginx:1.25")], settle: nil, now: Self.now)
-        #expect(passed)
+        let (state, _) = ArgoCDVerdict.evaluate(response: Self.argo(images: ["docker.io/library/nginx:1.25"]), application: "x",
+                                                candidate: [ref("nginx:1.25")], settle: nil, now: Self.now)
+        #expect(state == .passed)
     }
 
     static func prom(_ json: String, status: Int = 200) -> HTTPResponse { HTTPResponse(status: status, body: Data(json.utf8)) }
 
-    @Test(arguments: [
-        (#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1700000000.1,"0.2"]}]}}"#, 0.5, nil, true, "below 0.5"),
-        (#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1700000000.1,"0.7"]}]}}"#, 0.5, nil, false, "not below"),
-        (#"{"status":"success","data":{"resultType":"vector","result":[]}}"#, 0.5, nil, false, "no data"),
-        (#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"NaN"]}]}}"#, 0.5, nil, false, "NaN"),
-        (#"{"status":"success","data":{"resultType":"scalar","result":[1700000000,"9"]}}"#, nil, 5.0, true, "above 5"),
-        (#"{"status":"success","data":{"resultType":"scalar","result":[1700000000,"3"]}}"#, nil, 5.0, false, "not above"),
-        (#"{"status":"error","errorType":"bad_data","error":"parse error"}"#, 0.5, nil, false, "bad_data"),
-    ] as [(String, Double?, Double?, Bool, String)])
-    func prometheus(json: String, below: Double?, above: Double?, passes: Bool, contains: String) {
-        let (passed, detail) = PrometheusVerdict.evaluate(response: Self.prom(json), below: below, above: above)
-        #expect(passed == passes, "\(detail)")
-        #expect(detail.contains(contains), "\(detail)")
+    struct PromCase: Sendable, CustomTestStringConvertible {
+        var name: String
+        var json: String
+        var status: Int = 200
+        var below: Double?
+        var above: Double?
+        var state: HealthState
+        var detailContains: String
+        var testDescription: String { name }
+    }
+
+    static func vector(_ values: String...) -> String {
+        let samples = values.map { #"{"metric":{},"value":[1700000000.1,"\#($0)"]}"# }.joined(separator: ",")
+        return #"{"status":"success","data":{"resultType":"vector","result":[\#(samples)]}}"#
+    }
+
+    static let promCases: [PromCase] = [
+        // Passed and failed: a single value, compared with the bounds.
+        .init(name: "below bound", json: vector("0.2"), below: 0.5, state: .passed, detailContains: "below 0.5"),
+        .init(name: "not below bound", json: vector("0.7"), below: 0.5, state: .failed, detailContains: "not below"),
+        .init(name: "equal to below bound", json: vector("0.5"), below: 0.5, state: .failed, detailContains: "not below"),
+        .init(name: "+Inf is out of bounds", json: vector("+Inf"), below: 0.5, state: .failed, detailContains: "not below"),
+        .init(name: "scalar above", json: #"{"status":"success","data":{"resultType":"scalar","result":[1700000000,"9"]}}"#, above: 5, state: .passed, detailContains: "above 5"),
+        .init(name: "scalar not above", json: #"{"status":"success","data":{"resultType":"scalar","result":[1700000000,"3"]}}"#, above: 5, state: .failed, detailContains: "not above"),
+        .init(name: "both bounds", json: vector("2"), below: 5, above: 1, state: .passed, detailContains: "below 5 and above 1"),
+        // Unknown: no single number to judge.
+        .init(name: "no data", json: vector(), below: 0.5, state: .unknown, detailContains: "no data"),
+        .init(name: "NaN", json: vector("NaN"), below: 0.5, state: .unknown, detailContains: "NaN"),
+        .init(name: "several series", json: vector("0.1", "0.2"), below: 0.5, state: .unknown, detailContains: "2 series, expected one"),
+        .init(name: "matrix", json: #"{"status":"success","data":{"resultType":"matrix","result":[]}}"#, below: 0.5, state: .unknown, detailContains: "returned a matrix"),
+        .init(name: "string", json: #"{"status":"success","data":{"resultType":"string","result":[1700000000,"x"]}}"#, below: 0.5, state: .unknown, detailContains: "returned a string"),
+        // Unknown: Prometheus did not answer with a result.
+        .init(name: "error envelope", json: #"{"status":"error","errorType":"bad_data","error":"parse error"}"#, status: 400, below: 0.5, state: .unknown, detailContains: "bad_data"),
+        .init(name: "error envelope with 200", json: #"{"status":"error","errorType":"timeout","error":"query timed out"}"#, below: 0.5, state: .unknown, detailContains: "timeout"),
+        .init(name: "success but 503", json: vector("0.1"), status: 503, below: 0.5, state: .unknown, detailContains: "Prometheus error 503"),
+        .init(name: "unreadable body", json: "<html>bad gateway</html>", status: 502, below: 0.5, state: .unknown, detailContains: "answered 502 with a body promobot cannot read"),
+        .init(name: "empty body", json: "", below: 0.5, state: .unknown, detailContains: "cannot read"),
+    ]
+
+    @Test(arguments: promCases)
+    func prometheus(_ c: PromCase) {
+        let (state, detail) = PrometheusVerdict.evaluate(response: Self.prom(c.json, status: c.status), below: c.below, above: c.above)
+        #expect(state == c.state, "\(detail)")
+        #expect(detail.contains(c.detailContains), "\(detail)")
+        #expect(HealthResult(check: "prometheus q", state: state, detail: detail, checkedAt: Self.now).passed == (c.state == .passed))
     }
 }
 
