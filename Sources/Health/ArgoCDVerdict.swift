@@ -9,8 +9,8 @@ import Policies
 /// `status.summary.images`, and the last operation finished (Succeeded) at least `settle` ago —
 /// trusting health right after a sync is how other tools promote a broken release.
 ///
-/// Only Argo CD's own verdict on the running app is a confirmed failure: health `Degraded` or
-/// `Missing` is `failed`. Everything else that is not a pass is `unknown`, because it says nothing
+/// Only Argo CD's own verdict on the running candidate is a confirmed failure: health `Degraded` or
+/// `Missing` is `failed` once the app is `Synced`, runs every candidate image and has settled. Everything else that is not a pass is `unknown`, because it says nothing
 /// bad about the running app, only that it cannot be judged yet: an error answer or an unreadable
 /// document, health `Progressing`/`Suspended`/`Unknown`, not `Synced`, a sync still running or one
 /// that failed (the app may still run the previous version fine), the candidate not rolled out yet,
@@ -27,16 +27,19 @@ enum ArgoCDVerdict {
         }
         let health = app.status?.health?.status ?? "Unknown"
         let sync = app.status?.sync?.status ?? "Unknown"
+        let running = app.status?.summary?.images ?? []
+        let missing = candidate.filter { wanted in !running.contains { ImageMatch.same(wanted, $0) } }
         guard health == "Healthy" else {
-            let state: HealthState = ["Degraded", "Missing"].contains(health) ? .failed : .unknown
+            // Bad health is a verdict on the candidate only once Argo CD has rolled it out and it settled;
+            // before that it may be the previous version, or a rollout still in progress.
+            let rolledOut = sync == "Synced" && missing.isEmpty && settled(app, settle: settle, now: now)
+            let state: HealthState = ["Degraded", "Missing"].contains(health) && rolledOut ? .failed : .unknown
             return (state, "health is \(health)" + (app.status?.health?.message.map { " (\($0))" } ?? ""))
         }
         guard sync == "Synced" else { return (.unknown, "sync is \(sync)") }
         if let operation = app.status?.operationState, let phase = operation.phase, phase != "Succeeded" {
             return (.unknown, "last operation is \(phase)")
         }
-        let running = app.status?.summary?.images ?? []
-        let missing = candidate.filter { wanted in !running.contains { ImageMatch.same(wanted, $0) } }
         guard missing.isEmpty else {
             let shown = running.isEmpty ? "none" : running.joined(separator: ", ")
             return (.unknown, "not running \(missing.map(\.description).joined(separator: ", ")) (runs \(shown))")
@@ -52,6 +55,13 @@ enum ArgoCDVerdict {
             }
         }
         return (.passed, "Healthy, Synced, running \(candidate.count) candidate image(s)")
+    }
+
+    /// Whether the last sync finished at least `settle` ago (true without a `settle`).
+    private static func settled(_ app: ArgoApplication, settle: PolicyDuration?, now: Date) -> Bool {
+        guard let settle else { return true }
+        guard let text = app.status?.operationState?.finishedAt, let finished = ArgoDate.parse(text) else { return false }
+        return now.timeIntervalSince(finished) >= settle.timeInterval
     }
 }
 

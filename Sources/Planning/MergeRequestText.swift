@@ -137,7 +137,7 @@ public enum MergeRequestText {
             out.append("### Health of \(cell(plan.upstream))")
             out.append("")
             for result in input.health {
-                out.append("- \(result.passed ? "passed" : "**failed**"): `\(cell(result.check))` — \(cell(result.detail)) (checked \(PlannerText.timestamp(result.checkedAt)))")
+                out.append("- \(result.passed ? "passed" : "**\(result.state.rawValue)**"): `\(cell(result.check))` — \(cell(result.detail)) (checked \(PlannerText.timestamp(result.checkedAt)))")
             }
         }
         out.append("")

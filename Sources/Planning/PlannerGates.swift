@@ -101,10 +101,13 @@ extension Planner {
     static func healthGate(_ input: PlanInput) -> GateResult {
         let upstream = upstreamName(input)
         let configured = input.policy.stages.first { $0.name == input.stage.from }?.health.count ?? 0
-        let failed = input.health.filter { !$0.passed }
-        if !failed.isEmpty {
-            let details = failed.map { "\($0.check): \($0.detail)" }.joined(separator: "; ")
-            return GateResult(gate: .health, passed: false, reason: "\(upstream) is unhealthy: \(details)")
+        let failed = input.health.filter { $0.state == .failed }
+        let unknown = input.health.filter { $0.state == .unknown }
+        if !failed.isEmpty || !unknown.isEmpty {
+            let list = { (results: [HealthResult]) in results.map { "\($0.check): \($0.detail)" }.joined(separator: "; ") }
+            let reason = [failed.isEmpty ? nil : "\(upstream) is unhealthy: \(list(failed))",
+                          unknown.isEmpty ? nil : "\(upstream) could not be judged healthy: \(list(unknown))"]
+            return GateResult(gate: .health, passed: false, reason: reason.compactMap { $0 }.joined(separator: "; "))
         }
         if input.health.count < configured {
             return GateResult(gate: .health, passed: false,

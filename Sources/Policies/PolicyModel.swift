@@ -124,7 +124,8 @@ public enum PickStrategy: String, Sendable, Hashable, CaseIterable {
     case newestSoaked = "newest-soaked"
 }
 
-/// A health check on an upstream stage. Fail-closed: an error or timeout counts as failed.
+/// A health check on a stage: gates promotions out of it (fail-closed: an error or timeout is `unknown`, which
+/// does not pass) and, with `rollback.auto`, watches the stage itself after a promotion into it.
 public enum HealthCheck: Sendable, Hashable {
     /// Argo CD application Healthy + Synced, running the candidate tags, last sync finished `settle` ago.
     case argocd(application: String, settle: PolicyDuration?)

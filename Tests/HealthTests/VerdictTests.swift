@@ -47,7 +47,11 @@ struct VerdictTests {
         // Failed: Argo CD's own verdict on the running app.
         .init(name: "degraded", response: argo(health: "Degraded"), settle: nil, state: .failed, detailContains: "health is Degraded"),
         .init(name: "missing", response: argo(health: "Missing"), settle: nil, state: .failed, detailContains: "health is Missing"),
-        .init(name: "degraded while out of sync", response: argo(health: "Degraded", sync: "OutOfSync"), settle: nil, state: .failed, detailContains: "health is Degraded"),
+        // Bad health before the candidate is rolled out and settled says nothing about the candidate.
+        .init(name: "degraded while out of sync", response: argo(health: "Degraded", sync: "OutOfSync"), settle: nil, state: .unknown, detailContains: "health is Degraded"),
+        .init(name: "degraded within settle", response: argo(health: "Degraded", finishedSecondsAgo: 30), settle: .init(seconds: 120), state: .unknown, detailContains: "health is Degraded"),
+        .init(name: "degraded on the previous version", response: argo(health: "Degraded", images: ["registry.example.com/oms/app:1.4.2"]), settle: nil, state: .unknown, detailContains: "health is Degraded"),
+        .init(name: "degraded after settle", response: argo(health: "Degraded", finishedSecondsAgo: 300), settle: .init(seconds: 120), state: .failed, detailContains: "health is Degraded"),
         // Unknown: health that is not a verdict.
         .init(name: "progressing", response: argo(health: "Progressing"), settle: nil, state: .unknown, detailContains: "Progressing"),
         .init(name: "suspended", response: argo(health: "Suspended"), settle: nil, state: .unknown, detailContains: "health is Suspended"),
