@@ -58,9 +58,18 @@ extension Planner {
         guard !held.isEmpty else {
             return GateResult(gate: .hold, passed: true, reason: "no candidate version was rolled back from \(input.stage.name)")
         }
-        let reasons = held.map { hold in
-            let change = hold.rollback
-            return "\(PlannerText.shortImage(hold.image)) \(hold.version.display) was rolled back from \(input.stage.name) in "
+        // One sentence per rollback, naming every image it took out.
+        var byChange: [(change: HistoryEntry, holds: [Hold])] = []
+        for hold in held {
+            if let index = byChange.firstIndex(where: { $0.change == hold.rollback }) {
+                byChange[index].holds.append(hold)
+            } else {
+                byChange.append((hold.rollback, [hold]))
+            }
+        }
+        let reasons = byChange.map { change, holds in
+            let versions = holds.map { "\(PlannerText.shortImage($0.image)) \($0.version.display)" }.joined(separator: ", ")
+            return "\(versions) \(holds.count == 1 ? "was" : "were") rolled back from \(input.stage.name) in "
                 + "\(PlannerText.shortSHA(change.commit)) by \(change.author), \(PlannerText.time(change.time, now: input.now)) (\"\(change.subject)\")"
         }
         return GateResult(gate: .hold, passed: false, reason: "held: " + reasons.joined(separator: "; "))

@@ -187,6 +187,9 @@ public struct RollbackRecord: Sendable, Hashable, Codable {
     /// The change that brought `from` into the stage, when the history shows it.
     public var introducedBy: String?
 
+    /// Who asks for an automatic rollback.
+    public static let automaticRequester = "promobot"
+
     /// Memberwise.
     public init(from: ImageVersions, reason: String, requestedBy: String, automatic: Bool = false, introducedBy: String? = nil) {
         self.from = from

@@ -147,6 +147,12 @@ enum DemoFixtures {
             tags: '^\\d+\\.\\d+\\.\\d+$'
             labels: [prod]
             reviewers: [alice, bob]
+            health:
+              - argocd: oms-prod
+                settle: 2m
+            rollback:
+              auto: true
+              within: 1h
 
         """
     }

@@ -11,7 +11,8 @@ import Promotion
 import Sandbox
 
 /// `promobot demo`'s story: CI sets a new dev tag -> test MR opened -> auto-merged -> prod MR opened
-/// and waiting for 2 approvals -> approvals given -> merged in the window -> status board.
+/// and waiting for 2 approvals -> approvals given -> merged in the window -> status board; then prod
+/// goes bad -> promobot rolls it back by itself -> 1.5.0 is held -> the fix 1.5.1 flows to prod.
 ///
 /// Everything runs in-process against the sandbox on a free loopback port, with the real engine,
 /// libgit2 and libcurl; only time is simulated (soak and windows would otherwise take a day).
@@ -36,6 +37,7 @@ struct DemoScenario {
 
     private func story(sandbox: Sandbox, workspace: URL) async throws {
         let clock = DemoClock()
+        sandbox.setClock { clock.now }
         let botToken = Self.randomToken()
         sandbox.addUser("promobot", token: botToken, role: .developer)
         sandbox.addUser("alice", token: Self.randomToken(), role: .maintainer)
@@ -48,6 +50,7 @@ struct DemoScenario {
         sandbox.setPrometheus(query: #"sum(rate(http_errors_total{env="dev"}[5m]))"#, value: 0.02)
         setArgo(sandbox, app: "oms-dev", version: "1.4.2", syncedAt: clock.now.addingTimeInterval(-3600))
         setArgo(sandbox, app: "oms-test", version: "1.4.2", syncedAt: clock.now.addingTimeInterval(-3600))
+        setArgo(sandbox, app: "oms-prod", version: "1.4.0", syncedAt: clock.now.addingTimeInterval(-3600))
 
         let parsed = PolicyParser.parse(yaml: DemoFixtures.policy(healthURL: "\(base)/-/health"), path: "policies/oms.yaml")
         guard let policy = parsed.policy else {
@@ -67,26 +70,14 @@ struct DemoScenario {
             health: HealthChecker(transport: transport, argocd: ServiceAccess(baseURL: sandbox.baseURL, token: nil),
                                   prometheus: ServiceAccess(baseURL: sandbox.baseURL, token: nil)),
             configuration: EngineConfiguration(authorName: "promobot", authorEmail: "promobot@example.com",
-                                               gitlabURL: sandbox.baseURL, gitCredentials: .token(botToken)),
+                                               gitlabURL: sandbox.baseURL, gitCredentials: .token(botToken),
+                                               rollbackConfirmation: Self.confirmation),
             logger: Logger(label: "promobot.demo", factory: { _ in SwiftLogNoOpLogHandler() }),
             clock: { clock.now }
         )
 
         heading("1. CI builds 1.5.0 and runs `promobot set-image` on dev")
-        let devFiles = ["dev/app/deploy.yaml", "dev/app/migration.yaml", "dev/web/deploy.yaml"]
-        var edited: [String: String] = [:]
-        for path in devFiles {
-            let text = try sandbox.fileContent(project: project, ref: DemoFixtures.branch, path: path) ?? ""
-            let edit = try ManifestEditor.edit(text, path: path, updates: [
-                ImageUpdate(image: DemoFixtures.appImage, tag: "1.5.0"), ImageUpdate(image: DemoFixtures.webImage, tag: "1.5.0"),
-            ])
-            for change in edit.changes { say("\(change.path):\(change.line): \(change.image) \(change.old) -> \(change.new)") }
-            edited[path] = edit.text
-        }
-        try sandbox.commit(project: project, branch: DemoFixtures.branch, files: edited,
-                           message: "[jenkins] Update dev image version to 1.5.0", author: "jenkins")
-        setArgo(sandbox, app: "oms-dev", version: "1.5.0", syncedAt: clock.now)
-        say("Argo CD syncs oms-dev: Healthy, Synced, running 1.5.0")
+        try ciBuilds("1.5.0", sandbox: sandbox, clock: clock)
 
         heading("2. promobot runs right away: test must wait for the soak")
         try await cycle(engine, only: "test")
@@ -106,33 +97,102 @@ struct DemoScenario {
         try await cycle(engine, only: "prod")
         say("The next run finds the MR and checks what merging it needs: approvals and the merge window")
         try await cycle(engine, only: "prod")
+        try await approveAndMerge(engine, sandbox: sandbox, policy: policy, clock: clock, step: 6)
 
-        let prodMR = try require(sandbox.mergeRequests(project: project).last { $0.state == "opened" }, "no prod MR was opened")
-        heading("6. alice approves !\(prodMR.iid): 1 of 2")
+        heading("9. The board (`promobot status`)")
+        try await board(engine, policy: policy)
+        try expectProd("1.5.0", sandbox: sandbox)
+        say("prod runs 1.5.0: dev -> test -> prod without anyone editing a manifest by hand.")
+
+        // Chapter two: the way back.
+        setArgo(sandbox, app: "oms-prod", version: "1.5.0", syncedAt: clock.now)
+        clock.advance(by: 10 * 60)
+        setArgo(sandbox, app: "oms-prod", version: "1.5.0", health: "Degraded", message: "checkout: 37% of requests fail",
+                syncedAt: clock.now.addingTimeInterval(-10 * 60))
+        heading("10. Ten minutes after the merge, checkout errors: Argo CD reports oms-prod Degraded")
+        say("prod has `rollback: {auto: true, within: 1h}`: a failure of its own health checks within the hour after")
+        say("promobot's promotion, confirmed by a second sample (1m apart; 2s in this demo), rolls it back")
+        say("with no approvals, outside the merge window: rollbacks skip windows, freezes, soak and the emergency stop")
+        try await cycle(engine, only: "prod")
+        try expectProd("1.4.0", sandbox: sandbox)
+        setArgo(sandbox, app: "oms-prod", version: "1.4.0", syncedAt: clock.now)
+        say("Argo CD syncs oms-prod back to 1.4.0: Healthy")
+
+        clock.advance(by: 30 * 60)
+        heading("11. Next run: test still offers 1.5.0, but it was rolled back from prod, so it is held")
+        try await cycle(engine, only: "prod")
+        say("(`promobot promote oms prod --to 1.5.0` would lift the hold on purpose)")
+
+        heading("12. CI builds the fix, 1.5.1: a different version, so it flows as usual")
+        try ciBuilds("1.5.1", sandbox: sandbox, clock: clock)
+        clock.advance(by: 31 * 60)
+        try await cycle(engine, only: "test")
+        setArgo(sandbox, app: "oms-test", version: "1.5.1", syncedAt: clock.now)
+        clock.advance(by: 24 * 3600 + 10 * 60)
+        heading("13. A day later: the prod MR for 1.5.1")
+        try await cycle(engine, only: "prod")
+        try await approveAndMerge(engine, sandbox: sandbox, policy: policy, clock: clock, step: 14)
+
+        heading("17. The board")
+        try await board(engine, policy: policy)
+        try expectProd("1.5.1", sandbox: sandbox)
+        say("prod runs 1.5.1: the bad release went out and came back without anyone editing a manifest by hand.")
+    }
+
+    /// CI writes `version` into dev (as `promobot set-image` does) and Argo CD syncs it.
+    private func ciBuilds(_ version: String, sandbox: Sandbox, clock: DemoClock) throws {
+        let project = DemoFixtures.project
+        var edited: [String: String] = [:]
+        for path in ["dev/app/deploy.yaml", "dev/app/migration.yaml", "dev/web/deploy.yaml"] {
+            let text = try sandbox.fileContent(project: project, ref: DemoFixtures.branch, path: path) ?? ""
+            let edit = try ManifestEditor.edit(text, path: path, updates: [
+                ImageUpdate(image: DemoFixtures.appImage, tag: version), ImageUpdate(image: DemoFixtures.webImage, tag: version),
+            ])
+            for change in edit.changes { say("\(change.path):\(change.line): \(change.image) \(change.old) -> \(change.new)") }
+            edited[path] = edit.text
+        }
+        try sandbox.commit(project: project, branch: DemoFixtures.branch, files: edited,
+                           message: "[jenkins] Update dev image version to \(version)", author: "jenkins")
+        setArgo(sandbox, app: "oms-dev", version: version, syncedAt: clock.now)
+        say("Argo CD syncs oms-dev: Healthy, Synced, running \(version)")
+    }
+
+    /// alice and bob approve the open prod MR; promobot merges it inside the merge window.
+    /// Steps `step`, `step + 1` and `step + 2`.
+    private func approveAndMerge(_ engine: PromotionEngine, sandbox: Sandbox, policy: Policy, clock: DemoClock, step: Int) async throws {
+        let project = DemoFixtures.project
+        let prodMR = try require(sandbox.mergeRequests(project: project).last { $0.state == "opened" && $0.sourceBranch == "promobot/oms/prod" },
+                                 "no prod MR was opened")
+        heading("\(step). alice approves !\(prodMR.iid): 1 of 2")
         try sandbox.approve(project: project, iid: prodMR.iid, username: "alice")
         try await cycle(engine, only: "prod")
 
-        heading("7. bob approves !\(prodMR.iid): 2 of 2")
+        heading("\(step + 1). bob approves !\(prodMR.iid): 2 of 2")
         try sandbox.approve(project: project, iid: prodMR.iid, username: "bob")
         let calendar = MergeCalendar(stage: policy.stage(named: "prod")!)
         if !calendar.isOpen(at: clock.now) {
             try await cycle(engine, only: "prod")
             let opening = try require(calendar.firstOpening(from: clock.now), "the prod calendar never opens")
             clock.advance(to: opening.addingTimeInterval(60))
-            heading("8. The merge window opens (\(Self.format(clock.now, zone: "Asia/Shanghai")) Asia/Shanghai): promobot merges")
+            heading("\(step + 2). The merge window opens (\(Self.format(clock.now, zone: "Asia/Shanghai")) Asia/Shanghai): promobot merges")
         } else {
-            heading("8. Inside the merge window: promobot merges")
+            heading("\(step + 2). Inside the merge window: promobot merges")
         }
         try await cycle(engine, only: "prod")
-
-        heading("9. The board (`promobot status`)")
-        let report = await engine.runCycle()
-        write(StatusBoardBuilder.rows(policies: [policy], report: report).isEmpty ? "(empty)" :
-              StatusBoard.render(StatusBoardBuilder.rows(policies: [policy], report: report), format: .text))
-        let prodTag = try sandbox.fileContent(project: project, ref: DemoFixtures.branch, path: "prod/app/deploy.yaml") ?? ""
-        guard prodTag.contains("\(DemoFixtures.appImage):1.5.0") else { throw DemoError("prod did not reach 1.5.0") }
-        say("prod runs 1.5.0: dev -> test -> prod without anyone editing a manifest by hand.")
     }
+
+    private func board(_ engine: PromotionEngine, policy: Policy) async throws {
+        let report = await engine.runCycle()
+        write(StatusBoard.render(StatusBoardBuilder.rows(policies: [policy], report: report), format: .text))
+    }
+
+    private func expectProd(_ version: String, sandbox: Sandbox) throws {
+        let prod = try sandbox.fileContent(project: DemoFixtures.project, ref: DemoFixtures.branch, path: "prod/app/deploy.yaml") ?? ""
+        guard prod.contains("\(DemoFixtures.appImage):\(version)") else { throw DemoError("prod does not run \(version)") }
+    }
+
+    /// How far apart the demo's two health samples are (a real run waits a minute).
+    static let confirmation: Duration = .seconds(2)
 
     // MARK: - Helpers
 
@@ -147,9 +207,11 @@ struct DemoScenario {
         }
     }
 
-    private func setArgo(_ sandbox: Sandbox, app: String, version: String, syncedAt: Date) {
+    private func setArgo(_ sandbox: Sandbox, app: String, version: String, health: String = "Healthy", message: String? = nil,
+                         syncedAt: Date) {
         sandbox.setArgoApplication(SandboxArgoApplication(
-            name: app, images: ["\(DemoFixtures.appImage):\(version)", "\(DemoFixtures.webImage):\(version)"],
+            name: app, health: health, healthMessage: message,
+            images: ["\(DemoFixtures.appImage):\(version)", "\(DemoFixtures.webImage):\(version)"],
             operationFinishedAt: syncedAt))
     }
 

@@ -10,7 +10,9 @@ enum PlanPrinter {
         let plan = outcome.plan
         let origin = plan.rollback == nil ? "from \(plan.upstream)" : "rollback"
         var lines = ["\(plan.policy)/\(plan.stage) (\(origin)): \(outcome.note ?? plan.summary)"]
-        if let record = plan.rollback { lines.append("    reason: \(record.reason) (requested by \(record.requestedBy))") }
+        if let record = plan.rollback {
+            lines.append("    reason: \(record.reason)" + (record.automatic ? "" : " (requested by \(record.requestedBy))"))
+        }
         let order = plan.imageOrder.isEmpty ? plan.current.images : plan.imageOrder
         if let candidate = plan.candidate {
             lines.append("    tags: " + order.map { image in

@@ -188,10 +188,10 @@ extension PromotionEngine {
         guard !failing.isEmpty else { return nil }
         let metadata: Logger.Metadata = ["policy": "\(policy.name)", "stage": "\(stage.name)"]
         let evidence = { (results: [HealthResult]) in results.map { "\($0.check): \($0.detail)" }.joined(separator: "; ") }
-        let confirmation = PlannerText.duration(Int(configuration.rollbackConfirmation.components.seconds))
+        let confirmation = PlannerText.duration(max(1, Int(configuration.rollbackConfirmation.components.seconds)))
         if configuration.dryRun {
             var plan = Planner.planRollback(rollbackInput(policy: policy, stage: stage, observed: observed, history: history, now: now),
-                                            record: RollbackRecord(from: watched.current, reason: evidence(failing), requestedBy: "promobot", automatic: true,
+                                            record: RollbackRecord(from: watched.current, reason: evidence(failing), requestedBy: RollbackRecord.automaticRequester, automatic: true,
                                                                    introducedBy: watched.promotion.commit),
                                             to: watched.previous.tags)
             plan.decision = .blocked(gate: .health, reason: "\(stage.name) failed its health checks once since promotion \(PlannerText.shortSHA(watched.promotion.commit)) (\(evidence(failing))); a live run samples again after \(confirmation) and rolls back if they still fail", until: nil)
@@ -205,7 +205,7 @@ extension PromotionEngine {
             return nil
         }
         let reason = "automatic rollback: \(stage.name) failed its health checks twice, \(confirmation) apart, within \(stage.rollback.within) of promotion \(PlannerText.shortSHA(watched.promotion.commit)): \(evidence(confirmed))"
-        let record = RollbackRecord(from: watched.current, reason: reason, requestedBy: "promobot", automatic: true,
+        let record = RollbackRecord(from: watched.current, reason: reason, requestedBy: RollbackRecord.automaticRequester, automatic: true,
                                     introducedBy: watched.promotion.commit)
         logger.warning("\(reason)", metadata: metadata)
         let outcome = try await executeRollback(policy: policy, stage: stage, observed: observed, history: history, record: record,
@@ -219,6 +219,14 @@ extension PromotionEngine {
         let branch = MergeRequestText.sourceBranch(policy: policy.name, stage: stage.name)
         let merged = try await gitlab.mergeRequests(project.ref, MergeRequestQuery(state: .merged, sourceBranch: branch, targetBranch: stage.branch))
         return merged.first { $0.sha == commit || $0.mergeCommitSHA == commit || $0.squashCommitSHA == commit }?.mergedAt
+    }
+
+    /// Whether an action moved a branch or an MR (so what the cycle read before is out of date).
+    static func changesBranches(_ action: EngineAction) -> Bool {
+        switch action {
+        case .opened, .adopted, .updated, .closed, .merged, .autoMergeSet, .mergeRequested: true
+        default: false
+        }
     }
 
     // MARK: - Shared

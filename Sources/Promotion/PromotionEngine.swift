@@ -90,6 +90,8 @@ public struct PromotionEngine: Sendable {
                     if let rollback = try await reconcileRollback(policy: policy, stage: stage, now: now, projects: &projects) {
                         log(rollback)
                         result.stages[index, default: []].append(rollback)
+                        // What this cycle read of the stage is stale once its rollback wrote: plan it next cycle.
+                        if !configuration.dryRun, rollback.actions.contains(where: Self.changesBranches) { continue }
                     }
                     guard let upstream = policy.upstream(of: stage) else { continue }
                     let outcome = try await reconcile(policy: policy, stage: stage, upstream: upstream, now: now, projects: &projects)
@@ -218,7 +220,8 @@ public struct PromotionEngine: Sendable {
                                          byPromotion: snapshot.messages.contains { MergeRequestText.isPromotion($0, policy: policy.name, stage: stage.name) })
                 entry.isMerge = snapshot.messages.count > 1
                 if let rollback = snapshot.messages.lazy.compactMap(MergeRequestText.rollbackRequest(in:)).first {
-                    entry.author = "\(rollback.requestedBy) (promobot rollback)"
+                    entry.author = rollback.requestedBy == RollbackRecord.automaticRequester
+                        ? "promobot (automatic rollback)" : "\(rollback.requestedBy) via promobot rollback"
                     entry.subject = rollback.reason
                 }
                 return entry

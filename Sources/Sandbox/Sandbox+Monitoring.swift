@@ -23,7 +23,7 @@ extension Sandbox {
 
     func argoJSON(_ app: SandboxArgoApplication) -> JSON {
         var status: [(String, JSON)] = [
-            ("health", ["status": .string(app.health)]),
+            ("health", app.healthMessage.map { ["status": .string(app.health), "message": .string($0)] } ?? ["status": .string(app.health)]),
             ("sync", .object([("status", .string(app.sync)), ("revision", .string(app.revision))]
                 + (app.revision.map { [("revisions", JSON.strings([$0]))] } ?? []))),
             ("summary", ["images": .strings(app.images)]),

@@ -117,6 +117,8 @@ public struct SandboxArgoApplication: Sendable, Hashable {
     public var name: String
     /// `Healthy`, `Progressing`, `Degraded`, `Suspended`, `Missing`, `Unknown`.
     public var health: String
+    /// `status.health.message` (why Argo CD judged it so); nil omits it.
+    public var healthMessage: String?
     /// `Synced`, `OutOfSync`, `Unknown`.
     public var sync: String
     /// `status.summary.images`.
@@ -129,10 +131,11 @@ public struct SandboxArgoApplication: Sendable, Hashable {
     public var operationPhase: String?
 
     /// Creates an application; `operationPhase` defaults to `Succeeded` when a finish time is given.
-    public init(name: String, health: String = "Healthy", sync: String = "Synced", images: [String] = [],
+    public init(name: String, health: String = "Healthy", healthMessage: String? = nil, sync: String = "Synced", images: [String] = [],
                 operationFinishedAt: Date? = nil, revision: String? = nil, operationPhase: String? = nil) {
         self.name = name
         self.health = health
+        self.healthMessage = healthMessage
         self.sync = sync
         self.images = images
         self.operationFinishedAt = operationFinishedAt

@@ -183,7 +183,12 @@ import TestSupport
     @Test func demoWalksTheWholeStory() async throws {
         let result = try await BinaryRunner.run(["demo"], timeout: 300)
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
-        for step in ["opened !1", "merged !1", "opened !2", "merged !2", "prod runs 1.5.0"] {
+        let steps = ["opened !1", "merged !1", "opened !2", "merged !2", "prod runs 1.5.0",
+                     // The way back: automatic rollback, the hold, the fix flowing.
+                     "open rollback MR: roll back app 1.5.0 -> 1.4.0, web 1.5.0 -> 1.4.0", "action: opened !3, merged !3",
+                     "blocked (hold): held: app 1.5.0, web 1.5.0 were rolled back from prod", "by promobot (automatic rollback)",
+                     "merged !5", "prod runs 1.5.1"]
+        for step in steps {
             #expect(result.stdout.contains(step), "missing '\(step)' in:\n\(result.stdout)")
         }
     }

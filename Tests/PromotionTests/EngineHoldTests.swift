@@ -35,7 +35,7 @@ import TestSupport
             guard case let .blocked(.hold, reason, _) = prod.plan.decision else {
                 Issue.record("expected a hold, got \(prod.plan.summary)"); return
             }
-            #expect(reason.contains("app 1.5.0 was rolled back from prod in"), "\(reason)")
+            #expect(reason.contains("app 1.5.0, web 1.5.0 were rolled back from prod in"), "\(reason)")
             #expect(reason.contains("by dana") && reason.contains("Revert prod to 1.4.2: checkout errors"), "\(reason)")
             #expect(!h.openMergeRequests.contains { $0.sourceBranch == "promobot/oms/prod" }, "no MR proposes 1.5.0 again")
             #expect(try h.file("prod/app/deploy.yaml").contains(":1.4.2"))

@@ -68,7 +68,7 @@ import TestSupport
             guard case let .blocked(.hold, reason, _) = prod.plan.decision else {
                 Issue.record("expected a hold, got \(prod.plan.summary)"); return
             }
-            #expect(reason.contains("app 1.5.0 was rolled back from prod in") && reason.contains("by dana (promobot rollback)"), "\(reason)")
+            #expect(reason.contains("app 1.5.0, web 1.5.0 were rolled back from prod in") && reason.contains("by dana via promobot rollback"), "\(reason)")
             #expect(reason.contains("(\"checkout errors\")"), "\(reason)")
             #expect(!h.openMergeRequests.contains { $0.sourceBranch == "promobot/oms/prod" })
         }
