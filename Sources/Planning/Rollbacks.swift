@@ -33,7 +33,8 @@ public enum VersionRefusal: Error, Sendable, Hashable, CustomStringConvertible {
         case let .nothingEarlier(stage, current):
             return "\(stage) ran nothing before \(current) in the history promobot reads: nothing to roll back to"
         case let .notRunBefore(tag, stage, ran):
-            return "\(stage) did not run \(tag) before; it ran (newest first): " + ran.joined(separator: "; ")
+            // `tag` is what someone typed (often a CI variable): echoed escaped, it cannot forge a log line.
+            return "\(stage) did not run \(EchoText.escapingControls(tag)) before; it ran (newest first): " + ran.joined(separator: "; ")
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Manifests
 import Planning
 import Promotion
 
@@ -106,7 +107,7 @@ enum OnDemand {
         let plan = outcome.plan
         var lines = ["\(plan.policy)/\(plan.stage): \(outcome.note ?? plan.summary)"]
         if let record = plan.rollback {
-            lines.append("  reason: \(record.reason)")
+            lines.append("  reason: \(EchoText.escapingControls(record.reason))")
         }
         if let action = outcome.action { lines.append("  done: \(action)") }
         if let commit = outcome.mergedCommit {

@@ -11,7 +11,9 @@ enum PlanPrinter {
         let origin = plan.rollback == nil ? "from \(plan.upstream)" : "rollback"
         var lines = ["\(plan.policy)/\(plan.stage) (\(origin)): \(outcome.note ?? plan.summary)"]
         if let record = plan.rollback {
-            lines.append("    reason: \(record.reason)" + (record.automatic ? "" : " (requested by \(record.requestedBy))"))
+            // The reason and requester are a person's words (the command line, an MR's marker): escaped.
+            lines.append("    reason: \(EchoText.escapingControls(record.reason))"
+                         + (record.automatic ? "" : " (requested by \(EchoText.escapingControls(record.requestedBy)))"))
         }
         let order = plan.imageOrder.isEmpty ? plan.current.images : plan.imageOrder
         if let candidate = plan.candidate {

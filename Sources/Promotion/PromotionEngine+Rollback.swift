@@ -34,9 +34,9 @@ public enum OnDemandError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .unknownPolicy(name, known):
-            return "no policy named '\(name)'; policies: \(known.joined(separator: ", "))"
+            return "no policy named '\(EchoText.escapingControls(name))'; policies: \(known.joined(separator: ", "))"
         case let .unknownStage(name, policy, known):
-            return "policy '\(policy)' has no stage '\(name)' to do that to; stages: \(known.joined(separator: ", "))"
+            return "policy '\(EchoText.escapingControls(policy))' has no stage '\(EchoText.escapingControls(name))' to do that to; stages: \(known.joined(separator: ", "))"
         case let .refused(message):
             return message
         }
