@@ -75,6 +75,9 @@ public struct StageOutcome: Sendable {
     public var error: String?
     /// The commit GitLab made when the engine merged the MR in this cycle.
     public var mergedCommit: String?
+    /// The stage's newest changes (at most five, newest first), when the cycle read its history: who
+    /// changed it, when, and whether it was a promotion (for the status page's "recent changes").
+    public var recentChanges: [HistoryEntry] = []
 
     public init(plan: StagePlan, upstreamTags: ImageVersions = [:], actions: [EngineAction] = [], mergeRequestIID: Int? = nil,
                 mergeRequestURL: String? = nil, error: String? = nil) {

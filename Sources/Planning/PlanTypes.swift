@@ -216,6 +216,9 @@ public struct PlanInput: Sendable {
     public var historyHorizon: Date
     /// Results of the upstream stage's health checks, run for this cycle.
     public var health: [HealthResult]
+    /// False when the engine did not run the health checks because nothing is to be promoted (the
+    /// one-request no-op cycle); the health gate then says "not checked".
+    public var healthChecked = true
     /// The bot's open MR for this stage, if any.
     public var mergeRequest: BotMergeRequest?
     /// Health of the upstream checked against what the open MR proposes, when that differs from what
@@ -284,13 +287,17 @@ public struct GateResult: Sendable, Hashable {
     public var reason: String
     /// When a failing gate is expected to open by itself (soak end, freeze end, next window), if known.
     public var until: Date?
+    /// False when the gate was not evaluated because nothing depended on it (health on a stage with
+    /// nothing to promote): shown as "not checked", never as failed. Such a gate does not block.
+    public var checked: Bool
 
     /// Memberwise.
-    public init(gate: Gate, passed: Bool, reason: String, until: Date? = nil) {
+    public init(gate: Gate, passed: Bool, reason: String, until: Date? = nil, checked: Bool = true) {
         self.gate = gate
         self.passed = passed
         self.reason = reason
         self.until = until
+        self.checked = checked
     }
 }
 

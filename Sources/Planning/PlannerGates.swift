@@ -101,6 +101,10 @@ extension Planner {
     static func healthGate(_ input: PlanInput) -> GateResult {
         let upstream = upstreamName(input)
         let configured = input.policy.stages.first { $0.name == input.stage.from }?.health.count ?? 0
+        if !input.healthChecked {
+            return GateResult(gate: .health, passed: true, reason: "not checked: \(input.stage.name) already runs what \(upstream) offers",
+                              checked: false)
+        }
         let failed = input.health.filter { $0.state == .failed }
         let unknown = input.health.filter { $0.state == .unknown }
         if !failed.isEmpty || !unknown.isEmpty {

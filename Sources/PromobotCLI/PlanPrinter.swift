@@ -22,7 +22,7 @@ enum PlanPrinter {
             }.joined(separator: ", "))
         }
         for gate in plan.gates {
-            lines.append("    \(gate.passed ? "✓" : "✗") \(gate.gate.rawValue): \(gate.reason)")
+            lines.append("    \(!gate.checked ? "–" : gate.passed ? "✓" : "✗") \(gate.gate.rawValue): \(gate.reason)")
         }
         if let action = outcome.action { lines.append("    action: \(action)") }
         if let url = outcome.mergeRequestURL { lines.append("    MR: \(url)") }
@@ -47,7 +47,7 @@ enum PlanPrinter {
                 return JSONStage(
                     policy: plan.policy, stage: plan.stage, upstream: plan.upstream, current: plan.current,
                     candidate: plan.candidate, soakedSince: plan.soakedSince.map(PlannerText.timestamp),
-                    gates: plan.gates.map { JSONGate(gate: $0.gate.rawValue, passed: $0.passed, reason: $0.reason, until: $0.until.map(PlannerText.timestamp)) },
+                    gates: plan.gates.map { JSONGate(gate: $0.gate.rawValue, passed: $0.passed, checked: $0.checked, reason: $0.reason, until: $0.until.map(PlannerText.timestamp)) },
                     decision: plan.summary, action: outcome.action, mergeRequest: outcome.mergeRequestURL, error: outcome.error,
                     held: plan.held.map { JSONHold(image: $0.image, version: $0.version.description, commit: $0.rollback.commit,
                                                    author: $0.rollback.author, time: PlannerText.timestamp($0.rollback.time),
@@ -95,7 +95,7 @@ enum PlanPrinter {
     }
 
     private struct JSONGate: Encodable {
-        var gate: String, passed: Bool, reason: String
+        var gate: String, passed: Bool, checked: Bool, reason: String
         var until: String?
     }
 }

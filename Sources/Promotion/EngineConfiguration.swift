@@ -29,6 +29,9 @@ public struct EngineConfiguration: Sendable {
     public var mergeabilityWait: Duration
     /// How often the MR is read again while waiting.
     public var mergeabilityPoll: Duration
+    /// Read every stage's history every cycle, even with nothing to promote, so reports carry its recent
+    /// changes (the status page of `promobot serve`). Local git only: no request to GitLab.
+    public var readsStageHistory = false
     /// How long an automatic rollback waits between the two failing health samples that confirm a
     /// failure (a single flaky probe never rolls a stage back).
     public var rollbackConfirmation: Duration

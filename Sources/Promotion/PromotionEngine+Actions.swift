@@ -25,6 +25,7 @@ extension PromotionEngine {
     func act(_ context: ActionContext) async -> StageOutcome {
         var outcome = StageOutcome(plan: context.plan, upstreamTags: context.input.upstream.tags,
                                    mergeRequestIID: context.existing?.iid, mergeRequestURL: context.existing?.webURL)
+        outcome.recentChanges = Array(context.input.targetHistory.prefix(5))
         let decision = context.plan.decision
         if configuration.dryRun {
             if Self.isWrite(decision) { outcome.actions = [.wouldAct(context.plan.summary)] }

@@ -174,6 +174,10 @@ public struct PromotionEngine: Sendable {
         )
         input.rollbackMergeRequest = open.first { $0.sourceBranch == rollbackBranch && $0.targetBranch == stage.branch }?.iid
         input.request = request ?? existing.flatMap { MergeRequestText.marker(in: $0.description)?.request }
+        input.healthChecked = needsWork
+        if configuration.readsStageHistory && !needsWork {
+            input.targetHistory = try await changes(of: stage, policy: policy, in: targetRepo.repository, tip: targetTip, since: input.historyHorizon)
+        }
         if needsWork {
             input.history = try await history(of: upstream, policy: policy, in: upstreamRepo.repository, tip: upstreamTip, since: input.historyHorizon)
             input.targetHistory = try await changes(of: stage, policy: policy, in: targetRepo.repository, tip: targetTip, since: input.historyHorizon)
