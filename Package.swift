@@ -4,7 +4,7 @@ import PackageDescription
 /// promobot: a GitOps promotion bot for GitLab.
 ///
 /// Layering (each arrow is "depends on"; every arrow is an `import` somewhere in the source):
-///   promobot -> PromobotCLI -> {Promotion, Planning, Policies, Manifests, Git, GitLab, HTTP, Health,
+///   promobot -> PromobotCLI -> {Promotion, Planning, Policies, Manifests, Git, GitLab, HTTP, Health, Server,
 ///                               Sandbox (`promobot sandbox` and `demo`)}
 ///   Promotion -> {Planning, Policies, Manifests, Git, GitLab, Health};  Planning -> {Policies, Manifests}
 ///   Health -> {HTTP, Policies, Manifests};  GitLab -> HTTP -> {CCurl, CCurlShims}
@@ -12,6 +12,8 @@ import PackageDescription
 ///   Policies -> {Manifests, LocalFiles, Yams, CYaml};  LocalFiles -> Manifests
 ///   Manifests -> {Yams, CYaml (Yams' C module: libyaml events)}
 ///   Sandbox (a GitLab-compatible test server) -> {BlockingWork, Hummingbird, ServiceLifecycle, Logging}
+///   Server (`promobot serve`) -> {Promotion, Planning, Policies, GitLab, HTTP, Git, Hummingbird, ServiceLifecycle,
+///                                 Logging, Metrics, Prometheus}
 ///   promobot-bench -> {PromobotCLI, Manifests, LocalFiles, Git, Sandbox}
 /// Manifests and Planning are the pure core: no I/O at all. Policies reads the files it is handed through
 /// LocalFiles (the one bounded reader and YAML directory walk); Git's blocking work runs off the
@@ -31,6 +33,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // MARK: - C
@@ -67,8 +71,18 @@ let package = Package(
             "Planning", "Policies", "Manifests", "Git", "GitLab", "Health",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // `promobot serve`: the reconcile loop, GitLab webhooks, /metrics, probes and the status page.
+        .target(name: "Server", dependencies: [
+            "Planning", "Policies", "Promotion", "GitLab", "HTTP", "Git",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
         .target(name: "PromobotCLI", dependencies: [
-            "Policies", "Manifests", "LocalFiles", "Git", "HTTP", "GitLab", "Health", "Planning", "Promotion", "Sandbox",
+            "Policies", "Manifests", "LocalFiles", "Git", "HTTP", "GitLab", "Health", "Planning", "Promotion", "Sandbox", "Server",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -93,6 +107,10 @@ let package = Package(
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "Policies", "Manifests"]),
         .testTarget(name: "PromotionTests", dependencies: ["Planning", "Promotion", "Policies", "Manifests", "Sandbox", "Git", "GitLab", "HTTP", "Health", "TestSupport"]),
         .testTarget(name: "PromobotCLITests", dependencies: ["PromobotCLI", "Planning", "Sandbox", "Policies", "Manifests", "LocalFiles", "GitLab", "TestSupport"]),
+        .testTarget(name: "ServerTests", dependencies: [
+            "Server", "Planning", "Policies", "Promotion", "GitLab", "HTTP", "Git", "Health", "Sandbox", "TestSupport",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
         .testTarget(name: "HealthTests", dependencies: ["Health", "Sandbox", "HTTP", "Policies", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -38,6 +38,13 @@ public actor RequestBudget {
     /// How many requests this budget has let through so far.
     public var grantedCount: Int { granted }
 
+    /// How many requests could go out right now without waiting (tokens in the bucket; negative while
+    /// requests wait for tokens reserved ahead of time).
+    public var remaining: Double {
+        refill()
+        return tokens
+    }
+
     /// Takes one token, sleeping until it is available.
     /// - Throws: `GitLabError` `.budgetExhausted` if the wait would exceed `maxWait`
     ///   (nothing is consumed then); `CancellationError` if the task is cancelled while waiting.

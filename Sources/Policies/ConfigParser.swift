@@ -11,7 +11,7 @@ public enum ConfigParser {
     /// The default config file name, looked up in the working directory.
     public static let defaultFileName = "promobot.yaml"
 
-    static let topKeys = ["gitlab", "argocd", "prometheus", "git", "policies", "cache", "emergencyStop", "stopFile", "concurrency", "requestsPerMinute"]
+    static let topKeys = ["gitlab", "argocd", "prometheus", "git", "policies", "cache", "emergencyStop", "stopFile", "concurrency", "requestsPerMinute", "policiesRepository"]
     static let serviceKeys = ["url", "tokenEnv", "tokenFile", "caBundle"]
     static let gitKeys = ["authorName", "authorEmail"]
 
@@ -105,6 +105,13 @@ public enum ConfigParser {
                 config.requestsPerMinute = value
             } else {
                 reader.error("'requestsPerMinute' must be between 1 and 100000, found \(value)", at: entry.value)
+            }
+        }
+        if let entry = entries["policiesRepository"], let value = reader.string(entry.value, "'policiesRepository' \(context)") {
+            if PolicyParser.isValidRepository(value) {
+                config.policiesRepository = value
+            } else {
+                reader.error("'policiesRepository' '\(value)' is not a GitLab project path (group/project) or numeric id", at: entry.value)
             }
         }
         if let entry = entries["stopFile"], let value = reader.string(entry.value, "'stopFile' \(context)") {

@@ -31,6 +31,9 @@ public struct PromobotConfig: Sendable, Hashable {
     /// The most GitLab API requests one process sends per minute (a client-side budget, so one run
     /// never drains the account's rate limit).
     public var requestsPerMinute: Int
+    /// The GitLab project (path or id) the policies folder comes from, when it is a repository: a push to it
+    /// makes `promobot serve` reload config and policies at once instead of at the next resync.
+    public var policiesRepository: String?
     /// The file this configuration was read from; nil for defaults.
     public var sourcePath: String?
 

@@ -8,6 +8,7 @@ import Health
 import Logging
 import Policies
 import Promotion
+import Server
 
 /// Everything `run`, `plan` and `status` need, built from the config file, the policies and the environment.
 ///
@@ -16,9 +17,14 @@ import Promotion
 struct Runtime {
     var engine: PromotionEngine
     var logger: Logger
+    /// The run's request budget, shared by REST and git.
+    var budget: RequestBudget
+    var config: PromobotConfig
 
+    /// - Parameter metrics: `promobot serve`'s metrics: GitLab answers and git requests are counted there.
     static func load(_ options: EngineOptions, dryRun: Bool, logFormat: LogFormat, quiet: Bool = false,
-                     environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Runtime {
+                     environment: [String: String] = ProcessInfo.processInfo.environment,
+                     metrics: ServeMetrics? = nil) throws -> Runtime {
         let config = try loadConfig(options.config, environment: environment)
         let policiesPath = options.policies ?? config.policies
         let loaded = PolicyLoader.load(paths: [policiesPath])
@@ -48,7 +54,8 @@ struct Runtime {
             throw ConfigurationError("\(error)")
         }
 
-        let transport = client(caBundle: config.gitlab.caBundle)
+        let curl = client(caBundle: config.gitlab.caBundle)
+        let transport: any HTTPTransport = metrics.map { MeteredTransport(curl, metrics: $0) } ?? curl
         let argocd = try access(config.argocd, environment: environment, read: read)
         let prometheus = try access(config.prometheus, environment: environment, read: read)
 
@@ -64,10 +71,10 @@ struct Runtime {
             policies: policies,
             gitlab: GitLabClient(baseURL: gitlabURL, token: GitLabToken(gitlabToken), transport: transport, budget: budget),
             repositories: RepositoryCache(root: URL(fileURLWithPath: config.cache),
-                                          options: gitOptions(caBundle: config.gitlab.caBundle, retry: transport.configuration.retry,
-                                                              budget: budget)),
+                                          options: gitOptions(caBundle: config.gitlab.caBundle, retry: curl.configuration.retry,
+                                                              budget: budget, metrics: metrics)),
             // Health checks trust the system roots (or their service's own `caBundle`), not GitLab's bundle.
-            health: HealthChecker(transport: config.gitlab.caBundle == nil ? transport : client(caBundle: nil),
+            health: HealthChecker(transport: config.gitlab.caBundle == nil ? curl : client(caBundle: nil),
                                   argocd: argocd, prometheus: prometheus),
             configuration: EngineConfiguration(
                 authorName: config.gitAuthorName, authorEmail: config.gitAuthorEmail, gitlabURL: gitlabURL,
@@ -75,7 +82,7 @@ struct Runtime {
                 emergencyStop: emergencyStop(config, policiesPath: policiesPath),
                 closeOrphans: options.only.isEmpty, concurrency: config.concurrency),
             logger: logger)
-        return Runtime(engine: engine, logger: logger)
+        return Runtime(engine: engine, logger: logger, budget: budget, config: config)
     }
 
     /// `--config FILE`, else `./promobot.yaml` when present, else defaults from the environment
@@ -91,9 +98,10 @@ struct Runtime {
 
     /// Git transport settings for GitLab's smart HTTP: REST's retry policy, and a permit from the run's
     /// shared request budget for every git request (ref listing, fetch, push; each retry too).
-    static func gitOptions(caBundle: String?, retry: RetryPolicy, budget: RequestBudget) -> GitTransportOptions {
+    static func gitOptions(caBundle: String?, retry: RetryPolicy, budget: RequestBudget, metrics: ServeMetrics? = nil) -> GitTransportOptions {
         GitTransportOptions(caBundlePath: caBundle, retry: retry, requestPermit: GitRequestPermit { request in
             try await budget.acquire(for: request.method, path: request.path)
+            metrics?.gitRequest(kind: request.kind.rawValue)
         })
     }
 
@@ -142,9 +150,10 @@ struct ConfigurationError: Error, CustomStringConvertible {
 
 extension Runtime {
     /// Like `load`, but a configuration problem is printed to standard error and ends the command with exit code 2.
-    static func loadOrExit(_ options: EngineOptions, dryRun: Bool, logFormat: LogFormat, quiet: Bool = false) throws -> Runtime {
+    static func loadOrExit(_ options: EngineOptions, dryRun: Bool, logFormat: LogFormat, quiet: Bool = false,
+                           metrics: ServeMetrics? = nil) throws -> Runtime {
         do {
-            return try load(options, dryRun: dryRun, logFormat: logFormat, quiet: quiet)
+            return try load(options, dryRun: dryRun, logFormat: logFormat, quiet: quiet, metrics: metrics)
         } catch let error as ConfigurationError {
             FileHandle.standardError.write(Data(("promobot: " + error.description + "\n").utf8))
             throw ExitCode(2)

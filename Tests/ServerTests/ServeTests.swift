@@ -1,0 +1,146 @@
+import Foundation
+import HTTP
+import Planning
+import Server
+import Testing
+import TestSupport
+
+/// `promobot serve` end to end: a real HTTP server on loopback, the real engine against the sandbox.
+@Suite(.serialized) struct ServeTests {
+    static func mergeRequestHook(_ iid: Int, action: String, source: String = "promobot/oms/test") -> [String: Any] {
+        ["object_kind": "merge_request", "event_type": "merge_request", "project": ServeHarness.projectJSON(),
+         "object_attributes": ["iid": iid, "action": action, "source_branch": source, "target_branch": "master", "state": "opened"]]
+    }
+
+    @Test func anApprovalMergesWithinSecondsWithNoScheduleInvolved() async throws {
+        try await withServe(testStage: "    merge: approved\n    approvals: 1\n") { h in
+            try await h.start()                        // the first cycle opens the test MR; the resync is an hour away
+            let mr = try #require(h.mergeRequests.first { $0.sourceBranch == "promobot/oms/test" && $0.state == "opened" })
+            try h.sandbox.approve(project: ServeHarness.project, iid: mr.iid, username: "alice")
+
+            let answer = try await h.deliver("Merge Request Hook", Self.mergeRequestHook(mr.iid, action: "approved"))
+            #expect(answer.status == 202, "\(String(decoding: answer.body, as: UTF8.self))")
+            let merged = try await h.eventually { h.mergeRequests.first { $0.iid == mr.iid }?.state == "merged" }
+            #expect(merged, "the approved MR was not merged after the webhook")
+            let content = try h.sandbox.fileContent(project: ServeHarness.project, ref: "master", path: "test/deploy.yaml")
+            #expect(content?.contains(":1.5.0") == true)
+        }
+    }
+
+    @Test func aPushToAStageBranchTriggersThePoliciesThatReadIt() async throws {
+        try await withServe(testStage: "    merge: manual\n") { h in
+            try await h.start()
+            let before = h.mergeRequests.count
+            #expect(before == 1)
+            // CI writes 1.6.0 into dev; the Push Hook moves the open MR to 1.6.0 without waiting for a resync.
+            let dev = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: \(ServeHarness.app):1.6.0\n"
+            try h.sandbox.commit(project: ServeHarness.project, branch: "master", files: ["dev/deploy.yaml": dev], message: "dev 1.6.0")
+            let push: [String: Any] = ["object_kind": "push", "ref": "refs/heads/master", "project": ServeHarness.projectJSON()]
+            let answer = try await h.deliver("Push Hook", push)
+            #expect(answer.status == 202)
+            let updated = try await h.eventually { h.mergeRequests.first?.title.contains("1.6.0") == true }
+            #expect(updated, "\(h.mergeRequests.map(\.title))")
+        }
+    }
+
+    @Test func webhooksAreRefusedOrIgnoredWithoutEverCrashing() async throws {
+        try await withServe { h in
+            try await h.start()
+            let cycles = await h.loop.current.cycles
+
+            let wrong = try await h.deliver("Push Hook", ["object_kind": "push"], token: "not-the-secret")
+            #expect(wrong.status == 401)
+            var headers: HTTPHeaders = ["X-Gitlab-Event": "Push Hook"]
+            let missing = try await h.request(.post, "hooks/gitlab", headers: headers, body: Data("{}".utf8))
+            #expect(missing.status == 401)
+
+            headers.add("X-Gitlab-Token", h.secret)
+            let huge = try await h.request(.post, "hooks/gitlab", headers: headers, body: Data(repeating: 0x20, count: WebhookReceiver.bodyLimit + 1))
+            #expect(huge.status == 413)
+            let malformed = try await h.request(.post, "hooks/gitlab", headers: headers, body: Data("{not json".utf8))
+            #expect(malformed.status == 400)
+            let note = try await h.deliver("Note Hook", ["object_kind": "note"])
+            #expect(note.status == 204)
+            let stranger = try await h.deliver("Push Hook", ["object_kind": "push", "ref": "refs/heads/master",
+                                                             "project": ["id": 99, "path_with_namespace": "other/repo"]])
+            #expect(stranger.status == 204)
+            let personMR = try await h.deliver("Merge Request Hook", Self.mergeRequestHook(1, action: "open", source: "feature/x"))
+            #expect(personMR.status == 204)
+
+            let key = UUID().uuidString
+            let first = try await h.deliver("Merge Request Hook", Self.mergeRequestHook(1, action: "update"), key: key)
+            let again = try await h.deliver("Merge Request Hook", Self.mergeRequestHook(1, action: "update"), key: key)
+            #expect(first.status == 202 && again.status == 200, "\(first.status) \(again.status)")
+
+            // Only the one accepted delivery caused a cycle.
+            try await Task.sleep(for: .milliseconds(800))
+            #expect(await h.loop.current.cycles == cycles + 1)
+            let metrics = h.metrics.render()
+            for line in [#"promobot_webhook_events_total{event="unknown",result="unauthorized"} 2"#,
+                         #"promobot_webhook_events_total{event="unknown",result="too_large"} 1"#,
+                         #"promobot_webhook_events_total{event="unknown",result="malformed"} 1"#,
+                         #"promobot_webhook_events_total{event="merge_request",result="duplicate"} 1"#,
+                         #"promobot_webhook_events_total{event="merge_request",result="accepted"} 1"#] {
+                #expect(metrics.contains(line), "missing \(line) in\n\(metrics)")
+            }
+            #expect(!h.logs.text.contains(h.secret))
+        }
+    }
+
+    @Test func probesAndMetricsScrapeCleanlyWithPrometheusOwnParser() async throws {
+        try await withServe { h in
+            try await h.start()
+            #expect(try await h.request(.get, "healthz").status == 200)
+            #expect(try await h.request(.get, "readyz").status == 200)
+            let response = try await h.request(.get, "metrics")
+            #expect(response.status == 200)
+            #expect(response.headers["Content-Type"]?.hasPrefix("text/plain; version=0.0.4") == true)
+            let text = String(decoding: response.body, as: UTF8.self)
+            for name in ["promobot_cycle_duration_seconds_bucket", "promobot_cycles_total", "promobot_stage_state",
+                         "promobot_merge_requests_total", "promobot_gitlab_requests_total", "promobot_last_successful_cycle_timestamp_seconds",
+                         "promobot_build_info", "promobot_emergency_stop"] {
+                #expect(text.contains(name), "missing \(name)")
+            }
+            #expect(text.contains(#"promobot_stage_state{policy="oms",stage="test",state="up_to_date",gate=""} 1"#)
+                    || text.contains(#"promobot_merge_requests_total{policy="oms",stage="test",action="merged"} 1"#), "\(text)")
+            let parsed = try await PrometheusParser.families(text)
+            #expect(parsed.contains("promobot_cycle_duration_seconds") && parsed.contains("promobot_build_info"), "\(parsed)")
+        }
+    }
+}
+
+/// Parses exposition text with the reference parser (`prometheus_client`, Debian's python3-prometheus-client,
+/// installed by scripts/bootstrap) and returns the metric family names. Throws when it cannot parse.
+enum PrometheusParser {
+    static func families(_ text: String) async throws -> [String] {
+        let script = """
+        import sys
+        from prometheus_client.parser import text_string_to_metric_families
+        for family in text_string_to_metric_families(sys.stdin.read()):
+            print(family.name)
+        """
+        // The child runs and is waited for on a thread of its own, never on the cooperative pool.
+        let (status, output, errors) = try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result {
+                    let process = Process()
+                    process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+                    process.arguments = ["-c", script]
+                    let input = Pipe(), out = Pipe(), err = Pipe()
+                    process.standardInput = input
+                    process.standardOutput = out
+                    process.standardError = err
+                    try process.run()
+                    input.fileHandleForWriting.write(Data(text.utf8))
+                    try input.fileHandleForWriting.close()
+                    let output = out.fileHandleForReading.readDataToEndOfFile()
+                    let errors = err.fileHandleForReading.readDataToEndOfFile()
+                    process.waitUntilExit()
+                    return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors, as: UTF8.self))
+                })
+            }
+        }
+        guard status == 0 else { throw HarnessFailure("prometheus_client could not parse /metrics: \(errors)") }
+        return output.split(separator: "\n").map(String.init)
+    }
+}
