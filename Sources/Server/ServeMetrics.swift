@@ -33,6 +33,13 @@ public final class ServeMetrics: Sendable {
         static var buildInfo: MetricNameDescriptor { d("build", "info", "Build metadata; the value is always 1.") }
     }
 
+    /// Every metric name `/metrics` may show (docs/serve.md lists each; tests keep the two and the example
+    /// alert rules in step).
+    public static var names: [String] {
+        [Name.cycleDuration, Name.cycles, Name.policyErrors, Name.lastSuccess, Name.stageState, Name.mergeRequests, Name.rollbacks,
+         Name.gitlabRequests, Name.gitRequests, Name.budget, Name.webhooks, Name.emergencyStop, Name.buildInfo].map(\.name)
+    }
+
     /// - Parameter build: labels of `promobot_build_info` (`version`, `libgit2`, `libcurl`).
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), build: [(String, String)]) {
         self.registry = registry

@@ -109,6 +109,21 @@ import TestSupport
     }
 }
 
+/// The docs and the example alert rules name only metrics that exist, and the docs name all of them.
+@Suite struct MetricsDocumentationTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test func alertRulesAndDocsMatchTheMetrics() throws {
+        let names = Set(ServeMetrics.names)
+        let alerts = try String(contentsOf: Self.root.appendingPathComponent("deploy/prometheus/alerts.yaml"), encoding: .utf8)
+        let used = Set(alerts.matches(of: /promobot_[a-z_]+/).map { String($0.output) })
+        #expect(!used.isEmpty)
+        for name in used { #expect(names.contains(name), "alerts.yaml uses \(name), which promobot does not export") }
+        let docs = try String(contentsOf: Self.root.appendingPathComponent("docs/serve.md"), encoding: .utf8)
+        for name in names { #expect(docs.contains("`\(name)`"), "docs/serve.md does not document \(name)") }
+    }
+}
+
 /// Parses exposition text with the reference parser (`prometheus_client`, Debian's python3-prometheus-client,
 /// installed by scripts/bootstrap) and returns the metric family names. Throws when it cannot parse.
 enum PrometheusParser {
