@@ -10,6 +10,9 @@ struct EngineOptions: ParsableArguments {
 
     @Option(name: .customLong("policy"), help: "Only this policy (repeatable). Orphan MRs are not closed when filtering.")
     var only: [String] = []
+
+    @Option(name: .long, help: "Only the policies of shard I of N (I/N, 0-based; or N with I from JOB_COMPLETION_INDEX). Policies sharing a repository share a shard.")
+    var shard: String?
 }
 
 /// How log lines look: for people, or one JSON object per line for machines.

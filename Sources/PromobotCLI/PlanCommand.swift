@@ -19,7 +19,14 @@ struct PlanCommand: AsyncParsableCommand {
         let runtime = try Runtime.loadOrExit(options, dryRun: true, logFormat: .text, quiet: true)
         let report = await runtime.engine.runCycle()
         let now = runtime.engine.clock()
-        print(json ? try PlanPrinter.json(report, now: now) : PlanPrinter.text(report, now: now))
+        if let shard = runtime.shard, !json {
+            let names = runtime.engine.policies.map(\.name)
+            let repositories = Set(runtime.engine.policies.flatMap { $0.stages.map(\.repository) }).sorted()
+            print("shard \(shard) owns \(names.count) of \(runtime.loadedPolicies) policies: \(names.isEmpty ? "none" : names.joined(separator: ", "))"
+                  + " (repositories: \(repositories.isEmpty ? "none" : repositories.joined(separator: ", ")))")
+        }
+        print(json ? try PlanPrinter.json(report, now: now, shard: runtime.shard.map { ($0, runtime.engine.policies.map(\.name)) })
+                   : PlanPrinter.text(report, now: now))
         if report.hasErrors { throw ExitCode(1) }
     }
 }

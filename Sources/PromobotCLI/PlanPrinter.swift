@@ -39,9 +39,10 @@ enum PlanPrinter {
     }
 
     /// A stable JSON document: `{"generatedAt", "stages": [...], "errors": [...], "orphans": [...]}`.
-    static func json(_ report: CycleReport, now: Date) throws -> String {
+    static func json(_ report: CycleReport, now: Date, shard: (Shard, [String])? = nil) throws -> String {
         let document = JSONReport(
             generatedAt: PlannerText.timestamp(now),
+            shard: shard.map { JSONShard(index: $0.0.index, count: $0.0.count, policies: $0.1) },
             stages: report.stages.map { outcome in
                 let plan = outcome.plan
                 return JSONStage(
@@ -64,6 +65,8 @@ enum PlanPrinter {
 
     private struct JSONReport: Encodable {
         var generatedAt: String
+        /// With `--shard`: which shard this is and the policies it owns.
+        var shard: JSONShard?
         var stages: [JSONStage]
         var errors: [String]
         var orphans: [String]
@@ -92,6 +95,10 @@ enum PlanPrinter {
         var reason: String, requestedBy: String, automatic: Bool
         var from: ImageVersions
         var introducedBy: String?
+    }
+
+    private struct JSONShard: Encodable {
+        var index: Int, count: Int, policies: [String]
     }
 
     private struct JSONGate: Encodable {

@@ -20,6 +20,10 @@ struct Runtime {
     /// The run's request budget, shared by REST and git.
     var budget: RequestBudget
     var config: PromobotConfig
+    /// The shard this process reconciles (`--shard`), if any.
+    var shard: Shard? = nil
+    /// How many policies the folder holds (before `--policy` and `--shard` narrowed them).
+    var loadedPolicies = 0
 
     /// - Parameter metrics: `promobot serve`'s metrics: GitLab answers and git requests are counted there.
     static func load(_ options: EngineOptions, dryRun: Bool, logFormat: LogFormat, quiet: Bool = false,
@@ -38,6 +42,14 @@ struct Runtime {
                 throw ConfigurationError("no policy named \(unknown.map { "'\($0)'" }.joined(separator: ", ")) in \(policiesPath) (known: \(policies.map(\.name).joined(separator: ", ")))")
             }
             policies = policies.filter { options.only.contains($0.name) }
+        }
+        var shard: Shard?
+        if let text = options.shard {
+            switch Shard.parse(text, environment: environment) {
+            case .success(let parsed): shard = parsed
+            case .failure(let error): throw ConfigurationError("--shard: \(error)")
+            }
+            policies = Sharding.owned(policies, by: shard!)
         }
 
         guard let gitlabText = config.gitlab.url, let gitlabURL = URL(string: gitlabText), gitlabURL.scheme != nil else {
@@ -82,7 +94,7 @@ struct Runtime {
                 emergencyStop: emergencyStop(config, policiesPath: policiesPath),
                 closeOrphans: options.only.isEmpty, concurrency: config.concurrency),
             logger: logger)
-        return Runtime(engine: engine, logger: logger, budget: budget, config: config)
+        return Runtime(engine: engine, logger: logger, budget: budget, config: config, shard: shard, loadedPolicies: loaded.policies.count)
     }
 
     /// `--config FILE`, else `./promobot.yaml` when present, else defaults from the environment
