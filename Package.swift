@@ -106,7 +106,10 @@ let package = Package(
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "TestSupport"]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "Policies", "Manifests"]),
         .testTarget(name: "PromotionTests", dependencies: ["Planning", "Promotion", "Policies", "Manifests", "Sandbox", "Git", "GitLab", "HTTP", "Health", "TestSupport"]),
-        .testTarget(name: "PromobotCLITests", dependencies: ["PromobotCLI", "Planning", "Sandbox", "Policies", "Manifests", "LocalFiles", "GitLab", "HTTP", "TestSupport"]),
+        .testTarget(name: "PromobotCLITests", dependencies: [
+            "PromobotCLI", "Planning", "Promotion", "Sandbox", "Policies", "Manifests", "LocalFiles", "GitLab", "HTTP", "TestSupport",
+            .product(name: "Yams", package: "Yams"),
+        ]),
         .testTarget(name: "ServerTests", dependencies: [
             "Server", "Planning", "Policies", "Promotion", "GitLab", "HTTP", "Git", "Health", "Sandbox", "TestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -14,6 +14,13 @@ extension GitLabClient {
             operation: "list merge requests of \(name(project))"))
     }
 
+    /// MRs across every project the token can see (`GET /merge_requests`), all pages: with
+    /// `scope: .createdByMe` the bot's own MRs everywhere in one listing, instead of one per project.
+    public func mergeRequests(_ query: MergeRequestQuery) async throws -> [MergeRequest] {
+        try await fetchAll(MergeRequest.self, Endpoint(
+            method: .get, path: "/merge_requests", query: query.queryItems, operation: "list merge requests across projects"))
+    }
+
     /// One MR by its project-scoped iid (`GET /projects/:id/merge_requests/:iid`).
     /// - Throws: `GitLabError` `.notFound` if there is no such MR (a global `id` is not an iid).
     public func mergeRequest(_ project: ProjectRef, iid: Int) async throws -> MergeRequest {

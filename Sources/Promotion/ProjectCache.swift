@@ -32,8 +32,13 @@ struct ProjectCache {
     /// without trying the network again.
     private var unreachable: [String: any Error] = [:]
     private var mergeRequests: [String: [MergeRequest]] = [:]
+    /// The cycle's one instance-level listing, shared by every lane.
+    private let listing: MergeRequestListing
 
-    init(engine: PromotionEngine) { self.engine = engine }
+    init(engine: PromotionEngine, listing: MergeRequestListing = MergeRequestListing()) {
+        self.engine = engine
+        self.listing = listing
+    }
 
     /// Resolves a policy's `repository` (path or numeric id). Paths need no API call: the clone URL
     /// follows from the GitLab URL; numeric ids are looked up once.
@@ -73,13 +78,44 @@ struct ProjectCache {
         return refreshed
     }
 
-    /// The bot's open MRs in a project (all pages), listed once per cycle.
+    /// The bot's open MRs in a project, from one listing per cycle for all projects together
+    /// (`GET /merge_requests?scope=created_by_me&state=opened`, paged at 100), so a no-op cycle costs
+    /// `ceil(open bot MRs / 100)` REST calls in total, however many repositories the policies name.
+    ///
+    /// An MR belongs to the project whose web path its `web_url` starts with (or whose id it carries, for
+    /// projects named by id). When GitLab refuses the instance-level list (403 or 404), the cycle falls back
+    /// to one listing per project, logged once.
     mutating func openMergeRequests(in project: ResolvedProject) async throws -> [MergeRequest] {
         if let known = mergeRequests[project.cloneURL] { return known }
-        let all = try await engine.gitlab.mergeRequests(project.ref, MergeRequestQuery(state: .opened, scope: .createdByMe))
-        let mine = all.filter { $0.sourceBranch.hasPrefix(MergeRequestText.branchPrefix) }
+        let query = MergeRequestQuery(state: .opened, scope: .createdByMe)
+        let listed: [MergeRequest]
+        let gitlab = engine.gitlab, logger = engine.logger
+        let everywhere = try await listing.list {
+            do {
+                return try await gitlab.mergeRequests(query)
+            } catch let error as GitLabError where [.forbidden, .notFound].contains(error.kind) {
+                logger.warning("GitLab refused the instance-level merge request list (\(error.message)); listing per project this cycle")
+                return nil
+            }
+        }
+        if let everywhere {
+            listed = everywhere.filter { Self.belongs($0, to: project) }
+        } else {
+            listed = try await gitlab.mergeRequests(project.ref, query)
+        }
+        let mine = listed.filter { $0.sourceBranch.hasPrefix(MergeRequestText.branchPrefix) }
         mergeRequests[project.cloneURL] = mine
         return mine
+    }
+
+    /// Whether `mr` is in `project`: by id for projects named by id, else by the project path in its web URL
+    /// (hosts are not compared: GitLab's external URL may differ from the API URL promobot uses).
+    static func belongs(_ mr: MergeRequest, to project: ResolvedProject) -> Bool {
+        if case .id(let id) = project.ref { return mr.projectID == id }
+        guard let marker = mr.webURL.range(of: "/-/merge_requests/"),
+              let mrProject = URL(string: String(mr.webURL[..<marker.lowerBound]))?.path,
+              let ownPath = URL(string: project.webURL)?.path else { return false }
+        return mrProject.caseInsensitiveCompare(ownPath) == .orderedSame
     }
 
     /// The bot's open MRs in a project if this cycle listed them already; nil otherwise (no request).
@@ -90,5 +126,24 @@ struct ProjectCache {
         projects.values.compactMap { project in mergeRequests[project.cloneURL].map { (project, $0) } }
     }
 
-    mutating func forget(mergeRequestsOf project: ResolvedProject) { mergeRequests[project.cloneURL] = nil }
+    mutating func forget(mergeRequestsOf project: ResolvedProject) async {
+        mergeRequests[project.cloneURL] = nil
+        await listing.invalidate()
+    }
+}
+
+/// The bot's open MRs across all projects, listed once per cycle however many lanes ask: the first asker
+/// starts the listing, the others wait for the same answer. Nil when GitLab refused the instance-level list.
+actor MergeRequestListing {
+    private var listing: Task<[MergeRequest]?, any Error>?
+
+    func list(_ fetch: @escaping @Sendable () async throws -> [MergeRequest]?) async throws -> [MergeRequest]? {
+        if let listing { return try await listing.value }
+        let task = Task { try await fetch() }
+        listing = task
+        return try await task.value
+    }
+
+    /// After the cycle changed MRs: the next asker lists again.
+    func invalidate() { listing = nil }
 }

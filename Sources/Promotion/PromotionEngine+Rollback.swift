@@ -156,7 +156,7 @@ extension PromotionEngine {
                                             since: now.addingTimeInterval(-configuration.historyHorizon))
             let outcome = try await executeRollback(policy: policy, stage: stage, observed: observed, history: history, record: record,
                                                     to: marker.candidate, existing: existing, openMergeRequests: open, now: now)
-            if !outcome.actions.isEmpty { projects.forget(mergeRequestsOf: observed.project) }
+            if !outcome.actions.isEmpty { await projects.forget(mergeRequestsOf: observed.project) }
             return outcome
         }
         guard stage.rollback.auto, stage.from != nil, !stage.health.isEmpty else { return nil }
@@ -210,7 +210,7 @@ extension PromotionEngine {
         logger.warning("\(reason)", metadata: metadata)
         let outcome = try await executeRollback(policy: policy, stage: stage, observed: observed, history: history, record: record,
                                                 to: watched.previous.tags, existing: nil, openMergeRequests: open, now: now)
-        if !outcome.actions.isEmpty { projects.forget(mergeRequestsOf: observed.project) }
+        if !outcome.actions.isEmpty { await projects.forget(mergeRequestsOf: observed.project) }
         return outcome
     }
 

@@ -40,16 +40,17 @@ public struct PromotionEngine: Sendable {
     public func runCycle() async -> CycleReport {
         let now = clock()
         let lanes = Self.lanes(of: policies)
+        let listing = MergeRequestListing()
         var results: [LaneResult] = []
         await withTaskGroup(of: LaneResult.self) { group in
             var pending = lanes.makeIterator()
             for _ in 0..<configuration.concurrency {
                 guard let lane = pending.next() else { break }
-                group.addTask { await reconcile(lane: lane, now: now) }
+                group.addTask { await reconcile(lane: lane, now: now, listing: listing) }
             }
             for await result in group {
                 results.append(result)
-                if let lane = pending.next() { group.addTask { await reconcile(lane: lane, now: now) } }
+                if let lane = pending.next() { group.addTask { await reconcile(lane: lane, now: now, listing: listing) } }
             }
         }
         var stages: [Int: [StageOutcome]] = [:], errors: [Int: [PolicyFailure]] = [:]
@@ -76,9 +77,9 @@ public struct PromotionEngine: Sendable {
     }
 
     /// Reconciles a lane's policies in order, stage by stage, sharing one per-cycle project cache.
-    private func reconcile(lane: [Int], now: Date) async -> LaneResult {
+    private func reconcile(lane: [Int], now: Date, listing: MergeRequestListing) async -> LaneResult {
         var result = LaneResult()
-        var projects = ProjectCache(engine: self)
+        var projects = ProjectCache(engine: self, listing: listing)
         for index in lane {
             let policy = policies[index]
             // Stages promobot promotes into first (they list their projects' MRs anyway); then first

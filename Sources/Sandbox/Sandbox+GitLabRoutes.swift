@@ -31,6 +31,7 @@ extension Sandbox {
             guard let id = Int(segments[1]), let found = state.withLock({ $0.users[id] }) else { return .message(404, "404 User Not Found") }
             return .json(200, userJSON(found))
         case ("GET", 1, "projects"): return paginate(call, state.withLock { $0.projects.values.sorted { $0.id > $1.id } }.map { projectJSON($0, user) })
+        case ("GET", 1, "merge_requests"): return listInstanceMergeRequests(call)
         default: break
         }
         guard segments.first == "projects", segments.count >= 2 else { return .routeNotFound }

@@ -69,40 +69,61 @@ extension Sandbox {
     // MARK: - List
 
     func listMergeRequests(_ call: APICall, _ p: ProjectRecord) -> SandboxResponse {
+        switch filterMergeRequests(call, p.mergeRequests.map { (p, $0) }, defaultScope: nil) {
+        case .success(let items): return paginate(call, items.map { mergeRequestJSON($0.0, $0.1, viewer: call.user, single: false) })
+        case .failure(let refusal): return refusal.response
+        }
+    }
+
+    /// `GET /merge_requests`: every project's MRs in one list (GitLab's default scope here is `created_by_me`).
+    func listInstanceMergeRequests(_ call: APICall) -> SandboxResponse {
+        let projects = state.withLock { $0.projects.values.sorted { $0.id < $1.id } }
+        let all = projects.flatMap { p in p.mergeRequests.map { (p, $0) } }
+        switch filterMergeRequests(call, all, defaultScope: "created_by_me") {
+        case .success(let items): return paginate(call, items.map { mergeRequestJSON($0.0, $0.1, viewer: call.user, single: false) })
+        case .failure(let refusal): return refusal.response
+        }
+    }
+
+    struct ListRefusal: Error { var response: SandboxResponse }
+
+    /// The list filters and order shared by the project and instance lists (apis.md §6.1).
+    func filterMergeRequests(_ call: APICall, _ all: [(ProjectRecord, MergeRequestRecord)],
+                             defaultScope: String?) -> Result<[(ProjectRecord, MergeRequestRecord)], ListRefusal> {
         let q = call.params
-        var items = p.mergeRequests
+        var items = all
         if let s = q.string("state"), s != "all" {
-            guard ["opened", "closed", "locked", "merged"].contains(s) else { return .error(400, "state does not have a valid value") }
-            items = items.filter { $0.state == s }
+            guard ["opened", "closed", "locked", "merged"].contains(s) else { return .failure(ListRefusal(response: .error(400, "state does not have a valid value"))) }
+            items = items.filter { $0.1.state == s }
         }
-        if let v = q.string("source_branch") { items = items.filter { $0.sourceBranch == v } }
-        if let v = q.string("target_branch") { items = items.filter { $0.targetBranch == v } }
+        if let v = q.string("source_branch") { items = items.filter { $0.1.sourceBranch == v } }
+        if let v = q.string("target_branch") { items = items.filter { $0.1.targetBranch == v } }
         if let labels = q.list("labels") {
-            if labels == ["None"] { items = items.filter { $0.labels.isEmpty } }
-            else if labels == ["Any"] { items = items.filter { !$0.labels.isEmpty } }
-            else { items = items.filter { mr in labels.allSatisfy(mr.labels.contains) } }
+            if labels == ["None"] { items = items.filter { $0.1.labels.isEmpty } }
+            else if labels == ["Any"] { items = items.filter { !$0.1.labels.isEmpty } }
+            else { items = items.filter { pair in labels.allSatisfy(pair.1.labels.contains) } }
         }
-        if let v = q.int("author_id") { items = items.filter { $0.authorID == v } }
+        if let v = q.int("author_id") { items = items.filter { $0.1.authorID == v } }
         if let v = q.string("author_username") {
             let id = state.withLock { $0.user(named: v)?.id }
-            items = items.filter { $0.authorID == id }
+            items = items.filter { $0.1.authorID == id }
         }
-        switch q.string("scope") {
-        case "created_by_me", "created-by-me": items = items.filter { $0.authorID == call.user.id }
-        case "assigned_to_me", "assigned-to-me": items = items.filter { $0.assigneeIDs.contains(call.user.id) }
-        case "reviews_for_me": items = items.filter { $0.reviewerIDs.contains(call.user.id) }
+        switch q.string("scope") ?? defaultScope {
+        case "created_by_me", "created-by-me": items = items.filter { $0.1.authorID == call.user.id }
+        case "assigned_to_me", "assigned-to-me": items = items.filter { $0.1.assigneeIDs.contains(call.user.id) }
+        case "reviews_for_me": items = items.filter { $0.1.reviewerIDs.contains(call.user.id) }
         default: break
         }
-        if let v = q.ints("iids"), !v.isEmpty { items = items.filter { v.contains($0.iid) } }
-        if let v = q.string("search"), !v.isEmpty { items = items.filter { $0.title.contains(v) || $0.description.contains(v) } }
-        if let draft = q.bool("draft") ?? q.string("wip").map({ $0 == "yes" }) { items = items.filter { $0.isDraft == draft } }
+        if let v = q.ints("iids"), !v.isEmpty { items = items.filter { v.contains($0.1.iid) } }
+        if let v = q.string("search"), !v.isEmpty { items = items.filter { $0.1.title.contains(v) || $0.1.description.contains(v) } }
+        if let draft = q.bool("draft") ?? q.string("wip").map({ $0 == "yes" }) { items = items.filter { $0.1.isDraft == draft } }
         switch q.string("order_by") {
-        case "updated_at": items.sort { ($0.updatedAt, $0.iid) < ($1.updatedAt, $1.iid) }
-        case "title": items.sort { ($0.title, $0.iid) < ($1.title, $1.iid) }
-        default: items.sort { $0.iid < $1.iid }
+        case "updated_at": items.sort { ($0.1.updatedAt, $0.0.id, $0.1.iid) < ($1.1.updatedAt, $1.0.id, $1.1.iid) }
+        case "title": items.sort { ($0.1.title, $0.0.id, $0.1.iid) < ($1.1.title, $1.0.id, $1.1.iid) }
+        default: items.sort { ($0.1.createdAt, $0.0.id, $0.1.iid) < ($1.1.createdAt, $1.0.id, $1.1.iid) }
         }
         if q.string("sort") != "asc" { items.reverse() }
-        return paginate(call, items.map { mergeRequestJSON(p, $0, viewer: call.user, single: false) })
+        return .success(items)
     }
 
     // MARK: - Create / update

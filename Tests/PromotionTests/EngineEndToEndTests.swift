@@ -287,7 +287,7 @@ import Testing
             let iid = try #require(h.openMergeRequests.first?.iid)
             try h.setDev("1.5.1")
             // The engine's MR list comes back empty once, so it tries to create and gets GitLab's 409.
-            h.sandbox.injectFault(SandboxFault(method: "GET", pathPrefix: "/api/v4/projects/group%2Foms-deploy/merge_requests?",
+            h.sandbox.injectFault(SandboxFault(method: "GET", pathPrefix: "/api/v4/merge_requests",
                                                kind: .status(200, body: "[]", headers: ["Content-Type": "application/json", "X-Next-Page": ""])))
             let report = try await h.cycle()
             #expect(!report.hasErrors, "\(report.stages.compactMap(\.error))")
