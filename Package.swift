@@ -4,8 +4,9 @@ import PackageDescription
 /// promobot: a GitOps promotion bot for GitLab.
 ///
 /// Layering (each arrow is "depends on"; every arrow is an `import` somewhere in the source):
-///   promobot -> PromobotCLI -> {Promotion, Planning, Policies, Manifests, Git, GitLab, HTTP, Health, Server,
+///   promobot -> PromobotCLI -> {Promotion, Board, Planning, Policies, Manifests, Git, GitLab, HTTP, Health, Server,
 ///                               Sandbox (`promobot sandbox` and `demo`)}
+///   Board (the status board and page) -> {Planning, Policies, Manifests, Mustache (swift-mustache)}
 ///   Promotion -> {Planning, Policies, Manifests, Git, GitLab, Health};  Planning -> {Policies, Manifests}
 ///   Health -> {HTTP, Policies, Manifests};  GitLab -> HTTP -> {CCurl, CCurlShims}
 ///   Git -> {BlockingWork, CGit2, CGitShims, HTTP (its RetryPolicy and Redaction)}
@@ -15,9 +16,9 @@ import PackageDescription
 ///   Server (`promobot serve`) -> {Promotion, Planning, Policies, GitLab, HTTP, Git, Hummingbird, ServiceLifecycle,
 ///                                 Logging, Metrics, Prometheus}
 ///   promobot-bench -> {PromobotCLI, Manifests, LocalFiles, Git, Sandbox}
-/// Manifests and Planning are the pure core: no I/O at all. Policies reads the files it is handed through
-/// LocalFiles (the one bounded reader and YAML directory walk); Git's blocking work runs off the
-/// cooperative pool through BlockingWork.
+/// Manifests and Planning are the pure core: no I/O at all; Board only renders their values to text.
+/// Policies reads the files it is handed through LocalFiles (the one bounded reader and YAML directory
+/// walk); Git's blocking work runs off the cooperative pool through BlockingWork.
 /// Linux only: the code calls Glibc directly (and `Synchronization.Mutex`), so no Apple platform is declared.
 let package = Package(
     name: "promobot",
@@ -35,6 +36,8 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // The status page's HTML template (HTML-escapes every `{{value}}`).
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // MARK: - C
@@ -67,6 +70,10 @@ let package = Package(
         // MARK: - Product
         // The planner, its value types and the MR text: pure, so the compiler keeps it free of I/O.
         .target(name: "Planning", dependencies: ["Policies", "Manifests"]),
+        // The status board: built from a CycleReport, rendered as text, Markdown or the HTML page.
+        .target(name: "Board", dependencies: [
+            "Planning", "Policies", "Manifests", .product(name: "Mustache", package: "swift-mustache"),
+        ]),
         .target(name: "Promotion", dependencies: [
             "Planning", "Policies", "Manifests", "Git", "GitLab", "Health",
             .product(name: "Logging", package: "swift-log"),
@@ -82,7 +89,7 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .target(name: "PromobotCLI", dependencies: [
-            "Policies", "Manifests", "LocalFiles", "Git", "HTTP", "GitLab", "Health", "Planning", "Promotion", "Sandbox", "Server",
+            "Policies", "Manifests", "LocalFiles", "Git", "HTTP", "GitLab", "Health", "Planning", "Promotion", "Board", "Sandbox", "Server",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -98,8 +105,8 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ], resources: [.copy("Fixtures")]),
         .testTarget(name: "PoliciesTests", dependencies: ["Policies", "LocalFiles", "TestSupport"]),
-        // Servers shared by test targets (not shipped); `withSandbox` is the one way tests run a Sandbox.
-        .target(name: "TestSupport", dependencies: ["Sandbox"], path: "Tests/TestSupport"),
+        // Servers and headless Chromium shared by test targets (not shipped); `withSandbox` is the one way tests run a Sandbox.
+        .target(name: "TestSupport", dependencies: ["Sandbox", "BlockingWork"], path: "Tests/TestSupport"),
         .testTarget(name: "GitTests", dependencies: ["Git", "HTTP", "Sandbox", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport", .product(name: "Hummingbird", package: "hummingbird")]),
         .testTarget(name: "GitLabTests", dependencies: ["GitLab", "HTTP", "Sandbox", "TestSupport"]),
@@ -111,9 +118,10 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         .testTarget(name: "ServerTests", dependencies: [
-            "Server", "Planning", "Policies", "Promotion", "GitLab", "HTTP", "Git", "Health", "Sandbox", "TestSupport",
+            "Server", "Board", "Planning", "Policies", "Promotion", "GitLab", "HTTP", "Git", "Health", "Sandbox", "TestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
+        .testTarget(name: "BoardTests", dependencies: ["Board", "Planning", "Policies", "Manifests", "TestSupport"]),
         .testTarget(name: "HealthTests", dependencies: ["Health", "Sandbox", "HTTP", "Policies", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

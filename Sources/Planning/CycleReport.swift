@@ -78,6 +78,8 @@ public struct StageOutcome: Sendable {
     /// The stage's newest changes (at most five, newest first), when the cycle read its history: who
     /// changed it, when, and whether it was a promotion (for the status page's "recent changes").
     public var recentChanges: [HistoryEntry] = []
+    /// The open MR's approvals when its merge waits for them (`merge: approved`): given, and required.
+    public var approvals: (given: Int, required: Int)?
 
     public init(plan: StagePlan, upstreamTags: ImageVersions = [:], actions: [EngineAction] = [], mergeRequestIID: Int? = nil,
                 mergeRequestURL: String? = nil, error: String? = nil) {

@@ -10,6 +10,13 @@ public struct Hold: Sendable, Hashable {
     public var version: ImageVersion
     /// The change that took it out.
     public var rollback: HistoryEntry
+
+    /// Memberwise.
+    public init(image: String, version: ImageVersion, rollback: HistoryEntry) {
+        self.image = image
+        self.version = version
+        self.rollback = rollback
+    }
 }
 
 extension Planner {

@@ -1,3 +1,4 @@
+import Board
 import Foundation
 import Planning
 import Git
@@ -183,7 +184,7 @@ struct DemoScenario {
 
     private func board(_ engine: PromotionEngine, policy: Policy) async throws {
         let report = await engine.runCycle()
-        write(StatusBoard.render(StatusBoardBuilder.rows(policies: [policy], report: report), format: .text))
+        write(StatusBoard(policies: [policy], report: report, cycleTime: nil, emergencyStop: engine.configuration.emergencyStop).render(.text))
     }
 
     private func expectProd(_ version: String, sandbox: Sandbox) throws {

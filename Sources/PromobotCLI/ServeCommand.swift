@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Board
 import Git
 import HTTP
 import Logging
@@ -72,10 +73,11 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
-    /// The status page for the loop's latest state.
+    /// The status page for the loop's latest state, refreshing itself every 10 s.
     @Sendable static func page(_ snapshot: LoopSnapshot) -> String {
-        StatusBoard.render(StatusBoardBuilder.rows(policies: snapshot.policies, report: snapshot.board), format: .html,
-                           generatedAt: snapshot.lastCycleAt)
+        let board = StatusBoard(policies: snapshot.policies, report: snapshot.board, cycleTime: snapshot.lastCycleAt,
+                                emergencyStop: snapshot.emergencyStop)
+        return StatusPage.render(StatusPageModel(board: board, refreshSeconds: 10))
     }
 
     /// The webhook secret (interim: `PROMOBOT_WEBHOOK_SECRET`; the config's `webhook` block replaces this).

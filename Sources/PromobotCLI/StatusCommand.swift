@@ -1,4 +1,5 @@
 import ArgumentParser
+import Board
 import Foundation
 import Planning
 import Promotion
@@ -7,7 +8,7 @@ import Promotion
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Print the board: versions per stage, drift, and open promotion MRs."
+        abstract: "Print the board: versions per stage, drift, decisions and why, holds, open MRs, recent changes."
     )
 
     @OptionGroup(title: "Configuration") var options: EngineOptions
@@ -20,9 +21,10 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let runtime = try Runtime.loadOrExit(options, dryRun: true, logFormat: .text, quiet: true)
+        let started = runtime.engine.clock()
         let report = await runtime.engine.runCycle()
-        let board = StatusBoard.render(StatusBoardBuilder.rows(policies: runtime.engine.policies, report: report),
-                                       format: format, generatedAt: runtime.engine.clock())
+        let board = StatusBoard(policies: runtime.engine.policies, report: report, cycleTime: started,
+                                emergencyStop: runtime.engine.configuration.emergencyStop).render(format)
         if let output {
             try Data(board.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
         } else {

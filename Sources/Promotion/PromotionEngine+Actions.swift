@@ -26,6 +26,8 @@ extension PromotionEngine {
         var outcome = StageOutcome(plan: context.plan, upstreamTags: context.input.upstream.tags,
                                    mergeRequestIID: context.existing?.iid, mergeRequestURL: context.existing?.webURL)
         outcome.recentChanges = Array(context.input.targetHistory.prefix(5))
+        // The engine reads approvals only for `merge: approved`, which always requires at least one.
+        if let mr = context.input.mergeRequest, mr.approvalsRequired > 0 { outcome.approvals = (mr.approvalsGiven, mr.approvalsRequired) }
         let decision = context.plan.decision
         if configuration.dryRun {
             if Self.isWrite(decision) { outcome.actions = [.wouldAct(context.plan.summary)] }

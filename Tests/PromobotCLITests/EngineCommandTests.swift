@@ -86,7 +86,15 @@ import TestSupport
             #expect(status.status == 0, "\(status.stderr)")
             let board = try String(contentsOf: s.folder.appendingPathComponent("board.md"), encoding: .utf8)
             #expect(board.contains("1.5.0") && board.contains("1.4.2") && board.contains("!1"), "\(board)")
-            for text in [run.stdout, run.stderr, status.stdout, status.stderr, board] { #expect(!text.contains(s.token)) }
+            // The HTML board is the status page: the same hooks the server's page has.
+            let html = try await s.promobot(["status", "--format", "html", "--output", "board.html"])
+            #expect(html.status == 0, "\(html.stderr)")
+            let page = try String(contentsOf: s.folder.appendingPathComponent("board.html"), encoding: .utf8)
+            #expect(page.contains("data-stage=\"oms/test\""), "\(page)")
+            #expect(page.contains("<a class=\"mr\" href=\"\(s.sandbox.baseURL.absoluteString)"), "\(page)")
+            #expect(page.contains("<p class=\"blocked-reason\">merge is manual: a person merges !1</p>"), "\(page)")
+            #expect(!page.contains("http-equiv=\"refresh\""))
+            for text in [run.stdout, run.stderr, status.stdout, status.stderr, board, html.stdout, html.stderr, page] { #expect(!text.contains(s.token)) }
         }
     }
 

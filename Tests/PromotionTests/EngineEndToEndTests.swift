@@ -272,8 +272,11 @@ import Testing
             try await h.cycle()
             let iid = try #require(h.openMergeRequests.first?.iid)
             try h.sandbox.approve(project: EngineHarness.project, iid: iid, username: "alice")
-            try await h.cycle()
+            let report = try await h.cycle()
             #expect(h.mergeRequests.first { $0.iid == iid }?.state == "opened", "merged with 1 of 2 approvals")
+            // The outcome carries the count for the status board.
+            let approvals = try #require(report.stages.first { $0.plan.stage == "test" }?.approvals)
+            #expect(approvals.given == 1 && approvals.required == 2)
             try h.sandbox.approve(project: EngineHarness.project, iid: iid, username: "bob")
             try await h.cycle()
             #expect(h.mergeRequests.first { $0.iid == iid }?.state == "merged")

@@ -1,3 +1,4 @@
+import Board
 import Foundation
 import Git
 import GitLab
@@ -37,7 +38,8 @@ final class ServeHarness: @unchecked Sendable {
         return configuration
     }())
 
-    init(sandbox: Sandbox, folder: URL, testStage: String) throws {
+    /// - Parameter prodStage: YAML for a third stage `prod` (from test, running 1.4.0), or nil for two stages.
+    init(sandbox: Sandbox, folder: URL, testStage: String, prodStage: String? = nil) throws {
         self.sandbox = sandbox
         self.folder = folder
         sandbox.addUser("promobot", token: botToken, role: .developer)
@@ -45,8 +47,9 @@ final class ServeHarness: @unchecked Sendable {
         func deploy(_ version: String) -> String {
             "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: \(Self.app):\(version)\n"
         }
-        try sandbox.createProject(path: Self.project, defaultBranch: "master",
-                                  files: ["dev/deploy.yaml": deploy("1.5.0"), "test/deploy.yaml": deploy("1.4.2")])
+        var files = ["dev/deploy.yaml": deploy("1.5.0"), "test/deploy.yaml": deploy("1.4.2")]
+        if prodStage != nil { files["prod/deploy.yaml"] = deploy("1.4.0") }
+        try sandbox.createProject(path: Self.project, defaultBranch: "master", files: files)
         let yaml = """
         version: 1
         name: oms
@@ -58,7 +61,7 @@ final class ServeHarness: @unchecked Sendable {
             paths: [dev/]
           - name: test
             paths: [test/]
-        \(testStage)
+        \(testStage)\(prodStage.map { "  - name: prod\n    paths: [prod/]\n" + $0 } ?? "")
         """
         guard let policy = PolicyParser.parse(yaml: yaml, path: "policies/oms.yaml").policy else { throw HarnessFailure("bad policy") }
         self.policy = policy
@@ -94,7 +97,11 @@ final class ServeHarness: @unchecked Sendable {
         self.loop = loop
         let server = PromobotServer(host: "127.0.0.1", port: 0, loop: loop,
                                     receiver: WebhookReceiver(secret: secret ?? self.secret, loop: loop, metrics: metrics, logger: logger),
-                                    metrics: metrics, page: { snapshot in "<html><body>cycles: \(snapshot.cycles)</body></html>" }, logger: logger)
+                                    metrics: metrics, page: { snapshot in
+                                        let board = StatusBoard(policies: snapshot.policies, report: snapshot.board,
+                                                                cycleTime: snapshot.lastCycleAt, emergencyStop: snapshot.emergencyStop)
+                                        return StatusPage.render(StatusPageModel(board: board, refreshSeconds: 10))
+                                    }, logger: logger)
         let (started, continuation) = AsyncStream<(Int, ServiceGroup)>.makeStream()
         let firstCycle = Task { await loop.nextCycle() }
         task = Task { try await server.run(signals: []) { port, group in continuation.yield((port, group)); continuation.finish() } }
@@ -140,9 +147,9 @@ final class ServeHarness: @unchecked Sendable {
 }
 
 /// Runs `body` with a started sandbox and a harness; the server is stopped on every path.
-func withServe(testStage: String = "    merge: auto\n", _ body: (ServeHarness) async throws -> Void) async throws {
+func withServe(testStage: String = "    merge: auto\n", prodStage: String? = nil, _ body: (ServeHarness) async throws -> Void) async throws {
     try await withSandbox("serve") { sandbox, folder in
-        let harness = try ServeHarness(sandbox: sandbox, folder: folder, testStage: testStage)
+        let harness = try ServeHarness(sandbox: sandbox, folder: folder, testStage: testStage, prodStage: prodStage)
         do {
             try await body(harness)
             await harness.stop()

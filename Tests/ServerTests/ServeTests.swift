@@ -109,6 +109,30 @@ import TestSupport
     }
 }
 
+/// The live page in a real browser: headless Chromium loads `/` from a running server against the sandbox.
+@Suite(.serialized) struct ServePageChromiumTests {
+    @Test func theBrowserShowsTheBlockedReasonTheMRLinkAndTheRefresh() async throws {
+        try await withServe(testStage: "    merge: manual\n", prodStage: "    soak: 2h\n    merge: manual\n") { h in
+            try await h.start()
+            let folder = try TestPaths.temporaryFolder("serve-page")
+            let keep = ProcessInfo.processInfo.environment["PROMOBOT_KEEP_SCREENSHOTS"] == "1"
+            defer { if !keep { try? FileManager.default.removeItem(at: folder) } }
+            let dom = try await Chromium.dumpDOM(url: h.baseURL)
+            #expect(dom.contains(#"<meta http-equiv="refresh" content="10">"#), "\(dom)")
+            #expect(dom.contains(#"data-stage="oms/prod""#), "\(dom)")
+            let reason = try #require(dom.firstMatch(of: /<p class="blocked-reason">([^<]*)<\/p>/)?.1, "\(dom)")
+            #expect(reason.contains("app 1.4.2 in test for") && reason.contains("of 2h"), "\(reason)")
+            #expect(dom.contains(#"<time class="until""#), "the soak end is shown")
+            let mr = try #require(h.mergeRequests.first { $0.sourceBranch == "promobot/oms/test" })
+            #expect(dom.contains(#"<a class="mr" href="\#(h.sandbox.baseURL.absoluteString)/group/oms-deploy/-/merge_requests/\#(mr.iid)""#), "\(dom)")
+            let picture = folder.appendingPathComponent("serve.png")
+            try await Chromium.screenshot(url: h.baseURL, to: picture, width: 1280, height: 900)
+            #expect(try Data(contentsOf: picture).starts(with: [0x89, 0x50, 0x4E, 0x47]))
+            if keep { print("serve page screenshot: \(picture.path)") }
+        }
+    }
+}
+
 /// The docs and the example alert rules name only metrics that exist, and the docs name all of them.
 @Suite struct MetricsDocumentationTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -1,9 +1,10 @@
 import Foundation
-import Planning
 import Manifests
+import Planning
 import Testing
-@testable import PromobotCLI
+@testable import Board
 
+/// The board's cells and its text and Markdown forms.
 @Suite struct StatusBoardTests {
     /// The two images of the oms policy, and a fixed clock.
     enum F {
@@ -34,17 +35,22 @@ import Testing
                                            summary: "merge \"quoted\" & <b>bold</b>")])
 
     @Test func heldVersionsShowInTheStageCell() throws {
+        let rollback = HistoryEntry(commit: "b2c3d4e5", time: F.now, tags: F.tags("1.4.2"), author: "alice", subject: "back")
+        var plan = StagePlan(policy: "oms", stage: "prod", upstream: "test", current: F.tags("1.4.2"), candidate: F.tags("1.5.0"),
+                             soakedSince: nil, gates: [], decision: .blocked(gate: .hold, reason: "held: …", until: nil))
+        plan.held = [Hold(image: F.app, version: "1.5.0", rollback: rollback), Hold(image: F.web, version: "1.5.0", rollback: rollback)]
         let row = StatusRow(policy: "oms", images: [F.app, F.web], stages: [
             StatusStage(name: "test", tags: F.tags("1.5.0")),
-            StatusStage(name: "prod", upstream: "test", tags: F.tags("1.4.2"), held: ["app 1.5.0", "web 1.5.0"]),
+            StatusStage(name: "prod", upstream: "test", tags: F.tags("1.4.2"), plan: plan),
         ])
         let prod = try #require(StatusBoard.cellLines(row, stage: "prod"))
         #expect(prod.map(\.text).contains("held: app 1.5.0"))
         #expect(prod.first { $0.text == "held: web 1.5.0" }?.drift == true)
+        #expect(prod.first { $0.text == "blocked (hold)" }?.drift == true)
     }
 
     @Test func columnsAreStagesInFirstSeenOrder() {
-        #expect(StatusBoard.stageColumns([Self.oms, Self.billing]) == ["dev", "test", "prod", "staging"])
+        #expect(StatusBoard(rows: [Self.oms, Self.billing]).stageColumns == ["dev", "test", "prod", "staging"])
     }
 
     @Test func cellsShowVersionsDriftAndMergeRequests() throws {
@@ -66,7 +72,7 @@ import Testing
     }
 
     @Test func text() {
-        let text = StatusBoard.render([Self.oms, Self.billing], format: .text, generatedAt: F.now)
+        let text = StatusBoard(rows: [Self.oms, Self.billing], cycleTime: F.now).render(.text)
         let lines = text.split(separator: "\n").map(String.init)
         #expect(lines[0] == "promobot status at 2026-11-27T12:00:00Z")
         let header = lines[1]
@@ -86,7 +92,7 @@ import Testing
     }
 
     @Test func markdown() {
-        let markdown = StatusBoard.render([Self.oms, Self.billing], format: .markdown)
+        let markdown = StatusBoard(rows: [Self.oms, Self.billing]).render(.markdown)
         let lines = markdown.split(separator: "\n").map(String.init)
         #expect(lines[0] == "| Policy | dev | test | prod | staging |")
         #expect(lines[1] == "|---|---|---|---|---|")
@@ -101,34 +107,9 @@ import Testing
         #expect(markdown.contains("[!12](https://gitlab.example.com/g/d/-/merge_requests/12)"))
     }
 
-    @Test func htmlIsSelfContainedAndEscaped() {
-        let html = StatusBoard.render([Self.oms, Self.billing], format: .html, generatedAt: F.now)
-        #expect(html.hasPrefix("<!DOCTYPE html>"))
-        #expect(html.contains("<style>"))
-        #expect(!html.contains("<script"))
-        #expect(!html.contains("<link"))
-        #expect(!html.contains("src="))
-        #expect(html.contains("billing&lt;script&gt;"))
-        #expect(html.contains("merge &quot;quoted&quot; &amp; &lt;b&gt;bold&lt;/b&gt;"))
-        #expect(!html.contains("<b>bold"))
-        #expect(!html.contains("href=\"javascript:"))
-        #expect(html.contains("<a href=\"https://gitlab.example.com/g/d/-/merge_requests/12\">!12 waiting (approvals)</a>"))
-        #expect(html.contains("<span class=\"line drift\">app 1.4.2 ≠ dev</span>"))
-        #expect(html.contains("<td class=\"missing\">—</td>"))
-        #expect(html.contains("<time>2026-11-27T12:00:00Z</time>"))
-        #expect(html.hasSuffix("</html>\n"))
-    }
-
-    @Test(arguments: [
-        ("a<b", "a&lt;b"), ("\"x\"", "&quot;x&quot;"), ("it's", "it&#39;s"), ("&amp;", "&amp;amp;"), ("plain", "plain"),
-    ])
-    func escapeHTML(raw: String, escaped: String) {
-        #expect(StatusBoard.escapeHTML(raw) == escaped)
-    }
-
     @Test func emptyBoard() {
-        #expect(StatusBoard.render([], format: .text).contains("(no policies)"))
-        #expect(StatusBoard.render([], format: .html).contains("<table>"))
+        #expect(StatusBoard(rows: []).render(.text).contains("(no policies)"))
+        #expect(StatusBoard(rows: []).render(.html).contains("(no policies)"))
     }
 
     @Test func mergeRequestStateFromDecision() {
@@ -138,5 +119,69 @@ import Testing
         let waiting = StatusMergeRequest(stage: "t", iid: 1, webURL: url, decision: .waiting(iid: 1, gate: .window, reason: "r", until: nil))
         #expect(waiting.state == "waiting (window)")
         #expect(waiting.summary == "MR !1 waiting (window): r")
+    }
+
+    // MARK: - The facts of a cycle, in text and Markdown
+
+    @Test func textSaysWhyEachStageWaitsAndUntilWhen() {
+        var board = BoardFixtures.board
+        board.emergencyStop = "stop file policies/STOP exists"
+        let text = board.render(.text)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines[0] == "promobot status at 2026-11-27T12:00:00Z")
+        #expect(lines[1] == "Emergency stop: stop file policies/STOP exists; promobot opens, updates and merges nothing until it is lifted")
+        #expect(lines[2] == "Errors in the last cycle:")
+        #expect(lines[3] == "  billing/prod: clone failed: HTTP 500")
+        // The soak reason already says until when: not twice.
+        #expect(lines.contains("  oms/prod: blocked (soak): \(BoardFixtures.soakReason)"))
+        #expect(lines.contains("    candidate: app 1.4.2, web 1.4.2"))
+        #expect(lines.contains("    not checked: health (nothing to promote yet)"))
+        #expect(lines.contains("    held: app 1.4.3, rolled back in b2c3d4e5 by alice via promobot rollback, 10:02Z"))
+        #expect(lines.contains("  oms/test: MR !12 waiting (approvals): 1 of 2 approvals"))
+        #expect(lines.contains { $0.hasPrefix("  billing/staging: blocked (rollback): rollback !7 for staging is open") })
+        #expect(lines.contains { $0.hasPrefix("    rollback requested by bob: errors spiked <script>") })
+        #expect(lines.contains("  billing/prod: error: clone failed: HTTP 500"))
+        #expect(lines.contains("  oms -> test !12 [waiting (approvals), 1 of 2 approvals] MR !12 waiting (approvals): 1 of 2 approvals \(BoardFixtures.mrURL)"))
+        // Newest first across the board, with times on the cycle's day short and others dated.
+        let changes = Array(lines.drop { $0 != "Recent changes:" }.dropFirst().prefix(3))
+        #expect(changes == [
+            "  11:40Z oms/test promotion by promobot: Promote oms to test: app 1.4.1 -> 1.4.2 (a1b2c3d4)",
+            "  10:02Z oms/prod rollback by alice via promobot rollback: app 1.4.3 leaks memory (b2c3d4e5)",
+            "  2026-11-26 09:00Z oms/prod promotion by promobot: Promote oms to prod: app 1.4.1 -> 1.4.3 (c3d4e5f6)",
+        ])
+    }
+
+    @Test func untilIsAddedWhenTheReasonDoesNotSayIt() throws {
+        let until = BoardFixtures.date("2026-11-28T08:00:00Z")
+        let plan = StagePlan(policy: "p", stage: "prod", upstream: "dev", current: ["a": "1"], candidate: ["a": "2"], soakedSince: nil,
+                             gates: [], decision: .blocked(gate: .freeze, reason: "prod is frozen", until: until))
+        let board = StatusBoard(rows: [StatusRow(policy: "p", images: ["a"], stages: [
+            StatusStage(name: "dev", tags: ["a": "2"]), StatusStage(name: "prod", upstream: "dev", tags: ["a": "1"], plan: plan),
+        ])], cycleTime: BoardFixtures.now)
+        let summary = try #require(board.stageSummary(board.rows[0], board.rows[0].stages[1]))
+        #expect(summary.headline == "blocked (freeze): prod is frozen until 2026-11-28 08:00Z")
+        #expect(board.render(.text).contains("  p/prod: blocked (freeze): prod is frozen until 2026-11-28 08:00Z"))
+    }
+
+    @Test func textEscapesControlCharactersFromGitAndGitLab() {
+        var board = BoardFixtures.board
+        board.errors = [PolicyFailure(policy: "oms", message: "boom\n  oms/prod: up to date\u{1B}[31m")]
+        let text = board.render(.text)
+        #expect(text.contains("  oms: boom\\n  oms/prod: up to date\\e[31m"))
+        #expect(!text.contains("\u{1B}"))
+        #expect(!text.split(separator: "\n").contains("  oms/prod: up to date"))
+    }
+
+    @Test func markdownListsStagesMergeRequestsAndChanges() {
+        let markdown = BoardFixtures.board.render(.markdown)
+        #expect(markdown.contains("- **oms/prod**: blocked (soak): app 1.4.2 in test for 12m of 30m, 18m left (until 12:18Z)"))
+        #expect(markdown.contains("  - not checked: health (nothing to promote yet)"))
+        #expect(markdown.contains("- oms → test [!12](\(BoardFixtures.mrURL)) (waiting (approvals), 1 of 2 approvals)"))
+        #expect(markdown.contains("errors spiked \\<script\\>alert(1)\\</script\\> \\& \"quotes\""))
+        #expect(!markdown.contains("<script>") && !markdown.contains("</script>"))
+        #expect(!markdown.contains("](javascript:"))
+        #expect(markdown.contains("- billing → staging !7 (rollback, waiting (pipeline))"))
+        #expect(markdown.contains("- 10:02Z oms/prod rollback by alice via promobot rollback: app 1.4.3 leaks memory (`b2c3d4e5`)"))
+        #expect(markdown.contains("**Errors in the last cycle:**"))
     }
 }
