@@ -15,7 +15,7 @@ import PackageDescription
 ///   Sandbox (a GitLab-compatible test server) -> {BlockingWork, Hummingbird, ServiceLifecycle, Logging}
 ///   Server (`promobot serve`) -> {Promotion, Planning, Policies, GitLab, HTTP, Git, Hummingbird, ServiceLifecycle,
 ///                                 Logging, Metrics, Prometheus}
-///   promobot-bench -> {PromobotCLI, Manifests, LocalFiles, Git, Sandbox}
+///   promobot-bench -> {PromobotCLI, Server, Promotion, Manifests, LocalFiles, Git, Sandbox, …}
 /// Manifests and Planning are the pure core: no I/O at all; Board only renders their values to text.
 /// Policies reads the files it is handed through LocalFiles (the one bounded reader and YAML directory
 /// walk); Git's blocking work runs off the cooperative pool through BlockingWork.
@@ -95,8 +95,10 @@ let package = Package(
         ]),
         .executableTarget(name: "promobot", dependencies: ["PromobotCLI"]),
         .executableTarget(name: "promobot-bench", dependencies: [
-            "Manifests", "LocalFiles", "Git", "Sandbox", "PromobotCLI",
+            "Manifests", "LocalFiles", "Git", "Sandbox", "PromobotCLI", "Server", "Promotion", "Policies", "GitLab", "HTTP", "Health",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
         // MARK: - Tests
