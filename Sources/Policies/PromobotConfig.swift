@@ -31,6 +31,8 @@ public struct PromobotConfig: Sendable, Hashable {
     /// The most GitLab API requests one process sends per minute (a client-side budget, so one run
     /// never drains the account's rate limit).
     public var requestsPerMinute: Int
+    /// Where GitLab's webhooks go and where their secret comes from (`webhook:`); no URL by default.
+    public var webhook: WebhookSettings
     /// The file this configuration was read from; nil for defaults.
     public var sourcePath: String?
 
@@ -38,8 +40,10 @@ public struct PromobotConfig: Sendable, Hashable {
         gitlab: ServiceEndpoint, argocd: ServiceEndpoint? = nil, prometheus: ServiceEndpoint? = nil,
         gitAuthorName: String = "promobot", gitAuthorEmail: String = "promobot@localhost",
         policies: String = "policies/", cache: String, emergencyStop: Bool = false,
-        stopFile: String = ".promobot-stop", concurrency: Int = 4, requestsPerMinute: Int = 600, sourcePath: String? = nil
+        stopFile: String = ".promobot-stop", concurrency: Int = 4, requestsPerMinute: Int = 600,
+        webhook: WebhookSettings = WebhookSettings(), sourcePath: String? = nil
     ) {
+        self.webhook = webhook
         self.requestsPerMinute = requestsPerMinute
         self.concurrency = concurrency
         self.gitlab = gitlab

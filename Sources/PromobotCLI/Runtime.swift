@@ -20,37 +20,12 @@ struct Runtime {
     static func load(_ options: EngineOptions, dryRun: Bool, logFormat: LogFormat, quiet: Bool = false,
                      environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Runtime {
         let config = try loadConfig(options.config, environment: environment)
-        let policiesPath = options.policies ?? config.policies
-        let loaded = PolicyLoader.load(paths: [policiesPath])
-        if loaded.hasErrors {
-            throw ConfigurationError(loaded.diagnostics.map(\.formatted).joined(separator: "\n") + "\n(run 'promobot validate \(policiesPath)' for the full report)")
-        }
-        var policies = loaded.policies
-        if !options.only.isEmpty {
-            let unknown = options.only.filter { name in !policies.contains { $0.name == name } }
-            if !unknown.isEmpty {
-                throw ConfigurationError("no policy named \(unknown.map { "'\($0)'" }.joined(separator: ", ")) in \(policiesPath) (known: \(policies.map(\.name).joined(separator: ", ")))")
-            }
-            policies = policies.filter { options.only.contains($0.name) }
-        }
-
-        guard let gitlabText = config.gitlab.url, let gitlabURL = URL(string: gitlabText), gitlabURL.scheme != nil else {
-            throw ConfigurationError("no GitLab URL: set 'gitlab.url' in \(config.sourcePath ?? "promobot.yaml") or the CI_SERVER_URL environment variable")
-        }
-        let read: (String) throws -> String = { try String(contentsOfFile: $0, encoding: .utf8) }
-        let gitlabToken: String
-        do {
-            guard let token = try config.gitlab.resolveToken(environment: environment, readFile: read) else {
-                throw ConfigurationError("no GitLab token configured: set 'gitlab.tokenEnv' or 'gitlab.tokenFile' in \(config.sourcePath ?? "promobot.yaml")")
-            }
-            gitlabToken = token
-        } catch let error as TokenResolutionError {
-            throw ConfigurationError("\(error)")
-        }
+        let (policies, policiesPath) = try loadPolicies(options, config: config)
+        let (gitlabURL, gitlabToken) = try gitlabAccess(config, environment: environment)
 
         let transport = client(caBundle: config.gitlab.caBundle)
-        let argocd = try access(config.argocd, environment: environment, read: read)
-        let prometheus = try access(config.prometheus, environment: environment, read: read)
+        let argocd = try access(config.argocd, environment: environment, read: readSecretFile)
+        let prometheus = try access(config.prometheus, environment: environment, read: readSecretFile)
 
         let logger = Logger(label: "promobot") { label in
             var handler: LogHandler = logFormat == .json ? JSONLogHandler(label: label) : TextLogHandler(label: label)
@@ -89,6 +64,45 @@ struct Runtime {
         return config
     }
 
+    /// The policies `options` select: every policy in `--policies` (else the config's folder), or only the
+    /// `--policy` ones. Returns them with the folder read.
+    /// - Throws: ``ConfigurationError`` with every policy diagnostic, or naming an unknown `--policy`.
+    static func loadPolicies(_ options: EngineOptions, config: PromobotConfig) throws -> (policies: [Policy], path: String) {
+        let policiesPath = options.policies ?? config.policies
+        let loaded = PolicyLoader.load(paths: [policiesPath])
+        if loaded.hasErrors {
+            throw ConfigurationError(loaded.diagnostics.map(\.formatted).joined(separator: "\n") + "\n(run 'promobot validate \(policiesPath)' for the full report)")
+        }
+        var policies = loaded.policies
+        if !options.only.isEmpty {
+            let unknown = options.only.filter { name in !policies.contains { $0.name == name } }
+            if !unknown.isEmpty {
+                throw ConfigurationError("no policy named \(unknown.map { "'\($0)'" }.joined(separator: ", ")) in \(policiesPath) (known: \(policies.map(\.name).joined(separator: ", ")))")
+            }
+            policies = policies.filter { options.only.contains($0.name) }
+        }
+        return (policies, policiesPath)
+    }
+
+    /// GitLab's URL (`gitlab.url`, else `$CI_SERVER_URL`) and the token (`gitlab.tokenEnv` / `tokenFile`).
+    /// - Throws: ``ConfigurationError`` naming the key or variable to set; never the token.
+    static func gitlabAccess(_ config: PromobotConfig, environment: [String: String]) throws -> (url: URL, token: String) {
+        guard let gitlabText = config.gitlab.url, let gitlabURL = URL(string: gitlabText), gitlabURL.scheme != nil else {
+            throw ConfigurationError("no GitLab URL: set 'gitlab.url' in \(config.sourcePath ?? "promobot.yaml") or the CI_SERVER_URL environment variable")
+        }
+        do {
+            guard let token = try config.gitlab.resolveToken(environment: environment, readFile: readSecretFile) else {
+                throw ConfigurationError("no GitLab token configured: set 'gitlab.tokenEnv' or 'gitlab.tokenFile' in \(config.sourcePath ?? "promobot.yaml")")
+            }
+            return (gitlabURL, token)
+        } catch let error as TokenResolutionError {
+            throw ConfigurationError("\(error)")
+        }
+    }
+
+    /// Reads a token or secret file named in the config.
+    static func readSecretFile(_ path: String) throws -> String { try String(contentsOfFile: path, encoding: .utf8) }
+
     /// Git transport settings for GitLab's smart HTTP: REST's retry policy, and a permit from the run's
     /// shared request budget for every git request (ref listing, fetch, push; each retry too).
     static func gitOptions(caBundle: String?, retry: RetryPolicy, budget: RequestBudget) -> GitTransportOptions {
@@ -98,7 +112,7 @@ struct Runtime {
     }
 
     /// A libcurl client trusting `caBundle` instead of the system roots (nil: the system roots).
-    private static func client(caBundle: String?) -> CurlHTTPClient {
+    static func client(caBundle: String?) -> CurlHTTPClient {
         var configuration = HTTPClientConfiguration()
         configuration.caBundlePath = caBundle
         return CurlHTTPClient(configuration: configuration)
