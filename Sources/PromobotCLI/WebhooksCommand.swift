@@ -83,6 +83,9 @@ struct WebhookInstall {
     var settings: ProjectHookSettings
     var dryRun: Bool
 
+    /// promobot's events: pushes (every branch), merge requests and pipelines; nothing else.
+    static let events = ProjectHookEvents(push: true, tagPush: false, mergeRequests: true, pipelines: true, notes: false)
+
     /// Reads the config, the policies, the GitLab access and the webhook secret, as `run` does.
     /// - Throws: ``ConfigurationError`` naming what to set (the URL, the secret's variable or file, the token).
     static func load(_ options: EngineOptions, url: String?, dryRun: Bool,
@@ -107,8 +110,7 @@ struct WebhookInstall {
                                   budget: RequestBudget(requestsPerMinute: config.requestsPerMinute))
         return WebhookInstall(
             projects: Array(Set(policies.flatMap { $0.stages.map(\.repository) })).sorted(), url: url, client: client,
-            settings: ProjectHookSettings(url: url, token: HookToken(secret), pushEvents: true, tagPushEvents: false,
-                                          mergeRequestsEvents: true, pipelineEvents: true, noteEvents: false, enableSSLVerification: true),
+            settings: ProjectHookSettings(url: url, token: HookToken(secret), events: events, enableSSLVerification: true),
             dryRun: dryRun)
     }
 
@@ -119,7 +121,7 @@ struct WebhookInstall {
         let hooks = try await client.hooks(ProjectRef.path(project))
         let ours = hooks.filter { $0.url == url }.sorted { $0.id < $1.id }
         let others = ours.count > 1 ? " (\(ours.count - 1) other hook(s) with this URL left as they are)" : ""
-        let target = "-> \(EchoText.escapingControls(url)) (\(events))"
+        let target = "-> \(EchoText.escapingControls(url)) (\(settings.events))"
         let name = EchoText.escapingControls(project)
         switch (ours.first, dryRun) {
         case (let hook?, true): return "\(name): would update hook \(hook.id) \(target)\(others)"
@@ -131,11 +133,5 @@ struct WebhookInstall {
             let created = try await client.createHook(.path(project), settings)
             return "\(name): created hook \(created.id) \(target)"
         }
-    }
-
-    /// The subscribed events, for people: `push, merge requests, pipelines`.
-    var events: String {
-        [(settings.pushEvents, "push"), (settings.tagPushEvents, "tag push"), (settings.mergeRequestsEvents, "merge requests"),
-         (settings.pipelineEvents, "pipelines"), (settings.noteEvents, "comments")].filter(\.0).map(\.1).joined(separator: ", ")
     }
 }

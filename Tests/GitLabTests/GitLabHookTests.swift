@@ -14,12 +14,12 @@ import TestSupport
             let client = h.client()
             #expect(try await client.hooks(h.project).isEmpty)
             let settings = ProjectHookSettings(url: "http://127.0.0.1:9/hooks/gitlab", token: HookToken(Self.hookSecret), name: "promobot",
-                                               pushEvents: true, mergeRequestsEvents: true, pipelineEvents: true)
+                                               events: ProjectHookEvents(push: true, mergeRequests: true, pipelines: true))
             let created = try await client.createHook(h.project, settings)
             #expect(created.url == "http://127.0.0.1:9/hooks/gitlab")
             #expect(created.name == "promobot")
-            #expect(created.pushEvents && created.mergeRequestsEvents && created.pipelineEvents)
-            #expect(!created.noteEvents && !created.tagPushEvents)
+            #expect(created.events == ProjectHookEvents(push: true, mergeRequests: true, pipelines: true))
+            #expect(created.events.description == "push, merge requests, pipelines")
             #expect(created.enableSSLVerification)
             #expect(created.alertStatus == "executable")
             #expect(created.projectID == h.sandbox.project(SandboxHarness.projectPath)?.id)
@@ -27,12 +27,12 @@ import TestSupport
             #expect(try await client.hooks(h.project) == [created])
 
             var changed = settings
-            changed.pipelineEvents = false
-            changed.pushEventsBranchFilter = "main"
+            changed.events.pipelines = false
+            changed.events.pushBranchFilter = "main"
             let updated = try await client.updateHook(h.project, id: created.id, changed)
             #expect(updated.id == created.id)
-            #expect(!updated.pipelineEvents)
-            #expect(updated.pushEventsBranchFilter == "main")
+            #expect(!updated.events.pipelines)
+            #expect(updated.events.pushBranchFilter == "main")
             // Moving the hook without a token drops the token, as GitLab does.
             let moved = try await client.updateHook(h.project, id: created.id, ProjectHookSettings(url: "http://127.0.0.1:9/elsewhere"))
             #expect(moved.url == "http://127.0.0.1:9/elsewhere")
@@ -79,7 +79,7 @@ import TestSupport
         try await withSandbox { h in
             try await withWebhookReceiver { receiver in
                 let hook = try await h.client().createHook(h.project, ProjectHookSettings(
-                    url: receiver.url, token: HookToken(Self.hookSecret), pushEvents: true, mergeRequestsEvents: true))
+                    url: receiver.url, token: HookToken(Self.hookSecret), events: ProjectHookEvents(push: true, mergeRequests: true)))
                 let mr = try await h.openMergeRequest(h.client(), branch: "promote/app")
                 await h.sandbox.waitForWebhookDeliveries()
                 let got = try await receiver.waitForRequests(2)

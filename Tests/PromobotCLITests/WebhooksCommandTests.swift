@@ -134,18 +134,7 @@ import TestSupport
 
     @Test func aFailingRepositoryExitsOneAndTheOthersAreStillDone() async throws {
         try await withSetup { s in
-            let ghost = """
-            version: 1
-            name: ghost
-            repository: group/a-missing-deploy
-            branch: master
-            images: [registry.example.com/ghost/app]
-            stages:
-              - name: dev
-                paths: [dev/]
-
-            """
-            try ghost.write(to: s.folder.appendingPathComponent("policies/ghost.yaml"), atomically: true, encoding: .utf8)
+            try s.addPolicy("ghost", repository: "group/a-missing-deploy")
             let url = "https://promobot.example.com/hooks/gitlab"
             let result = try await install(s, ["--url", url])
             #expect(result.status == 1, "\(result.stdout) \(result.stderr)")
