@@ -6,13 +6,16 @@ import Yams
 ///
 /// Pure: the file's text and the environment (for defaults) are passed in. Reports every problem
 /// with `path:line:col`. Secrets are refused: a `token:` key is an error pointing at `tokenEnv` /
-/// `tokenFile`, and invalid values of token-related keys are never echoed. Thread-safe.
+/// `tokenFile` (in `webhook:`, a `secret:` key points at `secretEnv` / `secretFile`), and invalid values of
+/// secret-related keys are never echoed. Thread-safe.
 public enum ConfigParser {
     /// The default config file name, looked up in the working directory.
     public static let defaultFileName = "promobot.yaml"
 
-    static let topKeys = ["gitlab", "argocd", "prometheus", "git", "policies", "cache", "emergencyStop", "stopFile", "concurrency", "requestsPerMinute", "policiesRepository"]
+    static let topKeys = ["gitlab", "argocd", "prometheus", "git", "policies", "cache", "emergencyStop", "stopFile", "concurrency",
+                          "requestsPerMinute", "webhook", "policiesRepository"]
     static let serviceKeys = ["url", "tokenEnv", "tokenFile", "caBundle"]
+    static let webhookKeys = ["url", "secretEnv", "secretFile"]
     static let gitKeys = ["authorName", "authorEmail"]
 
     /// Parses `yaml` with defaults taken from the current process environment.
@@ -46,11 +49,11 @@ public enum ConfigParser {
         }
     }
 
-    /// Keys that would hold a secret in the file.
-    static func secretKeyMessage(_ key: String, in section: String) -> String? {
+    /// Keys that would hold a secret in the file; `envKey`/`fileKey` are the section's keys to use instead.
+    static func secretKeyMessage(_ key: String, in section: String, envKey: String = "tokenEnv", fileKey: String = "tokenFile") -> String? {
         let lowered = key.lowercased()
         guard ["token", "password", "secret", "apikey"].contains(where: { lowered.contains($0) }) else { return nil }
-        return "'\(key)' \(section) would put a secret in the config file: use 'tokenEnv' (the name of an environment variable) or 'tokenFile' (the path of a file) instead"
+        return "'\(key)' \(section) would put a secret in the config file: use '\(envKey)' (the name of an environment variable) or '\(fileKey)' (the path of a file) instead"
     }
 
     private static func read(yaml: String, into config: inout PromobotConfig, reader: YAMLReader) {
@@ -67,6 +70,7 @@ public enum ConfigParser {
             }
         }
         if let entry = entries["argocd"] { config.argocd = service(entry.value, name: "argocd", reader: reader) }
+        if let entry = entries["webhook"], let webhook = webhook(entry.value, reader: reader) { config.webhook = webhook }
         if let entry = entries["prometheus"] { config.prometheus = service(entry.value, name: "prometheus", reader: reader) }
 
         if let entry = entries["git"], let git = reader.mapping(entry.value, "'git' \(context)") {
@@ -129,25 +133,13 @@ public enum ConfigParser {
         let entries = reader.entries(mapping, allowed: serviceKeys, context: section) { secretKeyMessage($0, in: section) }
         var endpoint = ServiceEndpoint()
         var ok = true
-        if let node = entries["url"]?.value, let url = reader.string(node, "'\(name).url'") {
-            if let parsed = URLComponents(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""),
-               !(parsed.host ?? "").isEmpty, parsed.user == nil, parsed.password == nil {
-                endpoint.url = url
-            } else {
-                // Never echo: a URL with user:password@ would leak a secret into CI logs.
-                reader.error("invalid URL for '\(name).url': use an absolute http:// or https:// URL without credentials", at: node)
-                ok = false
-            }
+        if let node = entries["url"]?.value {
+            endpoint.url = url(node, key: "\(name).url", reader: reader)
+            ok = ok && endpoint.url != nil
         }
         if let node = entries["tokenEnv"]?.value {
-            if case let .scalar(scalar) = node, isEnvironmentName(scalar.string) {
-                endpoint.tokenEnv = scalar.string
-            } else {
-                // Not echoed: a wrong value here is often the token itself.
-                reader.error("'\(name).tokenEnv' must be the name of an environment variable (letters, digits and '_', like GITLAB_TOKEN), not the token itself",
-                             at: node)
-                ok = false
-            }
+            endpoint.tokenEnv = environmentName(node, key: "\(name).tokenEnv", example: "GITLAB_TOKEN", noun: "token", reader: reader)
+            ok = ok && endpoint.tokenEnv != nil
         }
         if let node = entries["tokenFile"]?.value {
             if let path = reader.string(node, "'\(name).tokenFile'") { endpoint.tokenFile = path } else { ok = false }
@@ -160,6 +152,65 @@ public enum ConfigParser {
             ok = false
         }
         return ok ? endpoint : nil
+    }
+
+    /// The `webhook:` block: `url` checked like a service's, the secret named by `secretEnv` (default
+    /// `PROMOBOT_WEBHOOK_SECRET`) or `secretFile`, never written.
+    private static func webhook(_ node: Node, reader: YAMLReader) -> WebhookSettings? {
+        let section = "in section 'webhook'"
+        guard let mapping = reader.mapping(node, "'webhook'") else { return nil }
+        let entries = reader.entries(mapping, allowed: webhookKeys, context: section) {
+            secretKeyMessage($0, in: section, envKey: "secretEnv", fileKey: "secretFile")
+        }
+        var settings = WebhookSettings()
+        var ok = true
+        if let node = entries["url"]?.value {
+            settings.url = url(node, key: "webhook.url", reader: reader)
+            ok = ok && settings.url != nil
+        }
+        if let node = entries["secretEnv"]?.value {
+            settings.secretEnv = environmentName(node, key: "webhook.secretEnv", example: WebhookSettings.defaultSecretEnv, noun: "secret", reader: reader)
+            ok = ok && settings.secretEnv != nil
+        }
+        if let node = entries["secretFile"]?.value {
+            if let path = reader.string(node, "'webhook.secretFile'") {
+                settings.secretFile = path
+                settings.secretEnv = nil
+            } else {
+                ok = false
+            }
+        }
+        if let envKey = entries["secretEnv"]?.key, entries["secretFile"] != nil {
+            reader.error("set only one of 'secretEnv' and 'secretFile' \(section)", at: envKey)
+            ok = false
+        }
+        return ok ? settings : nil
+    }
+
+    /// An absolute http(s) URL without credentials, or nil (reported at `node`, the value never echoed: a URL
+    /// with user:password@ would leak a secret into CI logs).
+    private static func url(_ node: Node, key: String, reader: YAMLReader) -> String? {
+        guard let url = reader.string(node, "'\(key)'") else { return nil }
+        if isServiceURL(url) { return url }
+        reader.error("invalid URL for '\(key)': use an absolute http:// or https:// URL without credentials", at: node)
+        return nil
+    }
+
+    /// Whether `text` is what the config's `url` keys accept: an absolute http(s) URL with a host and no
+    /// credentials. Also the rule for URLs given on the command line (`webhooks install --url`).
+    public static func isServiceURL(_ text: String) -> Bool {
+        guard let parsed = URLComponents(string: text) else { return false }
+        return ["http", "https"].contains(parsed.scheme?.lowercased() ?? "") && !(parsed.host ?? "").isEmpty
+            && parsed.user == nil && parsed.password == nil
+    }
+
+    /// The name of an environment variable, or nil (reported at `node`, not echoed: a wrong value here is often
+    /// the secret itself).
+    private static func environmentName(_ node: Node, key: String, example: String, noun: String, reader: YAMLReader) -> String? {
+        if case let .scalar(scalar) = node, isEnvironmentName(scalar.string) { return scalar.string }
+        reader.error("'\(key)' must be the name of an environment variable (letters, digits and '_', like \(example)), not the \(noun) itself",
+                     at: node)
+        return nil
     }
 
     static func isEnvironmentName(_ text: String) -> Bool {

@@ -34,6 +34,8 @@ public struct PromobotConfig: Sendable, Hashable {
     /// The GitLab project (path or id) the policies folder comes from, when it is a repository: a push to it
     /// makes `promobot serve` reload config and policies at once instead of at the next resync.
     public var policiesRepository: String?
+    /// Where GitLab's webhooks go and where their secret comes from (`webhook:`); no URL by default.
+    public var webhook: WebhookSettings
     /// The file this configuration was read from; nil for defaults.
     public var sourcePath: String?
 
@@ -41,8 +43,10 @@ public struct PromobotConfig: Sendable, Hashable {
         gitlab: ServiceEndpoint, argocd: ServiceEndpoint? = nil, prometheus: ServiceEndpoint? = nil,
         gitAuthorName: String = "promobot", gitAuthorEmail: String = "promobot@localhost",
         policies: String = "policies/", cache: String, emergencyStop: Bool = false,
-        stopFile: String = ".promobot-stop", concurrency: Int = 4, requestsPerMinute: Int = 600, sourcePath: String? = nil
+        stopFile: String = ".promobot-stop", concurrency: Int = 4, requestsPerMinute: Int = 600,
+        webhook: WebhookSettings = WebhookSettings(), sourcePath: String? = nil
     ) {
+        self.webhook = webhook
         self.requestsPerMinute = requestsPerMinute
         self.concurrency = concurrency
         self.gitlab = gitlab

@@ -35,38 +35,16 @@ public struct ServiceEndpoint: Sendable, Hashable {
     public func resolveToken(
         environment: [String: String], readFile: (String) throws -> String
     ) throws -> String? {
-        if let tokenFile {
-            let text: String
-            do {
-                text = try readFile(tokenFile)
-            } catch {
-                throw TokenResolutionError(
-                    message: "cannot read the token file '\(tokenFile)' (tokenFile\(serviceSuffix)): \(error). Check the path and its permissions.")
-            }
-            return try Self.nonEmpty(text, orSay: "the token file '\(tokenFile)' (tokenFile\(serviceSuffix)) is empty: put the API token in it.")
-        }
-        if let tokenEnv {
-            guard let value = environment[tokenEnv] else {
-                throw TokenResolutionError(
-                    message: "the environment variable \(tokenEnv) (tokenEnv\(serviceSuffix)) is not set: export it with the API token, or set 'tokenFile' in the config.")
-            }
-            return try Self.nonEmpty(value, orSay: "the environment variable \(tokenEnv) (tokenEnv\(serviceSuffix)) is empty: set it to the API token.")
-        }
-        return nil
-    }
-
-    /// The token without surrounding whitespace; an empty one is refused with `message`.
-    private static func nonEmpty(_ text: String, orSay message: String) throws -> String {
-        let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !token.isEmpty else { throw TokenResolutionError(message: message) }
-        return token
+        try SecretReference(environmentName: tokenEnv, filePath: tokenFile, environmentKey: "tokenEnv", fileKey: "tokenFile",
+                            noun: "token", content: "the API token", suffix: serviceSuffix)
+            .resolve(environment: environment, readFile: readFile)
     }
 
     private var serviceSuffix: String { url.map { " for \($0)" } ?? "" }
 }
 
-/// A token could not be read. The message names the variable or file and says what to do; it never
-/// contains the token.
+/// A token (or the webhook secret) could not be read. The message names the variable or file and says what
+/// to do; it never contains the secret.
 public struct TokenResolutionError: Error, Sendable, Hashable, CustomStringConvertible {
     public var message: String
     public init(message: String) { self.message = message }

@@ -22,7 +22,7 @@ struct Runtime {
     var config: PromobotConfig
     /// The shard this process reconciles (`--shard`), if any.
     var shard: Shard? = nil
-    /// How many policies the folder holds (before `--policy` and `--shard` narrowed them).
+    /// How many policies were selected before `--shard` narrowed them (all, or the `--policy` ones).
     var loadedPolicies = 0
 
     /// - Parameter metrics: `promobot serve`'s metrics: GitLab answers and git requests are counted there.
@@ -30,19 +30,8 @@ struct Runtime {
                      environment: [String: String] = ProcessInfo.processInfo.environment,
                      metrics: ServeMetrics? = nil) throws -> Runtime {
         let config = try loadConfig(options.config, environment: environment)
-        let policiesPath = options.policies ?? config.policies
-        let loaded = PolicyLoader.load(paths: [policiesPath])
-        if loaded.hasErrors {
-            throw ConfigurationError(loaded.diagnostics.map(\.formatted).joined(separator: "\n") + "\n(run 'promobot validate \(policiesPath)' for the full report)")
-        }
-        var policies = loaded.policies
-        if !options.only.isEmpty {
-            let unknown = options.only.filter { name in !policies.contains { $0.name == name } }
-            if !unknown.isEmpty {
-                throw ConfigurationError("no policy named \(unknown.map { "'\($0)'" }.joined(separator: ", ")) in \(policiesPath) (known: \(policies.map(\.name).joined(separator: ", ")))")
-            }
-            policies = policies.filter { options.only.contains($0.name) }
-        }
+        var (policies, policiesPath) = try loadPolicies(options, config: config)
+        let selected = policies.count
         var shard: Shard?
         if let text = options.shard {
             switch Shard.parse(text, environment: environment) {
@@ -51,25 +40,12 @@ struct Runtime {
             }
             policies = Sharding.owned(policies, by: shard!)
         }
-
-        guard let gitlabText = config.gitlab.url, let gitlabURL = URL(string: gitlabText), gitlabURL.scheme != nil else {
-            throw ConfigurationError("no GitLab URL: set 'gitlab.url' in \(config.sourcePath ?? "promobot.yaml") or the CI_SERVER_URL environment variable")
-        }
-        let read: (String) throws -> String = { try String(contentsOfFile: $0, encoding: .utf8) }
-        let gitlabToken: String
-        do {
-            guard let token = try config.gitlab.resolveToken(environment: environment, readFile: read) else {
-                throw ConfigurationError("no GitLab token configured: set 'gitlab.tokenEnv' or 'gitlab.tokenFile' in \(config.sourcePath ?? "promobot.yaml")")
-            }
-            gitlabToken = token
-        } catch let error as TokenResolutionError {
-            throw ConfigurationError("\(error)")
-        }
+        let (gitlabURL, gitlabToken) = try gitlabAccess(config, environment: environment)
 
         let curl = client(caBundle: config.gitlab.caBundle)
         let transport: any HTTPTransport = metrics.map { MeteredTransport(curl, metrics: $0) } ?? curl
-        let argocd = try access(config.argocd, environment: environment, read: read)
-        let prometheus = try access(config.prometheus, environment: environment, read: read)
+        let argocd = try access(config.argocd, environment: environment, read: readSecretFile)
+        let prometheus = try access(config.prometheus, environment: environment, read: readSecretFile)
 
         let logger = Logger(label: "promobot") { label in
             var handler: LogHandler = logFormat == .json ? JSONLogHandler(label: label) : TextLogHandler(label: label)
@@ -94,7 +70,7 @@ struct Runtime {
                 emergencyStop: emergencyStop(config, policiesPath: policiesPath),
                 closeOrphans: options.only.isEmpty, concurrency: config.concurrency),
             logger: logger)
-        return Runtime(engine: engine, logger: logger, budget: budget, config: config, shard: shard, loadedPolicies: loaded.policies.count)
+        return Runtime(engine: engine, logger: logger, budget: budget, config: config, shard: shard, loadedPolicies: selected)
     }
 
     /// `--config FILE`, else `./promobot.yaml` when present, else defaults from the environment
@@ -108,6 +84,45 @@ struct Runtime {
         return config
     }
 
+    /// The policies `options` select: every policy in `--policies` (else the config's folder), or only the
+    /// `--policy` ones. Returns them with the folder read.
+    /// - Throws: ``ConfigurationError`` with every policy diagnostic, or naming an unknown `--policy`.
+    static func loadPolicies(_ options: EngineOptions, config: PromobotConfig) throws -> (policies: [Policy], path: String) {
+        let policiesPath = options.policies ?? config.policies
+        let loaded = PolicyLoader.load(paths: [policiesPath])
+        if loaded.hasErrors {
+            throw ConfigurationError(loaded.diagnostics.map(\.formatted).joined(separator: "\n") + "\n(run 'promobot validate \(policiesPath)' for the full report)")
+        }
+        var policies = loaded.policies
+        if !options.only.isEmpty {
+            let unknown = options.only.filter { name in !policies.contains { $0.name == name } }
+            if !unknown.isEmpty {
+                throw ConfigurationError("no policy named \(unknown.map { "'\($0)'" }.joined(separator: ", ")) in \(policiesPath) (known: \(policies.map(\.name).joined(separator: ", ")))")
+            }
+            policies = policies.filter { options.only.contains($0.name) }
+        }
+        return (policies, policiesPath)
+    }
+
+    /// GitLab's URL (`gitlab.url`, else `$CI_SERVER_URL`) and the token (`gitlab.tokenEnv` / `tokenFile`).
+    /// - Throws: ``ConfigurationError`` naming the key or variable to set; never the token.
+    static func gitlabAccess(_ config: PromobotConfig, environment: [String: String]) throws -> (url: URL, token: String) {
+        guard let gitlabText = config.gitlab.url, let gitlabURL = URL(string: gitlabText), gitlabURL.scheme != nil else {
+            throw ConfigurationError("no GitLab URL: set 'gitlab.url' in \(config.sourcePath ?? "promobot.yaml") or the CI_SERVER_URL environment variable")
+        }
+        do {
+            guard let token = try config.gitlab.resolveToken(environment: environment, readFile: readSecretFile) else {
+                throw ConfigurationError("no GitLab token configured: set 'gitlab.tokenEnv' or 'gitlab.tokenFile' in \(config.sourcePath ?? "promobot.yaml")")
+            }
+            return (gitlabURL, token)
+        } catch let error as TokenResolutionError {
+            throw ConfigurationError("\(error)")
+        }
+    }
+
+    /// Reads a token or secret file named in the config.
+    static func readSecretFile(_ path: String) throws -> String { try String(contentsOfFile: path, encoding: .utf8) }
+
     /// Git transport settings for GitLab's smart HTTP: REST's retry policy, and a permit from the run's
     /// shared request budget for every git request (ref listing, fetch, push; each retry too).
     static func gitOptions(caBundle: String?, retry: RetryPolicy, budget: RequestBudget, metrics: ServeMetrics? = nil) -> GitTransportOptions {
@@ -118,7 +133,7 @@ struct Runtime {
     }
 
     /// A libcurl client trusting `caBundle` instead of the system roots (nil: the system roots).
-    private static func client(caBundle: String?) -> CurlHTTPClient {
+    static func client(caBundle: String?) -> CurlHTTPClient {
         var configuration = HTTPClientConfiguration()
         configuration.caBundlePath = caBundle
         return CurlHTTPClient(configuration: configuration)

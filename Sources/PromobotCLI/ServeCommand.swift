@@ -46,7 +46,7 @@ struct ServeCommand: AsyncParsableCommand {
         let first = try Runtime.loadOrExit(options, dryRun: false, logFormat: logFormat, metrics: metrics)
         let secret: String?
         do {
-            secret = try Self.webhookSecret(ProcessInfo.processInfo.environment)
+            secret = try first.config.webhook.resolveSecret(environment: ProcessInfo.processInfo.environment, readFile: Runtime.readSecretFile)
         } catch {
             FileHandle.standardError.write(Data("promobot: \(error)\n".utf8))
             throw ExitCode(2)
@@ -78,11 +78,6 @@ struct ServeCommand: AsyncParsableCommand {
         let board = StatusBoard(policies: snapshot.policies, report: snapshot.board, cycleTime: snapshot.lastCycleAt,
                                 emergencyStop: snapshot.emergencyStop)
         return StatusPage.render(StatusPageModel(board: board, refreshSeconds: 10))
-    }
-
-    /// The webhook secret (interim: `PROMOBOT_WEBHOOK_SECRET`; the config's `webhook` block replaces this).
-    static func webhookSecret(_ environment: [String: String]) throws -> String? {
-        environment["PROMOBOT_WEBHOOK_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// `HOST:PORT` (IPv6 as `[::1]:8080`).

@@ -48,9 +48,11 @@ struct GitRepository: Sendable {
         try repo.checked("config", ["config", "http.receivepack", "true"])
         try repo.checked("config", ["config", "core.logAllRefUpdates", "false"])
         try repo.checked("config", ["config", "gc.auto", "0"])
-        let hook = url.appendingPathComponent("hooks/pre-receive")
-        try preReceiveHook.write(to: hook, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: hook.path)
+        for (name, script) in [("pre-receive", preReceiveHook), ("post-receive", postReceiveHook)] {
+            let hook = url.appendingPathComponent("hooks/\(name)")
+            try script.write(to: hook, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: hook.path)
+        }
         try "".write(to: url.appendingPathComponent(protectedFile), atomically: true, encoding: .utf8)
         return repo
     }
@@ -88,6 +90,15 @@ struct GitRepository: Sendable {
       fi
     done
     exit $status
+    """#
+
+    /// Appends the refs a push updated (`<old> <new> <ref>` per line, as git hands them to the hook) to the
+    /// file named by `SANDBOX_PUSH_LOG`, which the sandbox's git smart-HTTP handler reads to send Push Hooks.
+    static let postReceiveHook = #"""
+    #!/bin/sh
+    # Installed by promobot's Sandbox: reports updated refs for webhooks.
+    if [ -n "$SANDBOX_PUSH_LOG" ]; then cat >> "$SANDBOX_PUSH_LOG"; else cat > /dev/null; fi
+    exit 0
     """#
 
     /// Rewrites the protected-branches file read by the hook.
@@ -248,18 +259,56 @@ struct GitRepository: Sendable {
 
     /// Commits reachable from `range` (e.g. `main..feature` or a SHA), newest first.
     func log(_ range: [String], limit: Int? = nil) throws -> [Commit] {
-        var args = ["log", "--format=%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%cn%x1f%ce%x1f%cI%x1f%B%x1e"]
+        var args = ["log", "--format=\(Self.commitFormat)%x1e"]
         if let limit { args.append("-n\(limit)") }
         args += range
         args.append("--")
         let result = try git(args)
         guard result.status == 0 else { throw SandboxError.git("log", result) }
-        return result.output.split(separator: "\u{1e}").compactMap { record in
-            let f = record.trimmingCharacters(in: .newlines).split(separator: "\u{1f}", omittingEmptySubsequences: false).map(String.init)
-            guard f.count >= 9 else { return nil }
-            return Commit(id: f[0], parents: f[1].split(separator: " ").map(String.init), authorName: f[2], authorEmail: f[3],
-                          authoredDate: f[4], committerName: f[5], committerEmail: f[6], committedDate: f[7],
-                          message: f[8...].joined(separator: "\u{1f}").trimmingCharacters(in: .newlines))
+        return result.output.split(separator: "\u{1e}").compactMap { Self.parseCommit($0) }
+    }
+
+    /// One commit of a push as GitLab's Push Hook lists it: the commit and the paths it added, modified and removed.
+    struct PushedCommit: Sendable {
+        var commit: Commit
+        var added: [String]
+        var modified: [String]
+        var removed: [String]
+    }
+
+    /// The commits of `range` for a Push Hook: the newest `limit`, newest first, with their changed paths
+    /// (renames as a removal and an addition), and how many commits the range holds in all.
+    func pushCommits(_ range: [String], limit: Int = 20) throws -> (commits: [PushedCommit], total: Int) {
+        let count = try git(["rev-list", "--count"] + range + ["--"])
+        guard count.status == 0 else { throw SandboxError.git("rev-list --count", count) }
+        let result = try git(["log", "--no-renames", "--name-status", "-n\(limit)", "--format=%x1e\(Self.commitFormat)%x1d"] + range + ["--"])
+        guard result.status == 0 else { throw SandboxError.git("log", result) }
+        let commits = result.output.split(separator: "\u{1e}").compactMap { record -> PushedCommit? in
+            let parts = record.split(separator: "\u{1d}", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let commit = Self.parseCommit(parts[0]) else { return nil }
+            var pushed = PushedCommit(commit: commit, added: [], modified: [], removed: [])
+            for line in (parts.count > 1 ? parts[1] : "").split(separator: "\n") {
+                let fields = line.split(separator: "\t", maxSplits: 1)
+                guard fields.count == 2 else { continue }
+                switch fields[0].first {
+                case "A": pushed.added.append(String(fields[1]))
+                case "D": pushed.removed.append(String(fields[1]))
+                default: pushed.modified.append(String(fields[1]))
+                }
+            }
+            return pushed
         }
+        return (commits, Int(count.output) ?? commits.count)
+    }
+
+    /// `git log --format` fields of `Commit`, separated by 0x1f; the message last.
+    static let commitFormat = "%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%cn%x1f%ce%x1f%cI%x1f%B"
+
+    static func parseCommit(_ record: Substring) -> Commit? {
+        let f = record.trimmingCharacters(in: .newlines).split(separator: "\u{1f}", omittingEmptySubsequences: false).map(String.init)
+        guard f.count >= 9 else { return nil }
+        return Commit(id: f[0], parents: f[1].split(separator: " ").map(String.init), authorName: f[2], authorEmail: f[3],
+                      authoredDate: f[4], committerName: f[5], committerEmail: f[6], committedDate: f[7],
+                      message: f[8...].joined(separator: "\u{1f}").trimmingCharacters(in: .newlines))
     }
 }

@@ -21,6 +21,15 @@ enum JSON: Sendable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     static func string(_ value: String?) -> JSON { value.map(JSON.string) ?? .null }
     static func int(_ value: Int?) -> JSON { value.map(JSON.int) ?? .null }
     static func date(_ value: Date?) -> JSON { value.map { .string(Self.iso8601($0)) } ?? .null }
+    /// `2016-08-12 15:23:28 UTC`, as GitLab renders times in Pipeline Hook payloads.
+    static func rubyTime(_ value: Date?) -> JSON {
+        guard let value else { return .null }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: value)
+        return .string(String(format: "%04d-%02d-%02d %02d:%02d:%02d UTC", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0, c.second ?? 0))
+    }
+
     static func strings(_ values: [String]) -> JSON { .array(values.map(JSON.string)) }
 
     /// `2026-11-26T10:00:00.000Z`, as GitLab renders timestamps.

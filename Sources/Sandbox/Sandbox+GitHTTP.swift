@@ -34,11 +34,25 @@ extension Sandbox {
         env["SANDBOX_ROLE_LEVEL"] = String(user.role.accessLevel)
         if let encoding = req.header("content-encoding") { env["HTTP_CONTENT_ENCODING"] = encoding }
         if let protocolHeader = req.header("git-protocol") { env["GIT_PROTOCOL"] = protocolHeader }
+        // The post-receive hook writes the refs a push updated here, for Push Hooks.
+        let pushLog = req.method == "POST" && req.path.hasSuffix("/git-receive-pack")
+            ? FileManager.default.temporaryDirectory.appendingPathComponent("sandbox-push-\(UUID().uuidString)") : nil
+        if let pushLog { env["SANDBOX_PUSH_LOG"] = pushLog.path }
         let result: ProcessResult
         do {
             result = try ProcessRunner.run("/usr/bin/env", ["git", "http-backend"], environment: env, stdin: req.body)
         } catch {
             return .text(500, "git http-backend could not start: \(error)")
+        }
+        if let pushLog {
+            let updates = (try? String(contentsOf: pushLog, encoding: .utf8)) ?? ""
+            try? FileManager.default.removeItem(at: pushLog)
+            for line in updates.split(separator: "\n") {
+                let fields = line.split(separator: " ").map(String.init)
+                guard fields.count == 3 else { continue }
+                refMoved(projectID: project.id, ref: fields[2], from: fields[0] == Self.zeroSHA ? nil : fields[0],
+                         to: fields[1] == Self.zeroSHA ? nil : fields[1], userID: user.id)
+            }
         }
         return Self.parseCGI(result.stdout)
     }

@@ -78,7 +78,7 @@ extension Sandbox {
     func mergeRequestJSON(_ p: ProjectRecord, _ mr: MergeRequestRecord, viewer: UserRecord, single: Bool) -> JSON {
         let sha = headSHA(p, mr)
         let detailed = detailedMergeStatus(p, mr)
-        let mergeStatus: String = detailed == "conflict" ? "cannot_be_merged" : (detailed == "checking" ? "checking" : "can_be_merged")
+        let mergeStatus = Self.mergeStatus(detailed: detailed)
         let web = webURL(p.path) + "/-/merge_requests/\(mr.iid)"
         let assignees = mr.assigneeIDs.map { userJSON(id: $0) }
         var fields: [(String, JSON)] = [
@@ -123,6 +123,11 @@ extension Sandbox {
             ]
         }
         return .object(fields)
+    }
+
+    /// The deprecated `merge_status` that goes with a `detailed_merge_status`.
+    static func mergeStatus(detailed: String) -> String {
+        detailed == "conflict" ? "cannot_be_merged" : (detailed == "checking" ? "checking" : "can_be_merged")
     }
 
     func branchJSON(_ p: ProjectRecord, _ name: String, _ sha: String) -> JSON {

@@ -3,6 +3,9 @@ import Foundation
 // GitLab REST v4 subset (apis.md §1–§9): routing, authentication, pagination and the handlers. Handlers are
 // synchronous and run off the cooperative pool; the JSON of each entity is in `Sandbox+GitLabJSON.swift`.
 extension Sandbox {
+    /// The GitLab version the sandbox claims (`/version`, webhooks' `User-Agent: GitLab/<version>`).
+    static let gitlabVersion = "17.11.0-sandbox"
+
     /// The authenticated caller and the request being served.
     struct APICall {
         let req: SandboxRequest
@@ -15,7 +18,7 @@ extension Sandbox {
         let segments = raw.split(separator: "/", omittingEmptySubsequences: true).map { String($0).removingPercentEncoding ?? String($0) }
         if segments == ["version"] || segments == ["metadata"] {
             if authenticate(req) == nil { return .unauthorized }
-            return .json(200, ["version": "17.11.0-sandbox", "revision": "sandbox", "enterprise": true])
+            return .json(200, ["version": .string(Self.gitlabVersion), "revision": "sandbox", "enterprise": true])
         }
         guard let user = authenticate(req) else { return .unauthorized }
         let call = APICall(req: req, user: user)
@@ -53,6 +56,7 @@ extension Sandbox {
         case "merge_requests": return handleMergeRequests(call, project, Array(rest.dropFirst()))
         case "pipelines": return handlePipelines(call, project, Array(rest.dropFirst()))
         case "protected_branches": return handleProtectedBranches(call, project, Array(rest.dropFirst()))
+        case "hooks": return handleHooks(call, project, Array(rest.dropFirst()))
         default: return .routeNotFound
         }
     }
@@ -123,15 +127,17 @@ extension Sandbox {
             if repo.branchSHA(name) != nil { return .message(400, "Branch already exists") }
             guard let sha = repo.branchSHA(ref) ?? repo.resolve(ref) else { return .message(400, "Invalid reference name: \(ref)") }
             do { try repoQueue.sync { try repo.updateBranch(name, to: sha) } } catch { return .message(400, "Branch name is invalid") }
+            branchMoved(projectID: p.id, branch: name, from: nil, to: sha, userID: call.user.id)
             return .json(201, branchJSON(p, name, sha))
         case ("DELETE", "branches", 2):
             let name = rest[1]
-            guard repo.branchSHA(name) != nil else { return .message(404, "404 Branch Not Found") }
+            guard let old = repo.branchSHA(name) else { return .message(404, "404 Branch Not Found") }
             if name == p.defaultBranch { return .message(400, "The default branch of a project cannot be deleted.") }
             if p.protected[name] != nil, call.user.role < .maintainer {
                 return .message(400, "You are not allowed to delete protected branches from this project. Only a project maintainer or owner can delete a protected branch.")
             }
             do { try repoQueue.sync { try repo.deleteBranch(name) } } catch { return .message(400, "Failed to remove branch") }
+            branchMoved(projectID: p.id, branch: name, from: old, to: nil, userID: call.user.id)
             return SandboxResponse(status: 204)
         case ("GET", "files", 2), ("GET", "files", 3):
             let raw = rest.count == 3 && rest[2] == "raw"
@@ -225,6 +231,7 @@ extension Sandbox {
                 if let existing, repo.branchSHA(branch) != existing { throw SandboxError("concurrent update") }
                 return try repo.commit(branch: branch, parent: parent, files: files, deleting: deletes, message: message, author: author, date: now)
             }
+            branchMoved(projectID: p.id, branch: branch, from: existing, to: sha, userID: call.user.id)
             guard let c = (try? repo.log([sha], limit: 1))?.first else { return .message(500, "500 Internal Server Error") }
             return .json(201, commitJSON(c, p))
         } catch {

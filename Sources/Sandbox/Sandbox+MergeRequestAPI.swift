@@ -34,9 +34,7 @@ extension Sandbox {
             if recordApproval(projectID: p.id, iid: iid, userID: call.user.id) != nil { return .unauthorized }
             return .json(201, approvalsJSON(p.id, iid, viewer: call.user))
         case ("POST", "unapprove", 1):
-            guard mr.approvals.contains(where: { $0.userID == call.user.id }) else { return .message(404, "404 Not Found") }
-            updateMergeRequest(projectID: p.id, iid: iid) { mr, _ in mr.approvals.removeAll { $0.userID == call.user.id } }
-            addSystemNote(projectID: p.id, iid: iid, userID: call.user.id, body: "unapproved this merge request")
+            guard recordUnapproval(projectID: p.id, iid: iid, userID: call.user.id) else { return .message(404, "404 Not Found") }
             return .json(201, approvalsJSON(p.id, iid, viewer: call.user))
         case (_, "notes", _): return handleNotes(call, p, mr, Array(sub.dropFirst()))
         case ("GET", "commits", 1):
@@ -169,7 +167,9 @@ extension Sandbox {
         case .failure: return .message(404, "404 Project Not Found")
         case .success(let mr):
             let fresh = state.withLock { $0.projects[p.id] } ?? p
-            return .json(201, mergeRequestJSON(fresh, mr, viewer: call.user, single: true))
+            let response = SandboxResponse.json(201, mergeRequestJSON(fresh, mr, viewer: call.user, single: true))
+            emitMergeRequest(projectID: p.id, iid: mr.iid, action: "open", userID: call.user.id)
+            return response
         }
     }
 
@@ -230,7 +230,33 @@ extension Sandbox {
         if closedNow { addSystemNote(projectID: p.id, iid: mr.iid, userID: call.user.id, body: "closed") }
         let fresh = state.withLock { $0.projects[p.id] } ?? p
         guard let result = fresh.mergeRequests.first(where: { $0.iid == mr.iid }) ?? updated else { return .message(404, "404 Merge Request Not Found") }
-        return .json(200, mergeRequestJSON(fresh, result, viewer: call.user, single: true))
+        let response = SandboxResponse.json(200, mergeRequestJSON(fresh, result, viewer: call.user, single: true))
+        if closedNow {
+            emitMergeRequest(projectID: p.id, iid: mr.iid, action: "close", userID: call.user.id)
+        } else if mr.state == "closed" && result.state == "opened" {
+            emitMergeRequest(projectID: p.id, iid: mr.iid, action: "reopen", userID: call.user.id)
+        } else {
+            let changes = Self.hookChanges(from: mr, to: result)
+            if !changes.isEmpty { emitMergeRequest(projectID: p.id, iid: mr.iid, action: "update", userID: call.user.id, changes: changes) }
+        }
+        return response
+    }
+
+    /// The `changes` of a Merge Request Hook `update`: each field that differs, as `{previous, current}`.
+    static func hookChanges(from old: MergeRequestRecord, to new: MergeRequestRecord) -> [(String, JSON)] {
+        func change(_ previous: JSON, _ current: JSON) -> JSON { ["previous": previous, "current": current] }
+        var changes: [(String, JSON)] = []
+        if old.title != new.title { changes.append(("title", change(.string(old.title), .string(new.title)))) }
+        if old.isDraft != new.isDraft { changes.append(("draft", change(.bool(old.isDraft), .bool(new.isDraft)))) }
+        if old.description != new.description { changes.append(("description", change(.string(old.description), .string(new.description)))) }
+        if old.targetBranch != new.targetBranch { changes.append(("target_branch", change(.string(old.targetBranch), .string(new.targetBranch)))) }
+        if old.labels != new.labels {
+            changes.append(("labels", change(.array(old.labels.map { ["title": .string($0)] }), .array(new.labels.map { ["title": .string($0)] }))))
+        }
+        if old.assigneeIDs != new.assigneeIDs { changes.append(("assignees", change(.array(old.assigneeIDs.map(JSON.int)), .array(new.assigneeIDs.map(JSON.int))))) }
+        if old.reviewerIDs != new.reviewerIDs { changes.append(("reviewers", change(.array(old.reviewerIDs.map(JSON.int)), .array(new.reviewerIDs.map(JSON.int))))) }
+        if !changes.isEmpty { changes.append(("updated_at", change(.date(old.updatedAt), .date(new.updatedAt)))) }
+        return changes
     }
 
     // MARK: - Merge
@@ -319,7 +345,9 @@ extension Sandbox {
                 note = n
             }
             guard let note, let updated else { return .message(404, "404 Merge Request Not Found") }
-            return .json(201, noteJSON(note, updated, p))
+            let response = SandboxResponse.json(201, noteJSON(note, updated, p))
+            emitNote(projectID: p.id, iid: mr.iid, noteID: note.id)
+            return response
         default: break
         }
         guard let id = Int(rest[0]), let existing = mr.notes.first(where: { $0.id == id }) else { return .message(404, "404 Note Not Found") }

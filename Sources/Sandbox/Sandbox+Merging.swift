@@ -80,10 +80,11 @@ extension Sandbox {
     }
 
     /// Merges MR `iid` now (caller already decided it may). Serialised on `repoQueue`.
-    /// Returns the updated record.
+    /// Returns the updated record. Hooks get a Push Hook for the target branch, the MR's `merge`, and a Push
+    /// Hook deleting the source branch when it was removed.
     func performMerge(projectID: Int, iid: Int, userID: Int, squash: Bool?, removeSource: Bool?,
                       mergeMessage: String? = nil, squashMessage: String? = nil) throws -> MergeRequestRecord {
-        try repoQueue.sync {
+        let (merged, target, newTip, removedSource) = try repoQueue.sync { () throws -> (MergeRequestRecord, String, String, String?) in
             guard let p = state.withLock({ $0.projects[projectID] }), var mr = p.mergeRequests.first(where: { $0.iid == iid }) else {
                 throw MergeFailure.failed("merge request vanished")
             }
@@ -127,8 +128,9 @@ extension Sandbox {
             if doSquash { mr.squash = true }
             let remove = removeSource ?? mr.shouldRemoveSourceBranch ?? mr.forceRemoveSourceBranch ?? false
             if let removeSource { mr.shouldRemoveSourceBranch = removeSource }
-            if remove, mr.sourceBranch != p.defaultBranch, p.protected[mr.sourceBranch] == nil {
-                try? repo.deleteBranch(mr.sourceBranch)
+            var removedSource: String?
+            if remove, mr.sourceBranch != p.defaultBranch, p.protected[mr.sourceBranch] == nil, (try? repo.deleteBranch(mr.sourceBranch)) != nil {
+                removedSource = source
             }
             let final = mr
             state.withLock { s in
@@ -136,8 +138,12 @@ extension Sandbox {
                 proj.mergeRequests[index] = final
                 s.projects[projectID] = proj
             }
-            return final
+            return (final, target, newTip, removedSource)
         }
+        branchMoved(projectID: projectID, branch: merged.targetBranch, from: target, to: newTip, userID: userID)
+        emitMergeRequest(projectID: projectID, iid: iid, action: "merge", userID: userID)
+        if let removedSource { branchMoved(projectID: projectID, branch: merged.sourceBranch, from: removedSource, to: nil, userID: userID) }
+        return merged
     }
 
     /// Mutates MR `iid` of project `projectID` under the lock.
@@ -178,12 +184,8 @@ extension Sandbox {
         }
     }
 
-    /// Called after the sandbox itself moved a branch.
-    func sourceBranchUpdated(projectID: Int, branch: String) {
-        _ = (projectID, branch)
-    }
-
     /// Records an approval by `userID`. Returns an error message when GitLab would refuse (401).
+    /// Hooks get `approved` when the MR now has every approval it needs, else `approval` (GitLab EE's rule).
     func recordApproval(projectID: Int, iid: Int, userID: Int) -> String? {
         var refusal: String?
         guard let p = state.withLock({ $0.projects[projectID] }),
@@ -200,9 +202,28 @@ extension Sandbox {
         }
         if refusal == nil {
             addSystemNote(projectID: projectID, iid: iid, userID: userID, body: "approved this merge request")
+            emitMergeRequest(projectID: projectID, iid: iid, action: isApproved(projectID: projectID, iid: iid) ? "approved" : "approval", userID: userID)
             runAutoMerges(projectID: projectID)
         }
         return refusal
+    }
+
+    /// Withdraws `userID`'s approval. Returns false when there was none. Hooks get `unapproved` when the MR had
+    /// every approval it needed before, else `unapproval`.
+    func recordUnapproval(projectID: Int, iid: Int, userID: Int) -> Bool {
+        guard let mr = state.withLock({ $0.projects[projectID]?.mergeRequests.first { $0.iid == iid } }),
+              mr.approvals.contains(where: { $0.userID == userID }) else { return false }
+        let wasApproved = isApproved(projectID: projectID, iid: iid)
+        updateMergeRequest(projectID: projectID, iid: iid) { mr, _ in mr.approvals.removeAll { $0.userID == userID } }
+        addSystemNote(projectID: projectID, iid: iid, userID: userID, body: "unapproved this merge request")
+        emitMergeRequest(projectID: projectID, iid: iid, action: wasApproved ? "unapproved" : "unapproval", userID: userID)
+        return true
+    }
+
+    /// Whether MR `iid` has every approval it needs.
+    func isApproved(projectID: Int, iid: Int) -> Bool {
+        guard let p = state.withLock({ $0.projects[projectID] }), let mr = p.mergeRequests.first(where: { $0.iid == iid }) else { return false }
+        return effectiveApprovals(p, mr).count >= approvalsRequired(p, mr)
     }
 
     // MARK: - In-process API
@@ -222,7 +243,7 @@ extension Sandbox {
 
     /// Sets the status of the pipeline for `sha` (creating one on the branch whose tip it is),
     /// as CI would. `success` triggers scheduled auto-merges; `failed`/`canceled` abort them.
-    /// Unknown projects are ignored.
+    /// Hooks get a Pipeline Hook when the pipeline is new or its status changed. Unknown projects are ignored.
     public func setPipeline(project: String, sha: String, status: String) {
         guard let p = state.withLock({ $0.project(project) }) else { return }
         var ref = p.defaultBranch
@@ -230,19 +251,24 @@ extension Sandbox {
             if let mr = p.mergeRequests.last(where: { headSHA(p, $0) == sha }) { ref = mr.sourceBranch }
             else if let branch = (try? p.repository.branches())?.first(where: { $0.sha == sha }) { ref = branch.name }
         }
-        state.withLock { s in
-            guard var proj = s.projects[p.id] else { return }
+        let changed = state.withLock { s -> Int? in
+            guard var proj = s.projects[p.id] else { return nil }
             let now = Date()
+            var changed: Int?
             if let index = proj.pipelines.lastIndex(where: { $0.sha == sha }) {
+                if proj.pipelines[index].status != status { changed = proj.pipelines[index].id }
                 proj.pipelines[index].status = status
                 proj.pipelines[index].updatedAt = now
             } else {
                 proj.pipelines.append(PipelineRecord(id: s.nextPipelineID, iid: proj.pipelines.count + 1, sha: sha, ref: ref, status: status,
                                                      source: "push", createdAt: now, updatedAt: now))
+                changed = s.nextPipelineID
                 s.nextPipelineID += 1
             }
             s.projects[p.id] = proj
+            return changed
         }
+        if let changed { emitPipeline(projectID: p.id, pipelineID: changed) }
         runAutoMerges(projectID: p.id)
     }
 

@@ -21,6 +21,8 @@ public final class Sandbox: Sendable {
     let server = Mutex(ServerHandle())
     /// Serialises every repository mutation done by the sandbox itself.
     let repoQueue = DispatchQueue(label: "sandbox.repositories")
+    /// Sends webhooks off the request path and logs each delivery.
+    let webhookDispatcher = WebhookDispatcher()
 
     struct ServerHandle: Sendable {
         var task: Task<Void, Never>?
@@ -93,8 +95,10 @@ public final class Sandbox: Sendable {
     /// Before `start` the port is 0.
     public var baseURL: URL { server.withLock { $0.baseURL } }
 
-    /// Stops the server and waits for it to finish. Idempotent; no child process outlives it.
+    /// Stops the server and waits for it to finish. Idempotent; no child process outlives it. Webhook
+    /// deliveries still queued or in flight are canceled (and recorded as such).
     public func shutdown() async {
+        await webhookDispatcher.cancelAll()
         let (task, group) = server.withLock { handle -> (Task<Void, Never>?, ServiceGroup?) in
             defer { handle.task = nil; handle.group = nil }
             return (handle.task, handle.group)
@@ -188,18 +192,20 @@ public final class Sandbox: Sendable {
 
     /// Commits `files` onto `branch` as CI would push them (bypasses protection), creating the
     /// branch from the default branch when it does not exist. Returns the new commit SHA.
+    /// Hooks get a Push Hook (by the administrator), and open MRs from `branch` an `update`.
     @discardableResult
     public func commit(project: String, branch: String, files: [String: String], message: String, author: String = "CI") throws -> String {
         let p = try requireProject(project)
-        let sha = try repoQueue.sync { () throws -> String in
-            let parent = p.repository.branchSHA(branch) ?? p.repository.branchSHA(p.defaultBranch)
-            return try p.repository.commit(branch: branch, parent: parent, files: files, message: message, author: author, date: now)
+        let (old, sha) = try repoQueue.sync { () throws -> (String?, String) in
+            let old = p.repository.branchSHA(branch)
+            let parent = old ?? p.repository.branchSHA(p.defaultBranch)
+            return (old, try p.repository.commit(branch: branch, parent: parent, files: files, message: message, author: author, date: now))
         }
-        sourceBranchUpdated(projectID: p.id, branch: branch)
+        branchMoved(projectID: p.id, branch: branch, from: old, to: sha, userID: nil)
         return sha
     }
 
-    /// Creates `branch` at `ref` (branch name or SHA; default: the default branch).
+    /// Creates `branch` at `ref` (branch name or SHA; default: the default branch), or moves it there.
     @discardableResult
     public func createBranch(project: String, branch: String, ref: String? = nil) throws -> String {
         let p = try requireProject(project)
@@ -207,7 +213,12 @@ public final class Sandbox: Sendable {
         guard let sha = p.repository.branchSHA(from) ?? p.repository.resolve(from) else {
             throw SandboxError("sandbox: ref '\(from)' not found in \(p.path)")
         }
-        try repoQueue.sync { try p.repository.updateBranch(branch, to: sha) }
+        let old = try repoQueue.sync { () throws -> String? in
+            let old = p.repository.branchSHA(branch)
+            try p.repository.updateBranch(branch, to: sha)
+            return old
+        }
+        branchMoved(projectID: p.id, branch: branch, from: old, to: sha, userID: nil)
         return sha
     }
 

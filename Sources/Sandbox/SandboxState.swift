@@ -99,6 +99,48 @@ struct ProjectRecord: Sendable {
     var namespace: String { path.split(separator: "/").dropLast().joined(separator: "/") }
 }
 
+/// A project hook; `token` is write-only in the REST API (never rendered).
+struct HookRecord: Sendable {
+    var id: Int
+    var projectID: Int
+    var url: String
+    var name: String = ""
+    var description: String = ""
+    var token: String?
+    var events: Set<SandboxWebhookEvent> = [.push]
+    var pushEventsBranchFilter: String = ""
+    var branchFilterStrategy: String = "wildcard"
+    var enableSSLVerification: Bool = true
+    var createdAt: Date
+
+    var publicValue: SandboxWebhook {
+        SandboxWebhook(id: id, projectID: projectID, url: url, name: name, description: description, events: events,
+                       pushEventsBranchFilter: pushEventsBranchFilter, branchFilterStrategy: branchFilterStrategy,
+                       enableSSLVerification: enableSSLVerification, hasToken: token != nil)
+    }
+
+    /// Whether an `event` (on `branch`, for pushes) goes to this hook: its event flag, then for branch pushes
+    /// the branch filter (GitLab's `RefMatcher`: an exact name, or a wildcard where `*` matches anything).
+    func wants(_ event: SandboxWebhookEvent, branch: String?) -> Bool {
+        guard events.contains(event) else { return false }
+        guard event == .push, let branch, !pushEventsBranchFilter.isEmpty else { return true }
+        switch branchFilterStrategy {
+        case "all_branches": return true
+        case "regex": return Self.matches(pushEventsBranchFilter, branch, whole: false)
+        default:
+            if branch == pushEventsBranchFilter { return true }
+            let pattern = NSRegularExpression.escapedPattern(for: pushEventsBranchFilter).replacingOccurrences(of: "\\*", with: ".*")
+            return Self.matches(pattern, branch, whole: true)
+        }
+    }
+
+    private static func matches(_ pattern: String, _ text: String, whole: Bool) -> Bool {
+        guard let regex = try? Regex(pattern) else { return false }
+        let match = try? (whole ? regex.wholeMatch(in: text) : regex.firstMatch(in: text))
+        return match != nil
+    }
+}
+
 struct FaultRecord: Sendable {
     var fault: SandboxFault
     var remaining: Int
@@ -117,6 +159,8 @@ struct SandboxState: Sendable {
     var argo: [String: SandboxArgoApplication] = [:]
     var prometheus: [String: Double?] = [:]
     var faults: [FaultRecord] = []
+    var hooks: [Int: HookRecord] = [:]
+    var nextHookID = 1
     var requestLog: [(method: String, path: String)] = []
     /// "target..source" -> merged tree (nil = conflict). SHAs are immutable, so this never goes stale.
     var mergeTreeCache: [String: String?] = [:]

@@ -174,6 +174,91 @@ public struct SandboxFault: Sendable {
     }
 }
 
+/// A kind of webhook event, named by its `X-Gitlab-Event` header (apis.md §17.1).
+public enum SandboxWebhookEvent: String, Sendable, Hashable, CaseIterable {
+    /// A branch was created, moved or deleted (`push_events`, filtered by `push_events_branch_filter`).
+    case push = "Push Hook"
+    /// A tag was pushed or deleted over git (`tag_push_events`).
+    case tagPush = "Tag Push Hook"
+    /// A merge request was opened, updated, closed, reopened, merged, approved or unapproved (`merge_requests_events`).
+    case mergeRequest = "Merge Request Hook"
+    /// A pipeline's status changed (`pipeline_events`).
+    case pipeline = "Pipeline Hook"
+    /// A user commented on a merge request (`note_events`).
+    case note = "Note Hook"
+
+    /// The hook's REST field that subscribes to this event, e.g. `push_events`.
+    public var field: String {
+        switch self {
+        case .push: "push_events"
+        case .tagPush: "tag_push_events"
+        case .mergeRequest: "merge_requests_events"
+        case .pipeline: "pipeline_events"
+        case .note: "note_events"
+        }
+    }
+}
+
+/// A project hook as a snapshot; its secret token is write-only, so only `hasToken` says whether one is set.
+public struct SandboxWebhook: Sendable, Hashable {
+    /// Hook id (global, as GitLab's).
+    public var id: Int
+    /// The project it belongs to.
+    public var projectID: Int
+    /// Where deliveries are POSTed.
+    public var url: String
+    /// Optional name (GitLab 17.1+); `""` when not set.
+    public var name: String
+    /// Optional description (GitLab 17.1+); `""` when not set.
+    public var description: String
+    /// The events it subscribes to.
+    public var events: Set<SandboxWebhookEvent>
+    /// Which branches' pushes it receives: `""` = all; with `branchFilterStrategy` `wildcard`, `*` matches any run of characters.
+    public var pushEventsBranchFilter: String
+    /// `wildcard` (default), `regex` or `all_branches`.
+    public var branchFilterStrategy: String
+    /// Recorded only: the sandbox delivers to http and https URLs and always verifies certificates.
+    public var enableSSLVerification: Bool
+    /// Whether a secret token is set (sent as `X-Gitlab-Token`).
+    public var hasToken: Bool
+}
+
+/// One attempt to deliver a webhook, as the sandbox recorded it once it finished (answered, failed or timed out).
+public struct SandboxWebhookDelivery: Sendable, Hashable {
+    /// Delivery id, unique in the sandbox (pass the delivery to `Sandbox.redeliver` to send it again).
+    public var id: Int
+    /// The hook it was sent for.
+    public var hookID: Int
+    /// The project whose event it reports.
+    public var projectID: Int
+    /// `X-Gitlab-Event`.
+    public var event: SandboxWebhookEvent
+    /// The URL it was POSTed to.
+    public var url: String
+    /// The JSON body sent.
+    public var body: Data
+    /// `X-Gitlab-Event-UUID`: one per originating event, shared by every hook it went to.
+    public var eventUUID: String
+    /// `X-Gitlab-Webhook-UUID`: new for every request, redeliveries included.
+    public var webhookUUID: String
+    /// `Idempotency-Key`: one per event and hook, the same on every redelivery.
+    public var idempotencyKey: String
+    /// The receiver's HTTP status; nil when there was no answer (see `error`).
+    public var statusCode: Int?
+    /// Why there was no answer (`timed out after 10 s`, `connection refused`...); nil when there was one.
+    public var error: String?
+    /// From sending the request to the answer or the failure.
+    public var duration: Duration
+    /// The id of the delivery this one resent, for redeliveries.
+    public var redeliveryOf: Int?
+
+    /// GitLab's rule: a 2xx or 3xx answer.
+    public var succeeded: Bool { statusCode.map { (200..<400).contains($0) } ?? false }
+
+    /// The body decoded as a JSON object (empty when it is not one).
+    public var payload: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
+}
+
 /// Errors of the in-process API. Each says what failed, where, and what to do.
 public struct SandboxError: Error, CustomStringConvertible, Sendable {
     /// Human-readable explanation.

@@ -38,6 +38,47 @@ import Testing
         #expect(parsed.emergencyStop && parsed.stopFile == "STOP" && parsed.sourcePath == "promobot.yaml")
         #expect(parsed.concurrency == 8)
         #expect(parsed.requestsPerMinute == 120)
+        #expect(parsed.webhook == WebhookSettings())
+    }
+
+    @Test func webhookBlock() throws {
+        let byFile = try #require(ConfigParser.parse(
+            yaml: "webhook:\n  url: https://promobot.example.com/hooks/gitlab\n  secretFile: /run/secrets/hook\n", path: "c.yaml", environment: [:]).config)
+        #expect(byFile.webhook == WebhookSettings(url: "https://promobot.example.com/hooks/gitlab", secretEnv: nil, secretFile: "/run/secrets/hook"))
+        let byEnv = try #require(ConfigParser.parse(yaml: "webhook:\n  secretEnv: HOOK_SECRET\n", path: "c.yaml", environment: [:]).config)
+        #expect(byEnv.webhook == WebhookSettings(url: nil, secretEnv: "HOOK_SECRET"))
+        let defaults = try #require(ConfigParser.parse(yaml: "webhook:\n  url: http://127.0.0.1:8080/hooks\n", path: "c.yaml", environment: [:]).config)
+        #expect(defaults.webhook.secretEnv == "PROMOBOT_WEBHOOK_SECRET")
+        #expect(defaults.webhook.secretFile == nil)
+    }
+
+    @Test func webhookSecretResolvesLikeATokenAndNamesItsSource() throws {
+        let settings = WebhookSettings()
+        #expect(try settings.resolveSecret(environment: ["PROMOBOT_WEBHOOK_SECRET": " s3cret\n"]) { _ in "" } == "s3cret")
+        #expect {
+            _ = try settings.resolveSecret(environment: [:]) { _ in "" }
+        } throws: { error in
+            (error as? TokenResolutionError)?.description
+                == "the environment variable PROMOBOT_WEBHOOK_SECRET (webhook.secretEnv) is not set: export it with the webhook secret, or set 'webhook.secretFile' in the config."
+        }
+        #expect {
+            _ = try settings.resolveSecret(environment: ["PROMOBOT_WEBHOOK_SECRET": " "]) { _ in "" }
+        } throws: { error in
+            (error as? TokenResolutionError)?.description == "the environment variable PROMOBOT_WEBHOOK_SECRET (webhook.secretEnv) is empty: set it to the webhook secret."
+        }
+        let byFile = WebhookSettings(secretFile: "/run/secrets/hook")
+        #expect(try byFile.resolveSecret(environment: ["PROMOBOT_WEBHOOK_SECRET": "wrong"]) { _ in "from-file\n" } == "from-file")
+        #expect {
+            _ = try byFile.resolveSecret(environment: [:]) { _ in throw Unreadable() }
+        } throws: { error in
+            (error as? TokenResolutionError)?.description
+                == "cannot read the secret file '/run/secrets/hook' (webhook.secretFile): permission denied. Check the path and its permissions."
+        }
+        #expect {
+            _ = try byFile.resolveSecret(environment: [:]) { _ in "\n" }
+        } throws: { error in
+            (error as? TokenResolutionError)?.description == "the secret file '/run/secrets/hook' (webhook.secretFile) is empty: put the webhook secret in it."
+        }
     }
 
     @Test func defaultsComeFromTheEnvironment() throws {
@@ -87,6 +128,18 @@ import Testing
         ("stopFile: /etc/stop\n",
          "c.yaml:1:11: error: 'stopFile' '/etc/stop' must be relative to the repository root (remove the leading '/'): it names a file inside the policies repository"),
         ("- a\n", "c.yaml:1:1: error: the config file must be a mapping of keys to values, found a list"),
+        ("webhook:\n  url: https://promobot.example.com/hooks\n  secret: glpat-secret\n",
+         "c.yaml:3:3: error: 'secret' in section 'webhook' would put a secret in the config file: use 'secretEnv' (the name of an environment variable) or 'secretFile' (the path of a file) instead"),
+        ("webhook:\n  token: glpat-secret\n",
+         "c.yaml:2:3: error: 'token' in section 'webhook' would put a secret in the config file: use 'secretEnv' (the name of an environment variable) or 'secretFile' (the path of a file) instead"),
+        ("webhook:\n  secretEnv: glpat-secret value\n",
+         "c.yaml:2:14: error: 'webhook.secretEnv' must be the name of an environment variable (letters, digits and '_', like PROMOBOT_WEBHOOK_SECRET), not the secret itself"),
+        ("webhook:\n  secretEnv: A\n  secretFile: /f\n",
+         "c.yaml:2:3: error: set only one of 'secretEnv' and 'secretFile' in section 'webhook'"),
+        ("webhook:\n  url: https://user:pass@promobot.example.com/hooks\n",
+         "c.yaml:2:8: error: invalid URL for 'webhook.url': use an absolute http:// or https:// URL without credentials"),
+        ("webhook:\n  url: promobot.example.com\n",
+         "c.yaml:2:8: error: invalid URL for 'webhook.url': use an absolute http:// or https:// URL without credentials"),
     ])
     func errors(yaml: String, expected: String) {
         let (config, diagnostics) = ConfigParser.parse(yaml: yaml, path: "c.yaml", environment: [:])

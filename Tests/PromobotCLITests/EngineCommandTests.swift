@@ -53,6 +53,24 @@ import TestSupport
             try policy.write(to: folder.appendingPathComponent("policies/oms.yaml"), atomically: true, encoding: .utf8)
         }
 
+        /// Adds policy `name` (stages dev and test) for `repository`, e.g. one whose project does not exist.
+        func addPolicy(_ name: String, repository: String) throws {
+            let policy = """
+            version: 1
+            name: \(name)
+            repository: \(repository)
+            branch: master
+            images: [registry.example.com/\(name)/app]
+            stages:
+              - name: dev
+                paths: [dev/]
+              - name: test
+                paths: [test/]
+
+            """
+            try policy.write(to: folder.appendingPathComponent("policies/\(name).yaml"), atomically: true, encoding: .utf8)
+        }
+
         func promobot(_ arguments: [String], token: String? = nil) async throws -> BinaryRunner.Result {
             try await BinaryRunner.run(arguments, in: folder, environment: [tokenVariable: token ?? self.token])
         }
@@ -154,20 +172,7 @@ import TestSupport
 
     @Test func policyOptionRunsOnlyTheNamedPolicies() async throws {
         try await withSetup { s in
-            let broken = """
-            version: 1
-            name: ghost
-            repository: group/does-not-exist
-            branch: master
-            images: [registry.example.com/ghost/app]
-            stages:
-              - name: dev
-                paths: [dev/]
-              - name: test
-                paths: [test/]
-
-            """
-            try broken.write(to: s.folder.appendingPathComponent("policies/ghost.yaml"), atomically: true, encoding: .utf8)
+            try s.addPolicy("ghost", repository: "group/does-not-exist")
             let everything = try await s.promobot(["run"])
             #expect(everything.status == 1, "ghost's repository does not exist: \(everything.stderr)")
             #expect(s.sandbox.mergeRequests(project: "group/oms-deploy").count == 1, "oms still ran")
