@@ -165,7 +165,7 @@ public enum ManifestFiles {
                 results.set(index, .init(edit: FileEdit(path: file.path, original: read, result: result, target: file.target)))
             } catch {
                 // The images a refused file holds are not "not found": the file was refused instead.
-                let names = text.flatMap { try? ManifestEditor.images(in: $0, path: file.path) }?.map(\.reference.name) ?? []
+                let names = text.flatMap { try? ManifestEditor.imageNames(in: $0, path: file.path) }.map(Array.init) ?? []
                 results.set(index, .init(failure: error, imagesInFailure: names))
             }
         }

@@ -1,5 +1,22 @@
 /// Finds image references in composed YAML: any `image:` key whose scalar value is a reference, kustomize
-/// `images:` entries and Helm `image: {registry, repository, tag}` blocks. Pure.
+/// `images:` entries and Helm `image: {registry, repository, tag, digest}` blocks. Pure.
+///
+/// The rules, in one place (the README's "Where images are found" says the same for users):
+/// - **Versions that are not there.** A `tag`, `newTag` or `digest` whose value is a YAML null (`null`, `~`,
+///   `Null`, `NULL`, nothing after the colon, `!!null`) or the empty string is absent: it gives no version and
+///   pins nothing, so a tag can be set next to `digest: null`. Any other `digest` value pins the image: a
+///   tag-only update for a different tag is refused (``ManifestError/digestPinned(path:line:column:image:)``),
+///   since the digest would win over the new tag; an update with a digest sets both.
+/// - **Kustomize renames.** The image an `images:` entry runs is its `newName` when that is set (not null,
+///   not empty), else its `name`; the entry belongs to that image only. So `newTag`/`digest` of
+///   `{name: app, newName: registry.example.com/new-app}` are set for `registry.example.com/new-app` and
+///   never for `app` (that would change the version of an image `app` no longer runs); an update for `app`
+///   is told so in a notice (``ImageSite/renamed``). A `name` entry without `newName` is found by `name`.
+/// - **Block scalars.** An `image:` written as a block scalar (`|`, `|-`, `>`, `>-`, ...) whose content is the
+///   reference alone on one line is that reference, and is edited on that line. One whose content spans
+///   several lines (or holds more than the reference) is found, so an update for it is refused naming
+///   its line, but it is never read as a version (``ImageSite/Layout/unsupported(event:)``). The same holds
+///   for a `tag`/`newTag`/`digest` written as a block scalar.
 enum ImageLocator {
     static func sites(in tree: YAMLTree, path: String) -> [ImageSite] {
         var sites: [ImageSite] = []
@@ -52,23 +69,39 @@ enum ImageLocator {
 
     private static func scalarSite(_ tree: YAMLTree, _ index: Int) -> ImageSite? {
         let event = tree.events[index]
-        guard event.tag == nil || event.tag == "tag:yaml.org,2002:str",
-              let parts = try? ImageReference.split(event.value) else { return nil }
+        guard event.tag == nil || event.tag == "tag:yaml.org,2002:str", let value = text(tree, index) else { return nil }
+        if isBlock(event), !isOneLine(value) {
+            // Not one reference: named (when a name can be made out) so an update for it is refused, not lost.
+            // The first word (`app:1.0` of `app:1.0 --pull`), else the lines run together (`app:` + `1.0`).
+            let first = value.split(whereSeparator: \.isWhitespace).first.map(String.init) ?? ""
+            let joined = String(value.filter { !$0.isWhitespace })
+            guard let parts = (try? ImageReference.split(first)) ?? (try? ImageReference.split(joined)) else { return nil }
+            return ImageSite(layout: .unsupported(event: index), reference: parts.reference,
+                             writtenName: String(parts.writtenName), reportEvent: index)
+        }
+        guard let parts = try? ImageReference.split(value) else { return nil }
         return ImageSite(layout: .scalar(event: index), reference: parts.reference,
                          writtenName: String(parts.writtenName), reportEvent: index)
     }
 
+    /// The entry's site: the `newName` image when `newName` is set, else the `name` image (see the rules above).
     private static func kustomizeSite(_ tree: YAMLTree, _ entry: YAMLNode) -> ImageSite? {
         guard case .mapping(let start, let pairs)? = entry.resolved,
               let nameKey = tree.keyNode("name", in: pairs),
-              let nameValue = tree.scalarIndex(tree.value("name", in: pairs)) else { return nil }
+              let nameValue = tree.scalarIndex(tree.value("name", in: pairs)),
+              let name = text(tree, nameValue) else { return nil }
         let newNameNode = tree.value("newName", in: pairs)
-        let written = tree.string(newNameNode) ?? tree.events[nameValue].value
+        let newName = tree.scalarIndex(newNameNode).flatMap { text(tree, $0) }
+        let written = newName ?? name
         guard var reference = try? ImageReference.split(written).reference else { return nil }
         let tagEvent = tree.scalarIndex(tree.value("newTag", in: pairs))
         let digestEvent = tree.scalarIndex(tree.value("digest", in: pairs))
-        reference.tag = tagEvent.map { tree.events[$0].value }.flatMap { $0.isEmpty ? nil : $0 }
-        reference.digest = digestEvent.map { tree.events[$0].value }.flatMap { $0.isEmpty ? nil : $0 }
+        if let unreadable = unreadableVersion(tree, tagEvent, digestEvent) {
+            return ImageSite(layout: .unsupported(event: unreadable), reference: reference, writtenName: written,
+                             reportEvent: unreadable)
+        }
+        reference.tag = tagEvent.flatMap { text(tree, $0) }
+        reference.digest = digestEvent.flatMap { text(tree, $0) }
         var insertKey = nameKey
         var insertAfter = nameValue
         if let newNameNode, let newNameValue = tree.scalarIndex(newNameNode),
@@ -85,6 +118,10 @@ enum ImageLocator {
         var site = ImageSite(layout: .split(layout), reference: reference, writtenName: written,
                              reportEvent: tagEvent ?? digestEvent ?? insertAfter)
         site.uses = uses(tree, pairs, ["newTag": tagEvent, "digest": digestEvent])
+        if newName != nil, let renamed = try? ImageReference.split(name), renamed.reference.name != reference.name {
+            site.renamed = ImageSite.Rename(name: renamed.reference.name, writtenName: String(renamed.writtenName),
+                                            event: nameValue)
+        }
         return site
     }
 
@@ -92,17 +129,21 @@ enum ImageLocator {
         guard let repositoryKeyNode = tree.keyNode("repository", in: pairs),
               case .scalar(let repositoryKey) = repositoryKeyNode,
               let repositoryValue = tree.scalarIndex(tree.value("repository", in: pairs)) else { return nil }
-        let repository = tree.events[repositoryValue].value
+        guard let repository = text(tree, repositoryValue) else { return nil }
         var written = repository
-        if let registry = tree.string(tree.value("registry", in: pairs)), !registry.isEmpty {
+        if let registry = tree.scalarIndex(tree.value("registry", in: pairs)).flatMap({ text(tree, $0) }) {
             written = registry + "/" + repository
         }
         guard var reference = try? ImageReference.split(written).reference, reference.tag == nil,
               reference.digest == nil else { return nil }
         let tagEvent = tree.scalarIndex(tree.value("tag", in: pairs))
         let digestEvent = tree.scalarIndex(tree.value("digest", in: pairs))
-        reference.tag = tagEvent.map { tree.events[$0].value }.flatMap { $0.isEmpty ? nil : $0 }
-        reference.digest = digestEvent.map { tree.events[$0].value }.flatMap { $0.isEmpty ? nil : $0 }
+        if let unreadable = unreadableVersion(tree, tagEvent, digestEvent) {
+            return ImageSite(layout: .unsupported(event: unreadable), reference: reference, writtenName: written,
+                             reportEvent: unreadable)
+        }
+        reference.tag = tagEvent.flatMap { text(tree, $0) }
+        reference.digest = digestEvent.flatMap { text(tree, $0) }
         // A block mapping cannot sit inside a flow collection, so a key in flow context means a flow mapping.
         let flow = tree.inFlow[repositoryKey]
         var layout = ImageSite.SplitLayout(tagKey: "tag", tagEvent: tagEvent, digestEvent: digestEvent,
@@ -112,6 +153,43 @@ enum ImageLocator {
                              reportEvent: tagEvent ?? digestEvent ?? repositoryValue)
         site.uses = uses(tree, pairs, ["tag": tagEvent, "digest": digestEvent])
         return site
+    }
+
+    // MARK: - Values
+
+    /// A scalar's text as a name or version: nil when it is a YAML null or empty; a block scalar without the
+    /// line breaks its chomping keeps at the end (`|` keeps one).
+    static func text(_ tree: YAMLTree, _ index: Int) -> String? {
+        let event = tree.events[index]
+        guard !isNull(event) else { return nil }
+        let value = isBlock(event) ? trailingBreaksRemoved(event.value) : event.value
+        return value.isEmpty ? nil : value
+    }
+
+    /// Whether a scalar reads as null: tagged `!!null`, or untagged and plain `null`/`Null`/`NULL`/`~`/nothing.
+    static func isNull(_ event: YAMLEvent) -> Bool {
+        if let tag = event.tag { return tag == "tag:yaml.org,2002:null" }
+        return event.style == .plain && ["", "~", "null", "Null", "NULL"].contains(event.value)
+    }
+
+    static func isBlock(_ event: YAMLEvent) -> Bool { event.style == .literal || event.style == .folded }
+
+    /// Whether a block scalar's text (trailing breaks removed) is one line holding one token: a folded
+    /// scalar joins its lines with a space and a literal one keeps the break, so any blank means more.
+    static func isOneLine(_ text: String) -> Bool { !text.contains { $0.isWhitespace } }
+
+    /// `value` without its trailing line breaks (libyaml gives every break in a value as LF).
+    static func trailingBreaksRemoved(_ value: String) -> String {
+        var text = Substring(value)
+        while text.last == "\n" { text = text.dropLast() }
+        return String(text)
+    }
+
+    /// The first version scalar written as a block scalar over several lines, if any: it is not one value.
+    private static func unreadableVersion(_ tree: YAMLTree, _ events: Int?...) -> Int? {
+        events.compactMap { $0 }.first { index in
+            isBlock(tree.events[index]) && !isOneLine(trailingBreaksRemoved(tree.events[index].value))
+        }
     }
 
     /// For each version key present: its resolved scalar -> the node it is reached through in this mapping.
@@ -137,3 +215,4 @@ enum ImageLocator {
         return false
     }
 }
+

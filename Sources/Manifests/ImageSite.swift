@@ -1,10 +1,25 @@
 /// Where an image reference lives in a parsed file, and how its version is stored.
 struct ImageSite {
     enum Layout {
-        /// One scalar holds the whole reference (`image: repo:tag`): Kubernetes objects, Helm `image: repo:tag`.
+        /// One scalar holds the whole reference (`image: repo:tag`, or a block scalar with it alone on one
+        /// line): Kubernetes objects, Helm `image: repo:tag`.
         case scalar(event: Int)
         /// Separate keys for name, tag and digest: kustomize `images:` entries and Helm `image:` mappings.
         case split(SplitLayout)
+        /// Found, but written in a shape the editor does not rewrite (a block scalar over several lines, at
+        /// `event`): an update for this image is refused naming that line, and the site is never read as a
+        /// version.
+        case unsupported(event: Int)
+    }
+
+    /// A kustomize entry whose `newName` runs another image than its `name`.
+    struct Rename {
+        /// The normalised `name` (the image the entry replaces, which it does not run).
+        var name: String
+        /// `name` as written.
+        var writtenName: String
+        /// The `name` value scalar.
+        var event: Int
     }
 
     struct SplitLayout {
@@ -36,4 +51,13 @@ struct ImageSite {
     /// the scalar itself otherwise. A scalar may appear in several places; the editor checks that every
     /// one of them is an image version it means to set.
     var uses: [Int: Int] = [:]
+    /// Set for a kustomize entry that renames `name` to another image: the site is the `newName` image's,
+    /// and an update for `name` is told why this entry is not edited for it.
+    var renamed: Rename?
+
+    /// Whether the site holds a version that can be read and set (not ``Layout/unsupported(event:)``).
+    var isReadable: Bool {
+        if case .unsupported = layout { return false }
+        return true
+    }
 }

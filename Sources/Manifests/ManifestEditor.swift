@@ -27,12 +27,26 @@ public enum ManifestEditor {
     /// Every image reference in `text`, in file order: Kubernetes `image:` values (containers,
     /// initContainers, ephemeralContainers, CRDs), kustomize `images:` entries and Helm `image:` values.
     ///
-    /// An alias is reported once, at its anchor. Templates that are not YAML have no images.
+    /// These are exactly the versions ``edit(_:path:updates:)`` would set, read by the same rules (see
+    /// ``ImageLocator``): a kustomize entry is its `newName` image when it has one; a null or empty
+    /// `tag`/`digest` is no version; a one-line block scalar is its reference. A value the editor refuses to
+    /// rewrite (a block scalar over several lines) is not reported. An alias is reported once, at its
+    /// anchor. Templates that are not YAML have no images.
     /// - Throws: ``ManifestError/invalidYAML(path:line:column:problem:)``.
     public static func images(in text: String, path: String) throws(ManifestError) -> [FoundImage] {
         let bytes = try checkedBytes(text, path: path)
         guard case .yaml(let tree) = try parse(bytes, path: path) else { return [] }
-        return reported(ImageLocator.sites(in: tree, path: path)).map { found($0, tree, path) }
+        return reported(ImageLocator.sites(in: tree, path: path).filter(\.isReadable)).map { found($0, tree, path) }
+    }
+
+    /// The normalised names of every image `text` holds, including those ``images(in:path:)`` leaves out
+    /// because the editor refuses to rewrite them: what a file that was refused counts as holding, so the
+    /// refusal, not "not found", is what a caller reports.
+    /// - Throws: ``ManifestError/invalidYAML(path:line:column:problem:)``.
+    package static func imageNames(in text: String, path: String) throws(ManifestError) -> Set<String> {
+        let bytes = try checkedBytes(text, path: path)
+        guard case .yaml(let tree) = try parse(bytes, path: path) else { return [] }
+        return Set(ImageLocator.sites(in: tree, path: path).map(\.reference.name))
     }
 
     /// ``edit(_:path:updates:)`` with everything a caller may report: the images each update matched
@@ -62,11 +76,13 @@ public enum ManifestEditor {
         }
         var plan = SplicePlan()
         var matched: [FoundImage] = []
-        let sites = ImageLocator.sites(in: tree, path: path).filter { wanted[$0.reference.name] != nil }
-        for site in reported(sites) { matched.append(found(site, tree, path)) }
+        let all = ImageLocator.sites(in: tree, path: path)
+        let sites = all.filter { wanted[$0.reference.name] != nil }
+        for site in reported(sites.filter(\.isReadable)) { matched.append(found(site, tree, path)) }
         for site in sites { try plan.add(site, wanted[site.reference.name]!, tree, bytes, path) }
+        let notices = renameNotices(all, wanted, tree, path)
         guard !plan.splices.isEmpty else {
-            return EditResult(text: text, changes: [], matched: matched, notices: [])
+            return EditResult(text: text, changes: [], matched: matched, notices: notices)
         }
         try plan.checkSharedValues(tree, path)
         var newBytes = plan.applied(to: bytes)
@@ -75,7 +91,19 @@ public enum ManifestEditor {
         let changes = zip(plan.records, plan.newLines()).map { record, line in
             ImageChange(path: path, line: line, image: record.image, old: record.old, new: record.new)
         }
-        return EditResult(text: String(decoding: newBytes, as: UTF8.self), changes: changes, matched: matched, notices: [])
+        return EditResult(text: String(decoding: newBytes, as: UTF8.self), changes: changes, matched: matched, notices: notices)
+    }
+
+    /// One notice per kustomize entry that an update names by its `name` while its `newName` runs another
+    /// image: the entry is not edited for the `name` image (see ``ImageLocator``), and the user is told why.
+    private static func renameNotices(_ sites: [ImageSite], _ wanted: [String: Wanted], _ tree: YAMLTree,
+                                      _ path: String) -> [String] {
+        var seen = Set<Int>()
+        return sites.compactMap { site in
+            guard let renamed = site.renamed, wanted[renamed.name] != nil, seen.insert(renamed.event).inserted else { return nil }
+            let line = tree.events[renamed.event].line
+            return "\(path):\(line): not edited for \(renamed.writtenName): this kustomize images entry renames it to \(site.writtenName) (newName), the image that runs; to change this entry, set \(site.writtenName)"
+        }
     }
 
     // MARK: - Helpers

@@ -5,7 +5,8 @@ public enum ManifestError: Error, Sendable, Hashable, CustomStringConvertible {
     case invalidYAML(path: String, line: Int, column: Int, problem: String)
     /// An update is malformed (bad image, tag or digest, or two updates for the same image).
     case invalidUpdate(String)
-    /// An image value is written in a way the editor does not rewrite (e.g. a block scalar).
+    /// An image value is written in a way the editor does not rewrite (e.g. a block scalar over several
+    /// lines, or a `!!null` that a version would have to be written into).
     case unsupportedValue(path: String, line: Int, column: Int, reason: String)
     /// The entry pins a digest in a separate key and the update only gives a tag: the old digest would win.
     case digestPinned(path: String, line: Int, column: Int, image: String)

@@ -50,9 +50,12 @@ struct SplicePlan {
             records.append(Record(offset: event.start, line: event.line, image: site.writtenName,
                                   old: ImageReference.versionText(tag: oldTag, digest: oldDigest),
                                   new: ImageReference.versionText(tag: newTag, digest: newDigest)))
+        case .unsupported(let index):
+            throw Self.blockRefusal(tree.events[index], bytes, path)
         case .split(let layout):
-            if wanted.tag != nil, wanted.digest == nil, let digestEvent = layout.digestEvent,
-               !tree.events[digestEvent].value.isEmpty, wanted.tag != oldTag {
+            // Only a real digest pins: a null or empty `digest` (the locator's `oldDigest == nil`) does not.
+            if wanted.tag != nil, wanted.digest == nil, oldDigest != nil, let digestEvent = layout.digestEvent,
+               wanted.tag != oldTag {
                 let event = tree.events[digestEvent]
                 throw ManifestError.digestPinned(path: path, line: event.line, column: event.column, image: site.writtenName)
             }
@@ -85,6 +88,12 @@ struct SplicePlan {
                     throw ManifestError.unsupportedValue(path: path, line: event.line, column: event.column,
                                                          reason: "the image name is an alias, so '\(layout.tagKey)' cannot be added next to it")
                 }
+                if ImageLocator.isBlock(tree.events[layout.insertAfter]) {
+                    // Its end lies past its trailing breaks: "after the name line" is not where it ends.
+                    let event = tree.events[layout.insertKey]
+                    throw ManifestError.unsupportedValue(path: path, line: event.line, column: event.column,
+                                                         reason: "the image name is a block scalar, so '\(layout.tagKey)' cannot be added next to it")
+                }
                 let inserted = insert(missing, layout, tree, bytes)
                 recordAt = recordAt ?? inserted
                 isNew = true
@@ -100,12 +109,18 @@ struct SplicePlan {
     /// Rewrites one scalar's value in place, keeping its quote style (plain becomes double-quoted only when
     /// the new value would otherwise read as a number, boolean, null or date). `use` is the node the value
     /// was reached through (see ``intendedUses``).
+    ///
+    /// A null written as nothing (`tag:`) gets the value after one space. A block scalar (`|-`, `>`) whose
+    /// content is one line is rewritten on that line, keeping its indicator and chomping (the value read
+    /// back keeps its trailing breaks); one over several lines is refused.
     /// - Returns: false when the scalar was already planned (reached again through an alias).
     /// - Throws: ``ManifestError/sharedValue(path:line:column:detail:)`` when two images want different
     ///   values in the same scalar; ``ManifestError/unsupportedValue(path:line:column:reason:)``.
-    private mutating func setScalar(_ index: Int, use: Int, to value: String, _ tree: YAMLTree, _ bytes: [UInt8],
+    private mutating func setScalar(_ index: Int, use: Int, to text: String, _ tree: YAMLTree, _ bytes: [UInt8],
                                     _ path: String) throws(ManifestError) -> Bool {
         let event = tree.events[index]
+        let isBlock = ImageLocator.isBlock(event)
+        let value = isBlock ? text + String(event.value.reversed().prefix { $0 == "\n" }) : text
         guard event.value != value else { return false }
         if let planned = scalarEdits[index] {
             guard planned.value == value else {
@@ -121,13 +136,23 @@ struct SplicePlan {
         func unsupported(_ reason: String) -> ManifestError {
             .unsupportedValue(path: path, line: event.line, column: event.column, reason: reason)
         }
+        if let tag = event.tag, tag != "tag:yaml.org,2002:str" {
+            throw unsupported("the value is tagged '\(tag)', so a version written there would not read as a string")
+        }
         var style = event.style
         switch event.style {
         case .plain:
             guard bytes[tokenStart..<event.end].elementsEqual(event.value.utf8) else {
                 throw unsupported("the value '\(event.value)' spans several lines")
             }
-            if ScalarText.isSafePlain(value) {
+            if event.value.isEmpty {
+                // `tag:` (a null): libyaml puts the empty value right after the colon (block) or at the next
+                // `,`/`}` (flow); one space keeps `key: value` apart.
+                let blank = tokenStart > 0 && Self.isBlank(bytes[tokenStart - 1])
+                if !ScalarText.isSafePlain(value) { style = .doubleQuoted }
+                let written = (blank ? "" : " ") + (style == .plain ? value : ScalarText.doubleQuoted(value))
+                add(Splice(start: tokenStart, end: tokenStart, bytes: Array(written.utf8), addedLines: 0))
+            } else if ScalarText.isSafePlain(value) {
                 replaceInner(tokenStart, event.end, old: Array(event.value.utf8), new: Array(value.utf8))
             } else {
                 style = .doubleQuoted
@@ -150,11 +175,58 @@ struct SplicePlan {
                 let removed = oldInner.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
                 add(Splice(start: innerStart, end: innerEnd, bytes: newInner, addedLines: -removed))
             }
+        case .literal, .folded:
+            guard let line = Self.blockLine(event, from: tokenStart, bytes) else {
+                throw Self.blockRefusal(event, bytes, path)
+            }
+            replaceInner(line.lowerBound, line.upperBound, old: Array(bytes[line]), new: Array(text.utf8))
         default:
-            throw unsupported("the value is a block scalar ('|' or '>')")
+            throw unsupported("the value has no style the editor knows")
         }
         scalarEdits[index] = ScalarEdit(value: value, style: style)
         return true
+    }
+
+    // MARK: - Block scalars
+
+    /// The bytes of a block scalar's one content line: the header (`|-`, `>2`, a comment) ends its own line
+    /// and the value is alone on the next line that is not blank. Nil when the content is anything else
+    /// (several lines, leading blank lines, blanks around the value).
+    static func blockLine(_ event: YAMLEvent, from tokenStart: Int, _ bytes: [UInt8]) -> Range<Int>? {
+        let content = ImageLocator.trailingBreaksRemoved(event.value)
+        guard !content.isEmpty, ImageLocator.isOneLine(content) else { return nil }
+        var index = LineBreaks.lineEnd(from: tokenStart, in: bytes) + 1
+        while index < bytes.count {
+            let end = LineBreaks.lineEnd(from: index, in: bytes)
+            var start = index
+            while start < end, bytes[start] == UInt8(ascii: " ") || bytes[start] == UInt8(ascii: "\t") { start += 1 }
+            let contentEnd = end > start && bytes[end - 1] == UInt8(ascii: "\r") ? end - 1 : end
+            if start < contentEnd {
+                return bytes[start..<contentEnd].elementsEqual(content.utf8) ? start..<contentEnd : nil
+            }
+            index = end + 1
+        }
+        return nil
+    }
+
+    /// Why a block scalar is not rewritten: how many lines its content spans, at its header's position.
+    static func blockRefusal(_ event: YAMLEvent, _ bytes: [UInt8], _ path: String) -> ManifestError {
+        let tokenStart = event.anchor != nil || event.tag != nil ? skipProperties(bytes, event.start, event.end) : event.start
+        let headerEnd = LineBreaks.lineEnd(from: tokenStart, in: bytes)
+        var indicatorEnd = tokenStart
+        while indicatorEnd < headerEnd, !isBlank(bytes[indicatorEnd]), bytes[indicatorEnd] != UInt8(ascii: "#") { indicatorEnd += 1 }
+        let indicator = String(decoding: bytes[tokenStart..<indicatorEnd], as: UTF8.self)
+        // Content lines: those after the header, up to the scalar's end, holding more than blanks.
+        var lines = 0
+        var index = headerEnd + 1
+        while index < min(event.end, bytes.count) {
+            let end = LineBreaks.lineEnd(from: index, in: bytes)
+            if bytes[index..<end].contains(where: { !isBlank($0) }) { lines += 1 }
+            index = end + 1
+        }
+        let shape = lines > 1 ? "over \(lines) lines" : "whose content is not the value alone on one line"
+        return .unsupportedValue(path: path, line: event.line, column: event.column,
+                                 reason: "the value is a block scalar ('\(EchoText.escapingControls(indicator))') \(shape); only a block scalar holding the value alone on one line is edited in place")
     }
 
     /// Refuses a planned scalar that also appears somewhere that is not a version being set: an anchored

@@ -125,8 +125,9 @@ import Testing
         }
     }
 
-    @Test func blockScalarImageIsUnsupported() {
-        let text = "containers:\n  - image: |-\n      registry.example.com/oms/app:1.4.2\n"
+    /// A block scalar on one line is edited (see the `block-scalar-*` fixtures); over several it is refused.
+    @Test func multiLineBlockScalarImageIsUnsupported() {
+        let text = "containers:\n  - image: |-\n      registry.example.com/oms/app:1.4.2\n      --pull\n"
         #expect {
             _ = try ManifestEditor.edit(text, path: "p.yaml", updates: [ImageUpdate(image: Self.app, tag: "1.5.0")])
         } throws: { error in

@@ -263,7 +263,8 @@ import TestSupport
 
     @Test func aRefusedFileHoldingTheImageIsNotReportedMissing() throws {
         try withTemporaryFolder { root in
-            try write("containers:\n  - image: |-\n      \(Self.app):1.0.0\n", root + "/block.yaml")
+            // A block scalar over two lines: refused, and not read as a version, but it holds the image.
+            try write("containers:\n  - image: |-\n      \(Self.app):1.0.0\n      --pull\n", root + "/block.yaml")
             let plan = try ManifestFiles.plan(updates: [Self.update], paths: [root])
             #expect(plan.failures.count == 1)
             #expect(plan.unmatchedUpdates.isEmpty)

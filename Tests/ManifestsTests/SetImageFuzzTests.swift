@@ -374,15 +374,28 @@ struct VersionCheck {
         for (a, b) in zip(oldNodes, newNodes) { compare(a, b, key: nil, parent: nil) }
     }
 
-    /// Whether a mapping names the image: kustomize `name`/`newName`, Helm `registry` + `repository`.
+    /// Whether a mapping names the image: kustomize `newName` (when set) else `name`, Helm `registry` +
+    /// `repository`. A null or empty value is not set.
     func names(_ mapping: Node.Mapping?) -> Bool {
         guard let mapping else { return false }
-        var written = mapping["newName"]?.string ?? mapping["name"]?.string
-        if written == nil, let repository = mapping["repository"]?.string {
-            let registry = mapping["registry"]?.string ?? ""
+        func text(_ key: String) -> String? {
+            guard let node = mapping[key], let string = node.string, !string.isEmpty,
+                  Resolver.default.resolveTag(of: node) != .null else { return nil }
+            return Self.withoutTrailingBreaks(string)
+        }
+        var written = text("newName") ?? text("name")
+        if written == nil, let repository = text("repository") {
+            let registry = text("registry") ?? ""
             written = registry.isEmpty ? repository : registry + "/" + repository
         }
         return written.flatMap { try? ImageReference.parse($0).name } == name
+    }
+
+    /// A block scalar's value without the breaks its chomping keeps (`|` keeps one).
+    static func withoutTrailingBreaks(_ value: String) -> String {
+        var text = Substring(value)
+        while text.last == "\n" { text = text.dropLast() }
+        return String(text)
     }
 
     mutating func compare(_ a: Node, _ b: Node, key: String?, parent: Node.Mapping?) {
@@ -395,8 +408,11 @@ struct VersionCheck {
             let isString = Resolver.default.resolveTag(of: b) == .str
             switch key {
             case "image"?:
-                guard let before = try? ImageReference.split(x.string), before.reference.name == name,
-                      let after = try? ImageReference.split(y.string), after.writtenName == before.writtenName,
+                // A block scalar keeps its trailing breaks: only the reference on its line may change.
+                let (oldText, newText) = (Self.withoutTrailingBreaks(x.string), Self.withoutTrailingBreaks(y.string))
+                guard x.string.dropFirst(oldText.count) == y.string.dropFirst(newText.count),
+                      let before = try? ImageReference.split(oldText), before.reference.name == name,
+                      let after = try? ImageReference.split(newText), after.writtenName == before.writtenName,
                       after.reference.tag == (tag ?? before.reference.tag),
                       after.reference.digest == (digest ?? (tag != nil ? nil : before.reference.digest)), isString else {
                     problems.append("\(label): image '\(x.string)' -> '\(y.string)' is not this image's version change")

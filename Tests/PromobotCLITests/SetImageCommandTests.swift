@@ -181,10 +181,11 @@ extension SetImageCommandTests {
         try withDeployRepo { root in
             let only = root + "/only"
             try FileManager.default.createDirectory(atPath: only, withIntermediateDirectories: true)
-            try Data("containers:\n  - image: |-\n      \(Self.app):1.0.0\n".utf8).write(to: URL(fileURLWithPath: only + "/block.yaml"))
+            // A block scalar over two lines (one line would be edited in place).
+            try Data("containers:\n  - image: >-\n      \(Self.app):1.0.0\n      --pull\n".utf8).write(to: URL(fileURLWithPath: only + "/block.yaml"))
             let outcome = try command(["\(Self.app):1.6.0", only]).execute()
             #expect(outcome.exitCode == 1)
-            #expect(outcome.errors.contains("block.yaml:2:"), "\(outcome.errors)")
+            #expect(outcome.errors.contains("block.yaml:2:12: the value is a block scalar ('>-') over 2 lines"), "\(outcome.errors)")
             #expect(!outcome.errors.contains("not found"), "\(outcome.errors)")
             #expect(outcome.errors.contains("nothing was written"))
         }
@@ -211,6 +212,52 @@ extension SetImageCommandTests {
             #expect(outcome.exitCode == 0, "\(outcome.errors)")
             #expect(outcome.output == "\(deploy):24: \(Self.app) 1.5.0 -> 1.6.0\n")
             #expect(try FileManager.default.destinationOfSymbolicLink(atPath: root + "/dev/link.yaml") == "app/deploy.yaml")
+        }
+    }
+
+    // MARK: - Manifest shapes (issue 13, section 4)
+
+    /// A kustomize entry runs its `newName` image: set-image edits it for that image, and for its `name`
+    /// edits nothing, says why in a notice and exits 1 (the image is found nowhere else).
+    @Test func aKustomizeRenameIsEditedForNewNameOnly() throws {
+        try withDeployRepo { root in
+            let overlay = root + "/overlay"
+            try FileManager.default.createDirectory(atPath: overlay, withIntermediateDirectories: true)
+            let text = "kind: Kustomization\nimages:\n  - name: app\n    newName: registry.example.com/new-app\n    newTag: 1.0\n"
+            try Data(text.utf8).write(to: URL(fileURLWithPath: overlay + "/kustomization.yaml"))
+
+            let byName = try command(["app:2.0", overlay]).execute()
+            #expect(byName.exitCode == 1)
+            #expect(byName.errors.contains("notice: \(overlay)/kustomization.yaml:3: not edited for app: this kustomize images entry renames it to registry.example.com/new-app (newName)"), "\(byName.errors)")
+            #expect(byName.errors.contains("error: image docker.io/library/app not found in \(overlay)"), "\(byName.errors)")
+            #expect(try String(contentsOfFile: overlay + "/kustomization.yaml", encoding: .utf8) == text)
+
+            let byNewName = try command(["registry.example.com/new-app:2.0", overlay]).execute()
+            #expect(byNewName.exitCode == 0, "\(byNewName.errors)")
+            #expect(byNewName.output == "\(overlay)/kustomization.yaml:5: registry.example.com/new-app 1.0 -> 2.0\n")
+            #expect(try String(contentsOfFile: overlay + "/kustomization.yaml", encoding: .utf8)
+                    == text.replacingOccurrences(of: "newTag: 1.0", with: "newTag: \"2.0\""))
+        }
+    }
+
+    /// Shapes edited in place: a Helm block whose `digest` is null, `~`, nothing or `""` (it pins nothing),
+    /// and an image written as a block scalar on one line (the block style is kept).
+    @Test(arguments: [
+        "image:\n  repository: \(app)\n  tag: 1.5.0\n  digest: null\n",
+        "image:\n  repository: \(app)\n  tag: 1.5.0\n  digest: ~\n",
+        "image:\n  repository: \(app)\n  tag: 1.5.0\n  digest:\n",
+        "image:\n  repository: \(app)\n  tag: 1.5.0\n  digest: \"\"\n",
+        "containers:\n  - image: >-\n      \(app):1.5.0\n",
+    ])
+    func aShapeIsEditedInPlace(_ text: String) throws {
+        try withDeployRepo { root in
+            let folder = root + "/shape"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try Data(text.utf8).write(to: URL(fileURLWithPath: folder + "/values.yaml"))
+            let outcome = try command(["\(Self.app):1.6.0", folder]).execute()
+            #expect(outcome.exitCode == 0, "\(outcome.errors)")
+            #expect(try String(contentsOfFile: folder + "/values.yaml", encoding: .utf8)
+                    == text.replacingOccurrences(of: "1.5.0", with: "1.6.0"))
         }
     }
 }
