@@ -27,6 +27,26 @@ import TestSupport
         }
     }
 
+    /// No hand-made payloads: GitLab (the sandbox) sends its own Push and Merge Request Hooks to the server.
+    @Test func gitLabsOwnWebhooksMoveAPromotionFromCIPushToMerge() async throws {
+        try await withServe(testStage: "    merge: approved\n    approvals: 1\n") { h in
+            try await h.start()
+            try h.sandbox.addWebhook(project: ServeHarness.project, url: h.baseURL.appendingPathComponent("hooks/gitlab").absoluteString,
+                                     token: h.secret, events: [.push, .mergeRequest, .pipeline])
+            let dev = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: \(ServeHarness.app):1.6.0\n"
+            try h.sandbox.commit(project: ServeHarness.project, branch: "master", files: ["dev/deploy.yaml": dev], message: "[ci] dev 1.6.0")
+            let updated = try await h.eventually { h.mergeRequests.contains { $0.state == "opened" && $0.title.contains("1.6.0") } }
+            #expect(updated, "the Push Hook did not move the MR to 1.6.0: \(h.mergeRequests.map(\.title))")
+            let mr = try #require(h.mergeRequests.first { $0.state == "opened" })
+            try h.sandbox.approve(project: ServeHarness.project, iid: mr.iid, username: "alice")
+            let merged = try await h.eventually { h.mergeRequests.first { $0.iid == mr.iid }?.state == "merged" }
+            #expect(merged, "the approval's Merge Request Hook did not get the MR merged")
+            await h.sandbox.waitForWebhookDeliveries()
+            let deliveries = h.sandbox.webhookDeliveries(project: ServeHarness.project)
+            #expect(!deliveries.isEmpty && deliveries.allSatisfy(\.succeeded), "\(deliveries.map { "\($0.event) \($0.statusCode ?? 0) \($0.error ?? "")" })")
+        }
+    }
+
     @Test func aPushToAStageBranchTriggersThePoliciesThatReadIt() async throws {
         try await withServe(testStage: "    merge: manual\n") { h in
             try await h.start()
