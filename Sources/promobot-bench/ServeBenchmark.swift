@@ -125,6 +125,8 @@ struct ServeBenchmark: AsyncParsableCommand {
             }
             merged.append(BenchSupport.seconds(clock.now - approved))
         }
+        await sandbox.waitForWebhookDeliveries()
+        let answers = sandbox.webhookDeliveries(project: Self.project).map { BenchSupport.seconds($0.duration) }
         await group.triggerGracefulShutdown()
         _ = try? await serving.value
 
@@ -133,7 +135,10 @@ struct ServeBenchmark: AsyncParsableCommand {
             func percentile(_ p: Double) -> String { String(format: "%.2f s", sorted[min(sorted.count - 1, Int((p * Double(sorted.count)).rounded(.up)) - 1)]) }
             return [name, "\(sorted.count)", percentile(0.5), percentile(0.95), String(format: "%.2f s", sorted.last ?? 0)]
         }
-        BenchSupport.printTable([["reaction", "n", "p50", "p95", "max"], row("CI push -> MR opened", opened), row("approval -> merged", merged)])
+        BenchSupport.printTable([["reaction", "n", "p50", "p95", "max"], row("CI push -> MR opened", opened), row("approval -> merged", merged),
+                                 row("webhook answered (as GitLab saw it)", answers)])
+        let answerP95 = answers.sorted()[max(0, Int((0.95 * Double(answers.count)).rounded(.up)) - 1)]
+        print("target: webhooks answered within 100 ms at p95: \(BenchSupport.verdict(answerP95 < 0.1)) (\(String(format: "%.1f", answerP95 * 1000)) ms)")
         let p95 = max(opened.sorted()[Int((0.95 * Double(opened.count)).rounded(.up)) - 1], merged.sorted()[Int((0.95 * Double(merged.count)).rounded(.up)) - 1])
         print("target: p95 under 3 s: \(BenchSupport.verdict(p95 < 3)) (worst p95 \(String(format: "%.2f", p95)) s); a 5-minute schedule waits up to 300 s, 150 s on average: \(BenchSupport.ratio(150, p95)) faster at p95 vs the average scheduled wait")
     }
