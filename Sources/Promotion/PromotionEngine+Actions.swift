@@ -48,7 +48,7 @@ extension PromotionEngine {
                 }
                 outcome.mergeRequestIID = opened.mr.iid
                 outcome.mergeRequestURL = opened.mr.webURL
-                if opened.pushed { try await mergeInSameCycle(context, iid: opened.mr.iid, outcome: &outcome) }
+                if opened.pushed { try await mergeInSameCycle(context, iid: opened.mr.iid, answer: opened.mr, outcome: &outcome) }
             case .updateMR(let iid, _):
                 let updated = try await updateMergeRequest(context, iid: iid)
                 outcome.actions = [updated.action]
@@ -218,17 +218,27 @@ extension PromotionEngine {
     /// `detailed_merge_status` settles (at most `mergeabilityWait`); the planner then decides with the
     /// fresh MR exactly as in a later cycle: merge when `mergeable`, GitLab's auto-merge while a pipeline
     /// runs (not with merge windows), otherwise wait.
-    func mergeInSameCycle(_ context: ActionContext, iid: Int, outcome: inout StageOutcome) async throws {
+    ///
+    /// - Parameter answer: GitLab's answer to creating the MR, used as the first read: when it already says
+    ///   `mergeable`, a promotion costs no extra GET (see "What a promotion costs" in docs/how-it-works.md).
+    func mergeInSameCycle(_ context: ActionContext, iid: Int, answer: MergeRequest? = nil, outcome: inout StageOutcome) async throws {
         let mergingStage = context.plan.rollback == nil ? context.stage : Planner.rollbackStage(context.stage)
         guard mergingStage.merge == .auto else { return }
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: configuration.mergeabilityWait)
         var mr: BotMergeRequest
+        var known = answer
         while true {
-            let listed = try await gitlab.mergeRequest(context.project.ref, iid: iid)
-            mr = try await botMergeRequest(listed, project: context.project, policy: context.policy, stage: mergingStage,
+            let read: MergeRequest
+            if let first = known {
+                read = first
+                known = nil
+            } else {
+                read = try await gitlab.mergeRequest(context.project.ref, iid: iid)
+            }
+            mr = try await botMergeRequest(read, project: context.project, policy: context.policy, stage: mergingStage,
                                            repository: context.repository.repository, targetFiles: context.targetFiles,
-                                           targetTip: context.targetTip, branchMissing: false)
+                                           targetTip: context.targetTip, branchMissing: false, isDetailed: true)
             guard mr.detailedMergeStatus.isPending, clock.now < deadline else { break }
             try await Task.sleep(for: configuration.mergeabilityPoll)
         }

@@ -285,13 +285,15 @@ public struct PromotionEngine: Sendable {
         return files != targetFiles
     }
 
+    /// - Parameter isDetailed: `mr` is already a single-MR answer (a GET, or the answer to a create or
+    ///   update), with `detailed_merge_status` and the head pipeline: no second read is needed.
     func botMergeRequest(_ mr: MergeRequest, project: ResolvedProject, policy: Policy, stage: Stage,
                          repository: CachedRepository, targetFiles: [String: Data], targetTip: ObjectID,
-                         branchMissing: Bool) async throws -> BotMergeRequest {
+                         branchMissing: Bool, isDetailed: Bool = false) async throws -> BotMergeRequest {
         let marker = MergeRequestText.marker(in: mr.description)
         var detailed = mr
         var approvalsGiven = 0
-        if stage.merge != .manual {
+        if stage.merge != .manual && !isDetailed {
             detailed = try await gitlab.mergeRequest(project.ref, iid: mr.iid)
         }
         if stage.merge == .approved {

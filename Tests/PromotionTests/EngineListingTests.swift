@@ -57,6 +57,24 @@ import TestSupport
         }
     }
 
+    /// An `auto` promotion, end to end, on top of the ref probe and the cycle's one MR listing: fetch,
+    /// push (ref advertisement + receive-pack), create the MR, merge it (GitLab's create answer already says
+    /// mergeable, so no extra read) — 5 requests.
+    @Test func anAutoPromotionCostsFiveRequestsOnTopOfTheProbe() async throws {
+        try await withHarness(testStage: "    merge: auto\n") { h in
+            try await h.cycle()                                  // warm the cache: nothing to promote
+            try h.setDev("1.5.0")
+            h.sandbox.resetRequestLog()
+            let report = try await h.engine(policies: [h.policy]).runCycle()
+            let test = try #require(report.stages.first { $0.plan.stage == "test" })
+            #expect(test.actions.contains { if case .merged = $0 { true } else { false } }, "\(test.actions)")
+            let lines = h.sandbox.requestLines()
+            let probe = 1, listing = 1
+            #expect(lines.count - probe - listing <= 5, "\(lines.joined(separator: "\n"))")
+            #expect(!lines.contains { $0.hasPrefix("GET ") && $0.contains("/merge_requests/") }, "no extra MR read: \(lines)")
+        }
+    }
+
     @Test func whenGitLabRefusesTheInstanceListTheCycleListsPerProject() async throws {
         try await withHarness { h in
             let policies = [h.policy, try Self.addPayments(h)]
