@@ -120,7 +120,12 @@ extension GitLabClient {
         }
         let request = HTTPRequest(method: endpoint.method, url: url, headers: headers, body: body, retryable: endpoint.retryable)
         counter.increment()
-        return try await transport.send(request)
+        let response = try await transport.send(request)
+        // GitLab's own view of the account's remaining requests tightens the client-side budget.
+        if let budget, let remaining = response.headers["RateLimit-Remaining"].flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }) {
+            await budget.observe(remaining: remaining)
+        }
+        return response
     }
 
     /// Sends `endpoint` (to `url`, or its own URL), retrying transient refusals; returns a 2xx response.

@@ -38,6 +38,15 @@ public actor RequestBudget {
     /// How many requests this budget has let through so far.
     public var grantedCount: Int { granted }
 
+    /// Takes GitLab's `RateLimit-Remaining` into account: the bucket never holds more tokens than GitLab
+    /// says the account has left, so a budget set above what the instance allows (or shared with other
+    /// tools) loses its burst and falls back to its steady rate before GitLab starts answering 429 (which
+    /// the client's retries then wait out, honouring `Retry-After`).
+    public func observe(remaining: Int) {
+        refill()
+        tokens = min(tokens, Double(max(0, remaining)))
+    }
+
     /// How many requests could go out right now without waiting (tokens in the bucket; negative while
     /// requests wait for tokens reserved ahead of time).
     public var remaining: Double {

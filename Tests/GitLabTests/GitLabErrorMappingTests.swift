@@ -256,6 +256,21 @@ import Sandbox
         }
     }
 
+    /// GitLab saying the account has no requests left takes the client's burst away: the next request waits
+    /// for the steady rate (here: longer than allowed), instead of going out and earning a 429.
+    @Test func gitLabsRateLimitRemainingTightensTheBudget() async throws {
+        try await withSandbox { h in
+            let budget = RequestBudget(requestsPerMinute: 1, burst: 10, maxWait: .milliseconds(200))
+            let client = h.client(budget: budget)
+            let user = #"{"id": 1, "username": "promobot", "name": "promobot", "state": "active"}"#
+            h.sandbox.injectFault(SandboxFault(pathPrefix: "/api/v4/user", kind: .status(200, body: user,
+                                                headers: ["Content-Type": "application/json", "RateLimit-Remaining": "0"])))
+            _ = try await client.currentUser()
+            let error = await #expect(throws: GitLabError.self) { try await client.currentUser() }
+            #expect(error?.kind == .budgetExhausted, "9 tokens were left in the burst, but GitLab said 0 remain")
+        }
+    }
+
     @Test func undecodableAnswerIsUnexpected() async throws {
         try await withSandbox { h in
             let client = h.client()
