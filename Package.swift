@@ -12,7 +12,8 @@ import PackageDescription
 ///   Git -> {BlockingWork, CGit2, CGitShims, HTTP (its RetryPolicy and Redaction)}
 ///   Policies -> {Manifests, LocalFiles, Yams, CYaml};  LocalFiles -> Manifests
 ///   Manifests -> {Yams, CYaml (Yams' C module: libyaml events)}
-///   Sandbox (a GitLab-compatible test server) -> {BlockingWork, Hummingbird, ServiceLifecycle, Logging}
+///   Sandbox (a GitLab-compatible test server) -> {BlockingWork, Policies and LocalFiles (seed files), Yams, Hummingbird,
+///                                                 ServiceLifecycle, Logging}
 ///   Server (`promobot serve`) -> {Promotion, Planning, Policies, GitLab, HTTP, Git, Hummingbird, ServiceLifecycle,
 ///                                 Logging, Metrics, Prometheus}
 ///   promobot-bench -> {PromobotCLI, Server, Promotion, Manifests, LocalFiles, Git, Sandbox, …}
@@ -61,7 +62,7 @@ let package = Package(
         .target(name: "GitLab", dependencies: ["HTTP"]),
         .target(name: "Health", dependencies: ["HTTP", "Policies", "Manifests"]),
         .target(name: "Sandbox", dependencies: [
-            "BlockingWork",
+            "BlockingWork", "Policies", "LocalFiles", .product(name: "Yams", package: "Yams"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

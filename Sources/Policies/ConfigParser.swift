@@ -51,9 +51,15 @@ public enum ConfigParser {
 
     /// Keys that would hold a secret in the file; `envKey`/`fileKey` are the section's keys to use instead.
     static func secretKeyMessage(_ key: String, in section: String, envKey: String = "tokenEnv", fileKey: String = "tokenFile") -> String? {
-        let lowered = key.lowercased()
-        guard ["token", "password", "secret", "apikey"].contains(where: { lowered.contains($0) }) else { return nil }
+        guard isSecretKeyName(key) else { return nil }
         return "'\(key)' \(section) would put a secret in the config file: use '\(envKey)' (the name of an environment variable) or '\(fileKey)' (the path of a file) instead"
+    }
+
+    /// Whether a key's name says it would hold a secret (`token`, `password`, `secret`, `apiKey`, in any case
+    /// or part of a longer name): such keys are refused with a pointer to where the secret belongs instead.
+    package static func isSecretKeyName(_ key: String) -> Bool {
+        let lowered = key.lowercased()
+        return ["token", "password", "secret", "apikey"].contains(where: { lowered.contains($0) })
     }
 
     private static func read(yaml: String, into config: inout PromobotConfig, reader: YAMLReader) {
@@ -213,7 +219,8 @@ public enum ConfigParser {
         return nil
     }
 
-    static func isEnvironmentName(_ text: String) -> Bool {
+    /// Whether `text` can name an environment variable: a letter or `_`, then letters, digits and `_`.
+    package static func isEnvironmentName(_ text: String) -> Bool {
         guard let first = text.first, first == "_" || (first.isASCII && first.isLetter) else { return false }
         return text.allSatisfy { $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) }
     }

@@ -51,7 +51,7 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
 
 extension Diagnostic {
     /// Orders diagnostics by file, then position, keeping the original order among equals.
-    static func sortedByPosition(_ diagnostics: [Diagnostic]) -> [Diagnostic] {
+    package static func sortedByPosition(_ diagnostics: [Diagnostic]) -> [Diagnostic] {
         diagnostics.enumerated().sorted { a, b in
             (a.element.path, a.element.line, a.element.column, a.offset)
                 < (b.element.path, b.element.line, b.element.column, b.offset)

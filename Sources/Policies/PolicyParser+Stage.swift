@@ -188,11 +188,7 @@ extension PolicyParser.Parser {
     func choice<Choice: CaseIterable & RawRepresentable>(
         _ value: String, _ what: String, _ context: String, at node: Node
     ) -> Choice? where Choice.RawValue == String {
-        if let choice = Choice(rawValue: value) { return choice }
-        let names = Choice.allCases.map(\.rawValue)
-        reader.error("invalid \(what) '\(value)' \(context): use one of \(names.joined(separator: ", "))\(Suggestion.didYouMean(value, in: names))",
-                     at: node)
-        return nil
+        reader.choice(value, what, context, at: node)
     }
 
     /// GitLab usernames; a leading `@` is accepted and dropped.
@@ -214,20 +210,6 @@ extension PolicyParser.Parser {
 
     /// A duration such as `30m` or `1h30m` (`soak`, a health check's `settle`); nil, reported, otherwise.
     func duration(_ node: Node, _ what: String) -> PolicyDuration? {
-        guard case let .scalar(scalar) = node, !YAMLReader.isNull(node) else {
-            reader.error("\(what) must be a duration like 30m, found \(YAMLReader.describe(node))", at: node)
-            return nil
-        }
-        switch PolicyDuration.parse(scalar.string) {
-        case let .success(duration):
-            return duration
-        case .failure(.outOfRange):
-            reader.error("duration '\(scalar.string)' for \(what) is out of range (at most \(PolicyDuration.maximum), one year)",
-                         at: node)
-        case .failure(.malformed):
-            reader.error("invalid duration '\(scalar.string)' for \(what): use a number and a unit (d, h, m, s), e.g. 30m, 2h, 1d or 1h30m",
-                         at: node)
-        }
-        return nil
+        reader.duration(node, what)
     }
 }

@@ -5,10 +5,10 @@ import Yams
 ///
 /// Every accessor reports what is wrong with a node and returns nil instead of throwing, so a
 /// parser can keep going and report every problem in a file. Single-use, not thread-safe.
-final class YAMLReader {
-    let path: String
+package final class YAMLReader {
+    package let path: String
     /// What the file is, for messages about the whole file: "a policy file", "the config file".
-    let fileKind: String
+    package let fileKind: String
     /// Most diagnostics kept for one file. A generated or pasted file can hold a problem per line; past
     /// this many, the rest are counted but neither worded (messages are built lazily) nor printed.
     static let maxDiagnostics = 1_000
@@ -21,35 +21,35 @@ final class YAMLReader {
     private var droppedErrors = 0
     private var errorCount = 0
 
-    init(path: String, fileKind: String = "a policy file") {
+    package init(path: String, fileKind: String = "a policy file") {
         self.path = path
         self.fileKind = fileKind
     }
 
     /// Every diagnostic kept, then (when some were dropped) one whole-file note saying how many.
-    var diagnostics: [Diagnostic] {
+    package var diagnostics: [Diagnostic] {
         guard dropped > 0 else { return kept }
         // An error when errors were dropped, so the file stays invalid in every report.
         return kept + [Diagnostic(path: path, line: 0, column: 0, severity: droppedErrors > 0 ? .error : .warning, message:
             "\(dropped) more problems not shown: only the first \(Self.maxDiagnostics) of a file are reported; fix those and run again")]
     }
 
-    var hasErrors: Bool { errorCount > 0 }
+    package var hasErrors: Bool { errorCount > 0 }
 
     // MARK: - Reporting
 
-    func error(_ message: @autoclosure () -> String, at mark: Mark?) {
+    package func error(_ message: @autoclosure () -> String, at mark: Mark?) {
         report(.error, message(), at: mark)
     }
 
-    func error(_ message: @autoclosure () -> String, at node: Node?) { report(.error, message(), at: node?.mark) }
+    package func error(_ message: @autoclosure () -> String, at node: Node?) { report(.error, message(), at: node?.mark) }
 
     /// An error at an explicit 1-based position (Yams' `Mark` cannot be built outside Yams); 0, 0 for the whole file.
-    func error(_ message: @autoclosure () -> String, line: Int, column: Int) {
+    package func error(_ message: @autoclosure () -> String, line: Int, column: Int) {
         record(.error, message(), line: line, column: column)
     }
 
-    func warning(_ message: @autoclosure () -> String, at node: Node?) { report(.warning, message(), at: node?.mark) }
+    package func warning(_ message: @autoclosure () -> String, at node: Node?) { report(.warning, message(), at: node?.mark) }
 
     private func report(_ severity: Diagnostic.Severity, _ message: @autoclosure () -> String, at mark: Mark?) {
         record(severity, message(), line: mark?.line ?? 1, column: mark?.column ?? 1)
@@ -78,7 +78,7 @@ final class YAMLReader {
     ///
     /// `YAMLLimits` checks size, nesting, aliases and the document count first, so Yams never composes a
     /// file that would take minutes or gigabytes; Yams' own errors are mapped to the same words as a fallback.
-    func compose(_ yaml: String) -> Node? {
+    package func compose(_ yaml: String) -> Node? {
         if let violation = YAMLLimits.check(yaml, fileKind: fileKind) {
             error(violation.message, line: violation.line, column: violation.column)
             return nil
@@ -148,7 +148,7 @@ final class YAMLReader {
     // MARK: - Shapes
 
     /// A short description of a node for "found ..." messages.
-    static func describe(_ node: Node) -> String {
+    package static func describe(_ node: Node) -> String {
         switch node {
         case .mapping: return "a mapping"
         case .sequence: return "a list"
@@ -161,17 +161,17 @@ final class YAMLReader {
 
     /// `text`, or its first `limit` characters and `...`: for values echoed into many messages (a stage
     /// name is in every message about the stage), so a huge value cannot multiply the output.
-    static func excerpt(_ text: String, limit: Int = 80) -> String {
+    package static func excerpt(_ text: String, limit: Int = 80) -> String {
         text.count > limit ? String(text.prefix(limit)) + "..." : text
     }
 
-    static func isNull(_ node: Node) -> Bool {
+    package static func isNull(_ node: Node) -> Bool {
         guard case let .scalar(scalar) = node else { return false }
         return scalar.style == .plain && ["", "~", "null", "Null", "NULL"].contains(scalar.string)
     }
 
     /// The node as a mapping, or a "must be a mapping" error.
-    func mapping(_ node: Node, _ what: String) -> Node.Mapping? {
+    package func mapping(_ node: Node, _ what: String) -> Node.Mapping? {
         if case let .mapping(mapping) = node { return mapping }
         error("\(what) must be a mapping of keys to values, found \(Self.describe(node))", at: node)
         return nil
@@ -180,7 +180,7 @@ final class YAMLReader {
     /// The entries of `mapping` by key, reporting keys outside `allowed` (with a suggestion).
     ///
     /// `secretKeys` get a dedicated message instead of "unknown key" (used by the config parser).
-    func entries(
+    package func entries(
         _ mapping: Node.Mapping, allowed: [String], context: String,
         unknownKeyMessage: ((String) -> String?)? = nil
     ) -> [String: (key: Node, value: Node)] {
@@ -203,14 +203,14 @@ final class YAMLReader {
     }
 
     /// Reports `key` as missing from the mapping at `mark`.
-    func missing(_ key: String, _ context: String, at mark: Mark?) {
+    package func missing(_ key: String, _ context: String, at mark: Mark?) {
         error("missing required key '\(key)' \(context)", at: mark)
     }
 
     // MARK: - Scalars
 
     /// Any non-empty scalar as text.
-    func string(_ node: Node, _ what: String) -> String? {
+    package func string(_ node: Node, _ what: String) -> String? {
         guard case let .scalar(scalar) = node, !Self.isNull(node) else {
             error("\(what) must be a string, found \(Self.describe(node))", at: node)
             return nil
@@ -222,7 +222,7 @@ final class YAMLReader {
         return scalar.string
     }
 
-    func int(_ node: Node, _ what: String) -> Int? {
+    package func int(_ node: Node, _ what: String) -> Int? {
         if case .scalar = node, !Self.isNull(node), let value = node.int { return value }
         if Self.isDecimalInteger(node) {
             // Digits that do not fit in 64 bits: say so rather than "not a whole number".
@@ -233,7 +233,7 @@ final class YAMLReader {
         return nil
     }
 
-    func number(_ node: Node, _ what: String) -> Double? {
+    package func number(_ node: Node, _ what: String) -> Double? {
         if case .scalar = node, !Self.isNull(node), let value = node.float ?? node.int.map(Double.init) {
             if value.isFinite { return value }
             if !value.isNaN, !(node.scalar?.string.lowercased().contains("inf") ?? true) {
@@ -253,7 +253,7 @@ final class YAMLReader {
         return !digits.isEmpty && digits.allSatisfy { $0.isASCII && $0.isNumber }
     }
 
-    func bool(_ node: Node, _ what: String) -> Bool? {
+    package func bool(_ node: Node, _ what: String) -> Bool? {
         if case let .scalar(scalar) = node {
             switch scalar.string {
             case "true", "True", "TRUE": return true
@@ -266,7 +266,7 @@ final class YAMLReader {
     }
 
     /// A list of nodes (a single value is not promoted to a list: that hides mistakes).
-    func list(_ node: Node, _ what: String, allowEmpty: Bool = false) -> [Node]? {
+    package func list(_ node: Node, _ what: String, allowEmpty: Bool = false) -> [Node]? {
         guard case let .sequence(sequence) = node else {
             error("\(what) must be a list, found \(Self.describe(node))", at: node)
             return nil
@@ -280,7 +280,7 @@ final class YAMLReader {
     }
 
     /// A list of strings, each with its node (for positions); items that are not strings are reported and skipped.
-    func stringList(_ node: Node, _ what: String, allowEmpty: Bool = false) -> [(value: String, node: Node)]? {
+    package func stringList(_ node: Node, _ what: String, allowEmpty: Bool = false) -> [(value: String, node: Node)]? {
         guard let items = list(node, what, allowEmpty: allowEmpty) else { return nil }
         return items.compactMap { item in string(item, "each entry of \(what)").map { ($0, item) } }
     }

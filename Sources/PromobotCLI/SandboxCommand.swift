@@ -11,7 +11,10 @@ struct SandboxCommand: AsyncParsableCommand {
         discussion: """
         The root/admin token comes from the SANDBOX_TOKEN environment variable, or is generated and written to \
         DIR/token (mode 0600). The token is never printed. State (users, merge requests, pipelines) lives in memory; \
-        repositories under DIR/repos are recreated on every start.
+        repositories under DIR/repos are recreated on every start. '--seed FILE.yaml' loads users, projects, Argo CD \
+        applications and Prometheus values from a seed file (docs/sandbox.md); a problem in it is reported as \
+        path:line:col and exits 2 before anything starts. Seeded users' tokens come from their 'tokenEnv' variable \
+        or are generated into DIR/tokens/<user> (mode 0600); only the file's path is printed.
         """
     )
 
@@ -24,31 +27,41 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(name: .customLong("data"), help: ArgumentHelp("Directory for repositories and the token file.", valueName: "dir"))
     var data: String
 
-    @Option(help: ArgumentHelp("Seed data to load: 'demo' (the oms-deploy project, Argo CD apps, Prometheus values).", valueName: "name"))
+    @Option(help: ArgumentHelp("Seed data to load: 'demo' (the oms-deploy project, Argo CD apps, Prometheus values) or the path of a seed file (YAML; see docs/sandbox.md).",
+                               valueName: "demo|file"))
     var seed: String?
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("'--port' must be between 0 and 65535, got \(port)") }
-        if let seed, seed != "demo" { throw ValidationError("'--seed' must be 'demo', got '\(seed)'") }
+        if seed?.isEmpty == true { throw ValidationError("'--seed' needs 'demo' or the path of a seed file") }
     }
 
     func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let startedAt = Date()
+        // Every problem of a seed file is reported before anything is created or started.
+        let seedFile = try seed.flatMap { $0 == "demo" ? nil : try Self.loadSeedOrExit($0, environment: environment) }
         let directory = URL(fileURLWithPath: data, isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let sandbox = try Sandbox(dataDirectory: directory)
         let tokenSource: String
-        if let token = ProcessInfo.processInfo.environment["SANDBOX_TOKEN"], !token.isEmpty {
+        if let token = environment["SANDBOX_TOKEN"], !token.isEmpty {
             sandbox.setRootToken(token)
             tokenSource = "from SANDBOX_TOKEN"
         } else {
-            let token = Self.randomToken()
             let file = directory.appendingPathComponent("token")
-            try? FileManager.default.removeItem(at: file)
-            guard FileManager.default.createFile(atPath: file.path, contents: Data(token.utf8), attributes: [.posixPermissions: 0o600]) else {
-                throw ValidationError("cannot write the token file \(file.path); check that '--data' is writable")
-            }
-            sandbox.setRootToken(token)
+            sandbox.setRootToken(try Self.writeNewToken(to: file))
             tokenSource = "written to \(file.path)"
+        }
+        var seeded: [String] = []
+        if let seedFile {
+            let (tokens, sources) = try Self.userTokens(seedFile.seed, directory: directory, environment: environment)
+            try await sandbox.apply(seedFile.seed, tokens: tokens)
+            seeded = zip(seedFile.seed.users, sources).map { user, source in
+                "  User:         \(user.username) (\(user.role.rawValue)), token \(source)"
+            }
+            let seconds = String(format: "%.2f", Date().timeIntervalSince(startedAt))
+            seeded.append("  Seeded:       \(Self.summary(seedFile.seed)) from \(seedFile.path) in \(seconds) s")
         }
         try await sandbox.start(host: host, port: port)
         if seed == "demo" { try Self.seedDemo(sandbox) }
@@ -58,6 +71,7 @@ struct SandboxCommand: AsyncParsableCommand {
         Self.say("  Argo CD:      \(base)/api/v1/applications/{name}")
         Self.say("  Prometheus:   \(base)/api/v1/query")
         if seed == "demo" { Self.say("  Seeded:       \(base)/\(DemoFixtures.project) (clone with any username and the token as password)") }
+        seeded.forEach(Self.say)
         Self.say("Press Ctrl-C to stop.")
         await Self.waitForTermination()
         await sandbox.shutdown()
@@ -78,6 +92,75 @@ struct SandboxCommand: AsyncParsableCommand {
                 operationFinishedAt: Date().addingTimeInterval(-3600), revision: sha))
             sandbox.setPrometheus(query: "sum(rate(http_errors_total{env=\"\(env)\"}[5m]))", value: 0.01)
         }
+    }
+
+    // MARK: - Seed files
+
+    /// The seed file at `path`, parsed; its problems are printed as `path:line:col: error: message` and end the
+    /// command with exit code 2.
+    static func loadSeedOrExit(_ path: String, environment: [String: String]) throws -> (path: String, seed: SandboxSeed) {
+        let (seed, diagnostics) = SandboxSeedParser.load(path: path, environment: environment)
+        if !diagnostics.isEmpty {
+            FileHandle.standardError.write(Data(diagnostics.map { $0.formatted + "\n" }.joined().utf8))
+        }
+        guard let seed else {
+            if !FileManager.default.fileExists(atPath: path) {
+                FileHandle.standardError.write(Data("promobot: '--seed' takes 'demo' or the path of a seed file (docs/sandbox.md)\n".utf8))
+            }
+            throw ExitCode(2)
+        }
+        return (path, seed)
+    }
+
+    /// Every seeded user's token (username -> token) and where it came from, for the start-up lines: read from
+    /// its `tokenEnv` variable, or generated and written to `DIR/tokens/<username>` (mode 0600, the folder 0700).
+    /// Tokens are never printed, only the variable or the file.
+    static func userTokens(_ seed: SandboxSeed, directory: URL, environment: [String: String]) throws -> (tokens: [String: String], sources: [String]) {
+        var tokens: [String: String] = [:]
+        var sources: [String] = []
+        let folder = directory.appendingPathComponent("tokens", isDirectory: true)
+        for user in seed.users {
+            switch user.token {
+            case let .environment(name):
+                // The parser checked the variable; a value that vanished since is a configuration problem too.
+                guard let token = environment[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty else {
+                    throw ValidationError("the environment variable \(name) (tokenEnv of user '\(user.username)') is not set")
+                }
+                tokens[user.username] = token
+                sources.append("from \(name)")
+            case .generated:
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: folder.path)
+                let file = folder.appendingPathComponent(user.username)
+                tokens[user.username] = try writeNewToken(to: file)
+                sources.append("written to \(file.path)")
+            }
+        }
+        return (tokens, sources)
+    }
+
+    /// `3 projects, 2 users, 3 Argo CD applications, 1 Prometheus value`.
+    static func summary(_ seed: SandboxSeed) -> String {
+        func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
+        return [count(seed.projects.count, "project"), count(seed.users.count, "user"),
+                count(seed.argoApplications.count, "Argo CD application"), count(seed.prometheus.count, "Prometheus value")]
+            .joined(separator: ", ")
+    }
+
+    /// Generates a token and writes it to `file`, replacing it. The file is created with mode 0600 (Foundation's
+    /// `createFile` writes first and sets the mode afterwards, leaving the token readable in between).
+    /// Returns the token.
+    static func writeNewToken(to file: URL) throws -> String {
+        let token = randomToken()
+        try? FileManager.default.removeItem(at: file)
+        let descriptor = open(file.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        let bytes = Array(token.utf8)
+        let written = descriptor < 0 ? -1 : bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        if descriptor >= 0 { close(descriptor) }
+        guard written == bytes.count else {
+            throw ValidationError("cannot write the token file \(file.path); check that '--data' is writable")
+        }
+        return token
     }
 
     /// Writes a line unbuffered, so the URL shows at once even when output goes to a file or pipe.

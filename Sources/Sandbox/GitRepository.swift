@@ -103,8 +103,13 @@ struct GitRepository: Sendable {
 
     /// Rewrites the protected-branches file read by the hook.
     func writeProtected(_ branches: [String: Int]) throws {
-        let text = branches.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)\n" }.joined()
+        let text = Self.protectedText(branches)
         try text.write(to: url.appendingPathComponent(Self.protectedFile), atomically: true, encoding: .utf8)
+    }
+
+    /// The protected-branches file's text: `<branch> <push level>` a line, sorted.
+    static func protectedText(_ branches: [String: Int]) -> String {
+        branches.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)\n" }.joined()
     }
 
     // MARK: - Refs

@@ -153,10 +153,7 @@ public final class Sandbox: Sendable {
     @discardableResult
     public func createProject(path: String, defaultBranch: String = "main", files: [String: String] = [:],
                               mergeMethod: SandboxMergeMethod = .merge) throws -> SandboxProject {
-        let trimmed = path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-        guard !trimmed.isEmpty, !trimmed.contains(".."), !trimmed.hasSuffix(".git") else {
-            throw SandboxError("sandbox: invalid project path '\(path)'; use 'group/name'")
-        }
+        let trimmed = try Self.checkedProjectPath(path)
         if state.withLock({ $0.projectIDsByPath[trimmed] != nil }) {
             throw SandboxError("sandbox: project '\(trimmed)' already exists")
         }
@@ -174,6 +171,15 @@ public final class Sandbox: Sendable {
         }
         return SandboxProject(id: id, path: trimmed, defaultBranch: defaultBranch,
                               httpURLToRepo: repoURL(trimmed), webURL: webURL(trimmed))
+    }
+
+    /// `path` without surrounding slashes; throws when it cannot name a project's repository.
+    static func checkedProjectPath(_ path: String) throws -> String {
+        let trimmed = path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        guard !trimmed.isEmpty, !trimmed.contains(".."), !trimmed.hasSuffix(".git") else {
+            throw SandboxError("sandbox: invalid project path '\(path)'; use 'group/name'")
+        }
+        return trimmed
     }
 
     func repoURL(_ path: String) -> String { baseURL.absoluteString + "/" + path + ".git" }
