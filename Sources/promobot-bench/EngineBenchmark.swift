@@ -26,6 +26,9 @@ struct EngineBenchmark: AsyncParsableCommand {
     @Flag(help: "Keep the temp folders instead of deleting them.")
     var keep = false
 
+    @Option(help: "promobot's client-side request budget (`requestsPerMinute`). The default is the config's maximum, because the script has none; with promobot's own default (600) a 1,000-repository cycle is budget-bound by design.")
+    var requestsPerMinute = 100_000
+
     var counts: [Int] { repos.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
 
     func validate() throws {
@@ -113,6 +116,7 @@ struct EngineBenchmark: AsyncParsableCommand {
               authorEmail: promobot@example.com
             policies: \(policies.path)
             cache: \(root.appendingPathComponent("cache").path)
+            requestsPerMinute: \(requestsPerMinute)
 
             """.write(to: config, atomically: true, encoding: .utf8)
 
