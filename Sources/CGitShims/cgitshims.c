@@ -9,3 +9,9 @@ int promobot_git_opts_set_timeout(int option, int milliseconds) {
 int promobot_git_opts_set_int(int option, int value) {
     return git_libgit2_opts(option, value);
 }
+int promobot_git_opts_set_size(int option, size_t value) {
+    return git_libgit2_opts(option, value);
+}
+int promobot_git_opts_set_cache_max_size(ssize_t bytes) {
+    return git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, bytes);
+}

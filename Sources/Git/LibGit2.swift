@@ -8,6 +8,13 @@ public enum LibGit2 {
         // Our own TCP stream with Nagle off: libgit2 1.5's stalls each smart-HTTP POST for the
         // server's delayed ACK (~40 ms). Without it everything still works, only slower.
         _ = promobot_git_register_nodelay_stream()
+        // Memory that grows with the number of repositories: libgit2 keeps pack windows mapped (up to
+        // 8 GiB by default on 64-bit) and decoded objects cached (256 MiB) across every open repository.
+        // promobot reads a few small manifests per repository, so small bounds cost nothing measurable and
+        // keep a 1,000-repository process small.
+        _ = promobot_git_opts_set_size(Int32(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT.rawValue), 32 << 20)
+        _ = promobot_git_opts_set_size(Int32(GIT_OPT_SET_MWINDOW_FILE_LIMIT.rawValue), 64)
+        _ = promobot_git_opts_set_cache_max_size(16 << 20)
         return true
     }()
 

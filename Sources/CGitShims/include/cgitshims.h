@@ -13,6 +13,10 @@
 
 /* git_libgit2_opts with each option's fixed signature. */
 int promobot_git_opts_set_ssl_cert_locations(const char *file, const char *path);
+/// `git_libgit2_opts` for the options that take a `size_t` (the mwindow limits).
+int promobot_git_opts_set_size(int option, size_t value);
+/// `GIT_OPT_SET_CACHE_MAX_SIZE` (an `ssize_t`).
+int promobot_git_opts_set_cache_max_size(ssize_t bytes);
 int promobot_git_opts_set_timeout(int option, int milliseconds);
 int promobot_git_opts_set_int(int option, int value);
 
