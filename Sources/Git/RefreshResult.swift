@@ -7,11 +7,15 @@ public struct RefreshResult: Sendable, Hashable {
     public var fetched: Bool
     /// Every branch the remote advertised (`refs/heads/` stripped) with its tip.
     public var remoteRefs: [String: ObjectID]
+    /// Damaged clones of this folder deleted and cloned again since the last refresh (usually none):
+    /// worth a warning, not an error, since the refresh went on from the new clone.
+    public var recovered: [CacheRecovery]
 
     /// Creates a result (public so fakes in other modules can build one).
-    public init(tips: [String: ObjectID], fetched: Bool, remoteRefs: [String: ObjectID]) {
+    public init(tips: [String: ObjectID], fetched: Bool, remoteRefs: [String: ObjectID], recovered: [CacheRecovery] = []) {
         self.tips = tips
         self.fetched = fetched
         self.remoteRefs = remoteRefs
+        self.recovered = recovered
     }
 }
