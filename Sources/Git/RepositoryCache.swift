@@ -6,7 +6,8 @@ import Foundation
 /// A folder of bare clones, one per remote URL, shared by every part of the bot.
 ///
 /// Each remote gets `<root>/<host-and-path>-<hash>.git`, named from the URL without credentials, so the folder
-/// name never contains a secret and two spellings of credentials share one clone. Nothing touches the network
+/// name never contains a secret and two spellings of credentials share one clone. Clones no caller needs any
+/// more are deleted by `prune(keeping:unusedFor:)`; damaged ones are cloned again (see `CachedRepository`). Nothing touches the network
 /// until a `CachedRepository` method is called: the first `refresh` is the clone (init bare + fetch of the wanted
 /// branches), later ones fetch only what moved.
 ///
@@ -40,7 +41,10 @@ public final class RepositoryCache: Sendable {
     ///
     /// Returns the same `CachedRepository` for equal `GitRemote` values. Runs on a thread of its own: opening
     /// a clone reads the disk and waits for the clone's file lock, which another process may hold.
-    /// - Throws: `GitError` when the folder cannot be created or opened, or the CA bundle cannot be loaded.
+    /// A clone that libgit2 cannot open or that fails `verify()` (damaged by a crash, a full disk, a person)
+    /// is deleted and created again, empty; the next `refresh` fetches everything and reports it.
+    /// - Throws: `GitError` when the folder cannot be created or opened (`.diskFull` naming the folder when
+    ///   there is no room), or the CA bundle cannot be loaded.
     public func repository(for remote: GitRemote) async throws -> CachedRepository {
         try await BlockingWork.run(name: "promobot.git") { [self] in try blockingRepository(for: remote) }
     }
@@ -57,7 +61,12 @@ public final class RepositoryCache: Sendable {
         let options = options, counterCell = counterCell
         return try state.repository(for: remote, folder: folder) { clone in
             try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-            try FolderLock.withLock(folder) { _ = try clone.usableHandle() }
+            do {
+                try FolderLock.withLock(folder) { _ = try clone.usableHandle() }
+            } catch var error as GitError where error.kind == .diskFull {
+                (error.folder, error.remote, error.activity) = (folder.path, remote.redactedURL, "creating the clone of")
+                throw error
+            }
             return CachedRepository(remote: remote, folder: clone, options: options, counters: CounterCell(parent: counterCell))
         }
     }
