@@ -30,7 +30,8 @@ extension CachedRepository {
     /// A clone known to be damaged is deleted and cloned again first; a refresh that fails for any reason
     /// but a full disk checks the clone (`verify()`), and when that finds damage, deletes it and tries
     /// once more from a new clone. Each recovery is reported in `RefreshResult.recovered`. A successful
-    /// refresh sets the folder's modification time (the pruner's "used recently").
+    /// refresh compacts the clone when it is due (`compactIfNeeded`) and sets the folder's modification
+    /// time (the pruner's "used recently").
     func blockingRefresh(branches: [String]) throws -> RefreshResult {
         try locked("fetching") {
             for branch in branches { _ = try Self.headsRef(branch, operation: "refresh \(branch)") }
@@ -43,6 +44,7 @@ extension CachedRepository {
                 try folder.recreate(because: damage)
                 result = try refreshOnce(branches: branches)
             }
+            result.compactionFailure = compactIfNeeded()
             result.recovered = folder.recoveries
             folder.recoveries = []
             folder.touch()

@@ -10,12 +10,17 @@ public struct RefreshResult: Sendable, Hashable {
     /// Damaged clones of this folder deleted and cloned again since the last refresh (usually none):
     /// worth a warning, not an error, since the refresh went on from the new clone.
     public var recovered: [CacheRecovery]
+    /// Set when the clone was due for compaction (see `CachedRepository.compactIfNeeded`) and it failed,
+    /// e.g. on a full disk: worth a warning; the clone was left as it was and the refresh succeeded.
+    public var compactionFailure: String?
 
     /// Creates a result (public so fakes in other modules can build one).
-    public init(tips: [String: ObjectID], fetched: Bool, remoteRefs: [String: ObjectID], recovered: [CacheRecovery] = []) {
+    public init(tips: [String: ObjectID], fetched: Bool, remoteRefs: [String: ObjectID], recovered: [CacheRecovery] = [],
+                compactionFailure: String? = nil) {
         self.tips = tips
         self.fetched = fetched
         self.remoteRefs = remoteRefs
         self.recovered = recovered
+        self.compactionFailure = compactionFailure
     }
 }

@@ -84,6 +84,9 @@ struct ProjectCache {
         for recovery in result.recovered {
             engine.logger.warning("\(recovery)", metadata: ["repository": "\(project.path)"])
         }
+        if let failure = result.compactionFailure {
+            engine.logger.warning("\(failure)", metadata: ["repository": "\(project.path)"])
+        }
         let refreshed = RefreshedRepository(repository: repository, tips: result.tips, remoteRefs: result.remoteRefs)
         repositories[project.cloneURL] = refreshed
         return refreshed
