@@ -70,19 +70,14 @@ extension RepositoryHandle {
     /// - Returns: the new pack's file stem (`pack-<hash>`).
     /// - Throws: `GitError` (`.diskFull` when there is no room).
     func packEverythingReachable(into folder: URL) throws(GitError) -> String {
-        var walk: OpaquePointer?
-        try check(git_revwalk_new(&walk, pointer), operation: "git_revwalk_new")
-        defer { git_revwalk_free(walk) }
-        try check(git_revwalk_push_glob(walk, "refs/*"), operation: "read the refs to compact")
-        var builder: OpaquePointer?
-        try check(git_packbuilder_new(&builder, pointer), operation: "git_packbuilder_new")
-        defer { git_packbuilder_free(builder) }
-        git_packbuilder_set_threads(builder, 1)
-        try check(git_packbuilder_insert_walk(builder, walk), operation: "read the objects to compact")
-        try check(git_packbuilder_write(builder, folder.path, 0, nil, nil), operation: "git_packbuilder_write \(folder.path)")
-        guard let name = git_packbuilder_name(builder) else {
-            throw GitError(kind: .other, operation: "git_packbuilder_name", message: "the new pack has no name")
+        try withPackBuilder(walking: { walk throws(GitError) in
+            try check(git_revwalk_push_glob(walk, "refs/*"), operation: "read the refs to compact")
+        }) { builder throws(GitError) in
+            try check(git_packbuilder_write(builder, folder.path, 0, nil, nil), operation: "git_packbuilder_write \(folder.path)")
+            guard let name = git_packbuilder_name(builder) else {
+                throw GitError(kind: .other, operation: "git_packbuilder_name", message: "the new pack has no name")
+            }
+            return "pack-" + String(cString: name)
         }
-        return "pack-" + String(cString: name)
     }
 }

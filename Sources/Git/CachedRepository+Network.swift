@@ -28,8 +28,8 @@ extension CachedRepository {
     /// `refresh(branches:)` on the calling thread, which may block.
     ///
     /// A clone known to be damaged is deleted and cloned again first; a refresh that fails for any reason
-    /// but a full disk checks the clone (`verify()`), and when that finds damage, deletes it and tries
-    /// once more from a new clone. Each recovery is reported in `RefreshResult.recovered`. A successful
+    /// but a full disk or the remote (`GitError.isTransport`) checks the clone (`verify()`), and when that
+    /// finds damage, deletes it and tries once more from a new clone. Each recovery is reported in `RefreshResult.recovered`. A successful
     /// refresh compacts the clone when it is due (`compactIfNeeded`) and sets the folder's modification
     /// time (the pruner's "used recently").
     func blockingRefresh(branches: [String]) throws -> RefreshResult {
@@ -39,7 +39,7 @@ extension CachedRepository {
             var result: RefreshResult
             do {
                 result = try refreshOnce(branches: branches)
-            } catch let error as GitError where error.kind != .diskFull {
+            } catch let error as GitError where error.kind != .diskFull && !error.isTransport {
                 guard let damage = damageFound() else { throw error }
                 try folder.recreate(because: damage)
                 result = try refreshOnce(branches: branches)

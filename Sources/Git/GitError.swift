@@ -182,6 +182,13 @@ extension GitError {
     /// Raised by a local step (reading or writing the clone), not by the remote or the caller.
     var isLocal: Bool { remote == nil && (kind == .notFound || kind == .other) }
 
+    /// The remote or the way to it failed (credentials, certificate, HTTP, SSH, TLS, network classes):
+    /// nothing a check of the local clone could explain.
+    var isTransport: Bool {
+        let classes = [GIT_ERROR_NET, GIT_ERROR_HTTP, GIT_ERROR_SSH, GIT_ERROR_SSL].map { Int32($0.rawValue) }
+        return kind == .authentication || kind == .certificate || classes.contains(errorClass)
+    }
+
     /// A condition of the machine rather than of one clone: a full disk, missing memory, permissions, a
     /// read-only file system, exhausted file descriptors. Deleting and cloning again would not help.
     var isMachineWide: Bool {

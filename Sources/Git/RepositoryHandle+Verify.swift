@@ -110,17 +110,30 @@ extension RepositoryHandle {
     /// object store with a half-written or corrupted object in it.
     /// - Throws: `GitError` naming the object that cannot be read.
     func verifyOutgoing(_ commit: ObjectID) throws(GitError) {
+        try withPackBuilder(walking: { walk throws(GitError) in
+            var oid = commit.oid
+            try check(git_revwalk_push(walk, &oid), operation: "read the commit \(commit.hex) to push")
+            try check(git_revwalk_hide_glob(walk, "refs/remotes/origin/*"), operation: "read the tracking refs")
+        }) { builder throws(GitError) in
+            try check(git_packbuilder_foreach(builder, { _, _, _ in 0 }, nil), operation: "read the objects to push")
+        }
+    }
+
+    /// Runs `body` with a pack builder (one thread) holding every object of the commits a revision walk
+    /// reaches; `setUp` pushes and hides the walk's starting points. Both are freed afterwards.
+    func withPackBuilder<T>(walking setUp: (OpaquePointer) throws(GitError) -> Void,
+                            _ body: (OpaquePointer) throws(GitError) -> T) throws(GitError) -> T {
         var walk: OpaquePointer?
         try check(git_revwalk_new(&walk, pointer), operation: "git_revwalk_new")
         defer { git_revwalk_free(walk) }
-        var oid = commit.oid
-        try check(git_revwalk_push(walk, &oid), operation: "read the commit \(commit.hex) to push")
-        try check(git_revwalk_hide_glob(walk, "refs/remotes/origin/*"), operation: "read the tracking refs")
+        guard let walk else { throw GitError(kind: .other, operation: "git_revwalk_new", message: "no revision walk") }
+        try setUp(walk)
         var builder: OpaquePointer?
         try check(git_packbuilder_new(&builder, pointer), operation: "git_packbuilder_new")
         defer { git_packbuilder_free(builder) }
+        guard let builder else { throw GitError(kind: .other, operation: "git_packbuilder_new", message: "no pack builder") }
         git_packbuilder_set_threads(builder, 1)
-        try check(git_packbuilder_insert_walk(builder, walk), operation: "read the objects to push")
-        try check(git_packbuilder_foreach(builder, { _, _, _ in 0 }, nil), operation: "read the objects to push")
+        try check(git_packbuilder_insert_walk(builder, walk), operation: "read the objects to pack")
+        return try body(builder)
     }
 }
