@@ -21,7 +21,7 @@ extension CachedRepository {
 
     /// `commit(parent:changes:author:message:)` on the calling thread, which may block.
     func blockingCommit(parent: ObjectID, changes: [String: Data], author: GitSignature, message: String) throws -> ObjectID {
-        try locked {
+        try locked("committing to") {
             var entries: [([String], Data)] = []
             for (path, data) in changes {
                 let normalized = try Self.normalize(path, operation: "commit \(path)")

@@ -26,19 +26,43 @@ extension CachedRepository {
     }
 
     /// `refresh(branches:)` on the calling thread, which may block.
+    ///
+    /// A clone known to be damaged is deleted and cloned again first; a refresh that fails for any reason
+    /// but a full disk or the remote (`GitError.isTransport`) checks the clone (`verify()`), and when that
+    /// finds damage, deletes it and tries once more from a new clone. Each recovery is reported in `RefreshResult.recovered`. A successful
+    /// refresh compacts the clone when it is due (`compactIfNeeded`) and sets the folder's modification
+    /// time (the pruner's "used recently").
     func blockingRefresh(branches: [String]) throws -> RefreshResult {
-        try locked {
+        try locked("fetching") {
             for branch in branches { _ = try Self.headsRef(branch, operation: "refresh \(branch)") }
-            let (remoteRefs, tips, fetched) = try withRetries { try fetchTips(of: branches) }
-            for branch in branches {
-                if let tip = tips[branch] {
-                    try handle.setReference(Self.trackingRef(branch), to: tip, log: "promobot: refresh")
-                } else {
-                    try handle.deleteReference(Self.trackingRef(branch))
-                }
+            if let damage = folder.damage { try folder.recreate(because: damage) }
+            var result: RefreshResult
+            do {
+                result = try refreshOnce(branches: branches)
+            } catch let error as GitError where error.kind != .diskFull && !error.isTransport {
+                guard let damage = damageFound() else { throw error }
+                try folder.recreate(because: damage)
+                result = try refreshOnce(branches: branches)
             }
-            return RefreshResult(tips: tips, fetched: fetched, remoteRefs: remoteRefs)
+            result.compactionFailure = compactIfNeeded()
+            result.recovered = folder.recoveries
+            folder.recoveries = []
+            folder.touch()
+            return result
         }
+    }
+
+    /// Fetches what moved and sets the tracking refs (caller holds the lock).
+    private func refreshOnce(branches: [String]) throws -> RefreshResult {
+        let (remoteRefs, tips, fetched) = try withRetries { try fetchTips(of: branches) }
+        for branch in branches {
+            if let tip = tips[branch] {
+                try handle.setReference(Self.trackingRef(branch), to: tip, log: "promobot: refresh")
+            } else {
+                try handle.deleteReference(Self.trackingRef(branch))
+            }
+        }
+        return RefreshResult(tips: tips, fetched: fetched, remoteRefs: remoteRefs)
     }
 
     /// One attempt of `refresh`: lists the remote's refs and downloads the objects of wanted branches whose
@@ -140,11 +164,18 @@ extension CachedRepository {
     /// `push(_:to:expecting:unchanged:)` on the calling thread, which may block.
     func blockingPush(_ commit: ObjectID, to branch: String, expecting expected: ObjectID?,
                       unchanged: [String: ObjectID] = [:]) throws {
-        try locked {
+        try locked("pushing to") {
             let ref = try Self.headsRef(branch, operation: "push \(branch)")
             guard handle.objectExists(commit) else {
                 throw GitError(kind: .notFound, operation: "push \(ref)",
                                message: "commit \(commit.hex) is not in the local cache", remote: remote.redactedURL)
+            }
+            do {
+                try handle.verifyOutgoing(commit)
+            } catch let error as GitError {
+                var refused = error
+                refused.message = "nothing was pushed: what the push would send cannot be read back from the cache (\(error.message))"
+                throw refused
             }
             let localRef = "refs/promobot/push/\(branch)"
             try handle.setReference(localRef, to: commit, log: "promobot: push source")
@@ -167,7 +198,7 @@ extension CachedRepository {
 
     /// `deleteBranch(_:expecting:)` on the calling thread, which may block.
     func blockingDeleteBranch(_ branch: String, expecting expected: ObjectID) throws {
-        try locked {
+        try locked("deleting a branch of") {
             let ref = try Self.headsRef(branch, operation: "delete \(branch)")
             try sendUpdate(refspec: ":\(ref)", ref: ref, target: nil, expected: expected, operation: "delete \(ref)")
             try handle.deleteReference(Self.trackingRef(branch))

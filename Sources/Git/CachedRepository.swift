@@ -25,21 +25,24 @@ public final class CachedRepository: @unchecked Sendable {
     /// The remote this clone mirrors (credentials in memory only).
     public let remote: GitRemote
     /// The bare repository folder.
-    public let path: URL
-    let handle: RepositoryHandle
+    public var path: URL { folder.path }
+    /// The folder's shared state: lock, libgit2 handle, known damage.
+    let folder: CloneFolder
     let options: GitTransportOptions
-    let lock: NSLock
     let counterCell: CounterCell
     private let noDelayCell = Mutex<Int>(0)
 
-    init(remote: GitRemote, path: URL, handle: RepositoryHandle, options: GitTransportOptions,
-         lock: NSLock, counters: CounterCell) {
+    init(remote: GitRemote, folder: CloneFolder, options: GitTransportOptions, counters: CounterCell) {
         self.remote = remote
-        self.path = path
-        self.handle = handle
+        self.folder = folder
         self.options = options
-        self.lock = lock
         self.counterCell = counters
+    }
+
+    /// The open libgit2 repository. Only valid inside `locked`, which opens it first.
+    var handle: RepositoryHandle {
+        guard let handle = folder.handle else { preconditionFailure("CachedRepository.handle used outside locked") }
+        return handle
     }
 
     /// Network round trips made through this repository so far.
@@ -63,10 +66,39 @@ public final class CachedRepository: @unchecked Sendable {
 
     /// Runs `body` under the repository lock: the in-process lock shared by every `CachedRepository` of
     /// this folder, then the folder's file lock, so other processes sharing the cache wait too.
-    func locked<T>(_ body: () throws -> T) throws -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try FolderLock.withLock(path, body)
+    ///
+    /// The clone is opened first when it is not open or its folder vanished (pruned). A failure of `body`
+    /// that shows the clone is damaged (`GitError.indicatesDamage`, or a `verify()` that fails after any
+    /// other local failure) is remembered, and the next `refresh` clones the folder again. A full disk gets
+    /// the folder and `activity` named in its error.
+    func locked<T>(_ activity: String? = nil, _ body: () throws -> T) throws -> T {
+        folder.lock.lock()
+        defer { folder.lock.unlock() }
+        return try FolderLock.withLock(path) {
+            _ = try folder.usableHandle()
+            do {
+                return try body()
+            } catch var error as GitError {
+                if error.kind == .diskFull {
+                    error.folder = path.path
+                    error.remote = error.remote ?? remote.redactedURL
+                    error.activity = error.activity ?? activity
+                } else if folder.damage == nil, error.indicatesDamage || (error.isLocal && damageFound() != nil) {
+                    folder.damage = error
+                }
+                throw error
+            }
+        }
+    }
+
+    /// What `verify()` finds wrong with the clone on disk, if anything (caller holds the lock). Checked
+    /// through a handle of its own, as a new process would see the folder: an open handle keeps what it
+    /// read before (a parsed config, an open pack) and could miss damage done since.
+    func damageFound() -> GitError? {
+        switch CloneFolder.openVerified(path) {
+        case .success: return nil
+        case .failure(let error): return error.isMachineWide ? nil : error
+        }
     }
 
     func openSession() throws(GitError) -> RemoteSession {

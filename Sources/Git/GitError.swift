@@ -1,4 +1,5 @@
 import CGit2
+import Foundation
 import HTTP
 
 /// An error from a git operation, with libgit2's own message and a remote URL that never carries credentials.
@@ -26,6 +27,9 @@ public struct GitError: Error, CustomStringConvertible, Sendable {
         case network
         /// The caller passed something unusable (a malformed path or branch name).
         case invalidArgument
+        /// The disk holding the cache is full (or over its quota): the step wrote nothing that a later step
+        /// relies on (libgit2 writes objects, packs and refs to temporary files it renames only when complete).
+        case diskFull
         /// Anything else libgit2 reported.
         case other
     }
@@ -42,6 +46,13 @@ public struct GitError: Error, CustomStringConvertible, Sendable {
     public var remote: String?
     /// How many times the operation was tried (more than 1 when transient failures were retried).
     public var attempts: Int = 1
+    /// The cache folder involved (the bare clone), when the failure is about the local disk.
+    public var folder: String?
+    /// What promobot was doing, in words ("fetching", "committing"), for the `.diskFull` description.
+    var activity: String?
+    /// libgit2's error class (`GIT_ERROR_*`), 0 for errors detected by this module; tells damage from
+    /// other failures (see `indicatesDamage`).
+    var errorClass: Int32 = 0
     /// Set when the failure is worth retrying (see `TransientFailure`); nil for permanent ones.
     var transient: TransientFailure?
 
@@ -56,6 +67,7 @@ public struct GitError: Error, CustomStringConvertible, Sendable {
 
     /// One line for logs and CLI output: what failed, on which remote, libgit2's message and a hint.
     public var description: String {
+        if kind == .diskFull { return diskFullDescription }
         var text = "git: \(operation) failed"
         if attempts > 1 { text += " after \(attempts) attempts" }
         if let remote { text += " (remote \(remote))" }
@@ -78,10 +90,21 @@ public struct GitError: Error, CustomStringConvertible, Sendable {
             text += "; the server kept failing: check its status and the network, then run again"
         case .network:
             text += "; check the URL, network and proxy settings"
-        case .notFound, .invalidArgument, .other:
+        case .notFound, .invalidArgument, .diskFull, .other:
             break
         }
         return text
+    }
+
+    /// "git: no space left on device while fetching <remote> into <folder>: free space or move the cache …"
+    private var diskFullDescription: String {
+        var text = "git: no space left on device while \(activity ?? operation)"
+        if let remote { text += " \(remote)" }
+        if let folder { text += " into \(folder)" }
+        text += ": free space or move the cache (`cache:` in promobot.yaml); nothing half-written was used or pushed"
+        text += " (\(operation): \(message)"
+        if code != 0 { text += " [libgit2 code \(code)]" }
+        return text + ")"
     }
 }
 
@@ -117,6 +140,7 @@ extension GitError {
         git_error_clear()
         let kind: Kind
         switch code {
+        case _ where isDiskFull(message: message, errorClass: errorClass): kind = .diskFull
         case GIT_EAUTH.rawValue: kind = .authentication
         case GIT_ECERTIFICATE.rawValue: kind = .certificate
         case GIT_ENOTFOUND.rawValue: kind = .notFound
@@ -138,8 +162,50 @@ extension GitError {
                 kind = unclassified
             }
         }
-        return GitError(kind: kind, operation: operation, message: Redaction.redact(text: message, secrets: secrets),
-                        code: code, remote: remote)
+        var error = GitError(kind: kind, operation: operation, message: Redaction.redact(text: message, secrets: secrets),
+                             code: code, remote: remote)
+        error.errorClass = errorClass
+        return error
+    }
+
+    /// The operating system's words for a full disk or an exhausted quota (`strerror(ENOSPC)`,
+    /// `strerror(EDQUOT)`), which libgit2 appends to its own message for failed writes.
+    static let diskFullMessages = [String(cString: strerror(ENOSPC)), String(cString: strerror(EDQUOT))]
+
+    /// A local write failed for lack of space. Transport classes are excluded: a server whose own disk is
+    /// full says so over the network, and that is not this machine's cache.
+    static func isDiskFull(message: String, errorClass: Int32) -> Bool {
+        let transport = [GIT_ERROR_NET, GIT_ERROR_HTTP, GIT_ERROR_SSH, GIT_ERROR_SSL, GIT_ERROR_CALLBACK].map { Int32($0.rawValue) }
+        return !transport.contains(errorClass) && diskFullMessages.contains { message.contains($0) }
+    }
+
+    /// Raised by a local step (reading or writing the clone), not by the remote or the caller.
+    var isLocal: Bool { remote == nil && (kind == .notFound || kind == .other) }
+
+    /// The remote or the way to it failed (credentials, certificate, HTTP, SSH, TLS, network classes):
+    /// nothing a check of the local clone could explain.
+    var isTransport: Bool {
+        let classes = [GIT_ERROR_NET, GIT_ERROR_HTTP, GIT_ERROR_SSH, GIT_ERROR_SSL].map { Int32($0.rawValue) }
+        return kind == .authentication || kind == .certificate || classes.contains(errorClass)
+    }
+
+    /// A condition of the machine rather than of one clone: a full disk, missing memory, permissions, a
+    /// read-only file system, exhausted file descriptors. Deleting and cloning again would not help.
+    var isMachineWide: Bool {
+        if kind == .diskFull { return true }
+        let words = [ENOMEM, EACCES, EPERM, EROFS, EMFILE, ENFILE].map { String(cString: strerror($0)) }
+        return errorClass == Int32(GIT_ERROR_NOMEMORY.rawValue) || words.contains { message.contains($0) }
+    }
+
+    /// Whether this failure, met while reading the clone, says its files are damaged (so deleting and
+    /// cloning it again helps): libgit2 reports it about the repository's own files (classes reference,
+    /// zlib, repository, config, odb, object, tree, indexer, sha, or an OS error reading them), and it is
+    /// not machine-wide. A commit that is simply not fetched yet is `.notFound` without a class: not damage.
+    var indicatesDamage: Bool {
+        guard kind == .notFound || kind == .other, !isMachineWide else { return false }
+        let damageClasses = [GIT_ERROR_REFERENCE, GIT_ERROR_ZLIB, GIT_ERROR_REPOSITORY, GIT_ERROR_CONFIG, GIT_ERROR_ODB,
+                             GIT_ERROR_OBJECT, GIT_ERROR_TREE, GIT_ERROR_INDEXER, GIT_ERROR_SHA, GIT_ERROR_OS]
+        return damageClasses.map { Int32($0.rawValue) }.contains(errorClass)
     }
 }
 

@@ -11,23 +11,6 @@ final class RepositoryHandle {
     init(pointer: OpaquePointer) { self.pointer = pointer }
     deinit { git_repository_free(pointer) }
 
-    /// Opens the bare repository at `path`, creating it (bare, no remotes in config) when missing.
-    static func openOrInitBare(at path: URL) throws(GitError) -> RepositoryHandle {
-        LibGit2.ensureInitialized()
-        var repo: OpaquePointer?
-        let fs = path.path
-        if FileManager.default.fileExists(atPath: fs + "/HEAD") {
-            try check(git_repository_open_bare(&repo, fs), operation: "git_repository_open_bare \(fs)")
-        } else {
-            try? FileManager.default.createDirectory(at: path, withIntermediateDirectories: true)
-            try check(git_repository_init(&repo, fs, 1), operation: "git_repository_init \(fs)")
-        }
-        guard let repo else {
-            throw GitError(kind: .other, operation: "open repository \(fs)", message: "libgit2 returned no repository")
-        }
-        return RepositoryHandle(pointer: repo)
-    }
-
     // MARK: - Scoped lookups (free in defer)
 
     func withCommit<T>(_ id: ObjectID, _ body: (OpaquePointer) throws(GitError) -> T) throws(GitError) -> T {

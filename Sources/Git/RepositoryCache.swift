@@ -6,7 +6,8 @@ import Foundation
 /// A folder of bare clones, one per remote URL, shared by every part of the bot.
 ///
 /// Each remote gets `<root>/<host-and-path>-<hash>.git`, named from the URL without credentials, so the folder
-/// name never contains a secret and two spellings of credentials share one clone. Nothing touches the network
+/// name never contains a secret and two spellings of credentials share one clone. Clones no caller needs any
+/// more are deleted by `prune(keeping:unusedFor:)`; damaged ones are cloned again (see `CachedRepository`). Nothing touches the network
 /// until a `CachedRepository` method is called: the first `refresh` is the clone (init bare + fetch of the wanted
 /// branches), later ones fetch only what moved.
 ///
@@ -21,7 +22,7 @@ public final class RepositoryCache: Sendable {
     public let root: URL
     /// Transport settings applied to every remote of this cache.
     public let options: GitTransportOptions
-    private let state: CacheState
+    let state: CacheState
     private let counterCell = CounterCell()
 
     /// Creates a cache rooted at `root` (created on first use). Applies `options.caBundlePath` process-wide
@@ -40,7 +41,10 @@ public final class RepositoryCache: Sendable {
     ///
     /// Returns the same `CachedRepository` for equal `GitRemote` values. Runs on a thread of its own: opening
     /// a clone reads the disk and waits for the clone's file lock, which another process may hold.
-    /// - Throws: `GitError` when the folder cannot be created or opened, or the CA bundle cannot be loaded.
+    /// A clone that libgit2 cannot open or that fails `verify()` (damaged by a crash, a full disk, a person)
+    /// is deleted and created again, empty; the next `refresh` fetches everything and reports it.
+    /// - Throws: `GitError` when the folder cannot be created or opened (`.diskFull` naming the folder when
+    ///   there is no room), or the CA bundle cannot be loaded.
     public func repository(for remote: GitRemote) async throws -> CachedRepository {
         try await BlockingWork.run(name: "promobot.git") { [self] in try blockingRepository(for: remote) }
     }
@@ -55,11 +59,15 @@ public final class RepositoryCache: Sendable {
         }
         let folder = root.appendingPathComponent(Self.folderName(for: remote.redactedURL), isDirectory: true)
         let options = options, counterCell = counterCell
-        return try state.repository(for: remote, folder: folder.path) { lock in
+        return try state.repository(for: remote, folder: folder) { clone in
             try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-            let handle = try FolderLock.withLock(folder) { try RepositoryHandle.openOrInitBare(at: folder) }
-            return CachedRepository(remote: remote, path: folder, handle: handle, options: options,
-                                    lock: lock, counters: CounterCell(parent: counterCell))
+            do {
+                try FolderLock.withLock(folder) { _ = try clone.usableHandle() }
+            } catch var error as GitError where error.kind == .diskFull {
+                (error.folder, error.remote, error.activity) = (folder.path, remote.redactedURL, "creating the clone of")
+                throw error
+            }
+            return CachedRepository(remote: remote, folder: clone, options: options, counters: CounterCell(parent: counterCell))
         }
     }
 
@@ -89,32 +97,44 @@ public final class RepositoryCache: Sendable {
 final class CacheState: @unchecked Sendable {
     private let mutex = NSLock()
     private var repositories: [GitRemote: CachedRepository] = [:]
-    private var folderLocks: [String: NSLock] = [:]
+    private var folders: [String: CloneFolder] = [:]
     private var caDone = false
 
     func caApplied() -> Bool { mutex.withLock { caDone } }
     func markCAApplied() { mutex.withLock { caDone = true } }
 
-    /// Returns the repository for `remote`, creating it under the cache lock so two threads never
-    /// initialise one folder at once. Repositories of one folder share one lock.
+    /// Returns the repository for `remote`, creating it under the folder's lock so two threads never
+    /// initialise one folder at once. Repositories of one folder share one `CloneFolder` (lock and handle).
     ///
     /// The cache-wide lock is never held while waiting for a folder's lock (which a push may hold for a
     /// whole network round trip): other remotes are served meanwhile. Two threads that race to open one
-    /// remote both open it; the first to register wins and the other handle is dropped.
-    func repository(for remote: GitRemote, folder: String,
-                    create: (NSLock) throws -> CachedRepository) throws -> CachedRepository {
-        let (existing, folderLock) = mutex.withLock { () -> (CachedRepository?, NSLock) in
-            let folderLock = folderLocks[folder] ?? NSLock()
-            folderLocks[folder] = folderLock
-            return (repositories[remote], folderLock)
+    /// remote both get through `create`; the first to register wins and the other value is dropped.
+    func repository(for remote: GitRemote, folder: URL,
+                    create: (CloneFolder) throws -> CachedRepository) throws -> CachedRepository {
+        let (existing, clone) = mutex.withLock { () -> (CachedRepository?, CloneFolder) in
+            let clone = folders[folder.path] ?? CloneFolder(path: folder)
+            folders[folder.path] = clone
+            return (repositories[remote], clone)
         }
         if let existing { return existing }
         // Another GitRemote value for the same folder may be mid-operation: take its lock while opening.
-        let created = try folderLock.withLock { try create(folderLock) }
+        let created = try clone.lock.withLock { try create(clone) }
         return mutex.withLock {
             if let winner = repositories[remote] { return winner }
             repositories[remote] = created
             return created
+        }
+    }
+
+    /// The folder's shared state when this process has used it.
+    func openedFolder(_ folder: URL) -> CloneFolder? { mutex.withLock { folders[folder.path] } }
+
+    /// Forgets a pruned folder: its repositories and shared state (a `CachedRepository` still held
+    /// somewhere reopens the folder, creating it again, on its next use).
+    func forget(_ folder: URL) {
+        mutex.withLock {
+            folders[folder.path] = nil
+            repositories = repositories.filter { $0.value.path.path != folder.path }
         }
     }
 }

@@ -48,8 +48,7 @@ struct ProjectCache {
         let resolved: ResolvedProject
         switch ref {
         case .path(let path):
-            let base = engine.configuration.gitlabURL.absoluteString.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-            resolved = ResolvedProject(ref: ref, path: path, cloneURL: "\(base)/\(path).git", webURL: "\(base)/\(path)")
+            resolved = Self.resolved(path: path, gitlabURL: engine.configuration.gitlabURL)
         case .id:
             let project = try await engine.gitlab.project(ref)
             resolved = ResolvedProject(ref: ref, path: project.pathWithNamespace, cloneURL: project.httpURLToRepo, webURL: project.webURL)
@@ -57,6 +56,15 @@ struct ProjectCache {
         projects[repository] = resolved
         return resolved
     }
+
+    /// A project named by its path: everything follows from GitLab's URL, no API call.
+    static func resolved(path: String, gitlabURL: URL) -> ResolvedProject {
+        let base = gitlabURL.absoluteString.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        return ResolvedProject(ref: .path(path), path: path, cloneURL: "\(base)/\(path).git", webURL: "\(base)/\(path)")
+    }
+
+    /// Clone URLs of every project resolved so far this cycle.
+    var cloneURLs: [String] { projects.values.map(\.cloneURL) }
 
     /// The project's cached clone, refreshed once per cycle (one ref listing when nothing changed).
     /// The Git adapter runs the clone and fetch on a thread of its own, off the cooperative pool.
@@ -72,6 +80,12 @@ struct ProjectCache {
         } catch {
             unreachable[project.cloneURL] = error
             throw error
+        }
+        for recovery in result.recovered {
+            engine.logger.warning("\(recovery)", metadata: ["repository": "\(project.path)"])
+        }
+        if let failure = result.compactionFailure {
+            engine.logger.warning("\(failure)", metadata: ["repository": "\(project.path)"])
         }
         let refreshed = RefreshedRepository(repository: repository, tips: result.tips, remoteRefs: result.remoteRefs)
         repositories[project.cloneURL] = refreshed

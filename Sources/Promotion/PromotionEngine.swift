@@ -65,6 +65,7 @@ public struct PromotionEngine: Sendable {
         }
         if configuration.closeOrphans {
             report.orphans = await closeOrphans(listed: results.flatMap(\.listedMergeRequests), report: &report)
+            await pruneCache(resolved: results.flatMap(\.cloneURLs))
         }
         return report
     }
@@ -74,6 +75,8 @@ public struct PromotionEngine: Sendable {
         var stages: [Int: [StageOutcome]] = [:]
         var errors: [Int: [PolicyFailure]] = [:]
         var listedMergeRequests: [(ResolvedProject, [MergeRequest])] = []
+        /// Clone URLs of the projects the lane resolved (those named by id included).
+        var cloneURLs: [String] = []
     }
 
     /// Reconciles a lane's policies in order, stage by stage, sharing one per-cycle project cache.
@@ -108,6 +111,7 @@ public struct PromotionEngine: Sendable {
             result.stages[index]?.sort { (order.firstIndex(of: $0.plan.stage) ?? 0) < (order.firstIndex(of: $1.plan.stage) ?? 0) }
         }
         result.listedMergeRequests = projects.listedMergeRequests
+        result.cloneURLs = projects.cloneURLs
         return result
     }
 

@@ -8,6 +8,9 @@ import Sandbox
 ///
 /// Two cycles per N: (a) nothing to do (after one warm-up run that fills the cache), (b) every policy needs a
 /// test MR (dev ahead of test, `merge: manual`, no soak, no health). Requests are counted at the sandbox.
+///
+/// `--cycles N` measures something else instead: the memory of one long-lived engine process over N no-op
+/// cycles (`EngineBenchmark+Memory.swift`).
 struct EngineBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "engine",
@@ -29,6 +32,12 @@ struct EngineBenchmark: AsyncParsableCommand {
     @Option(help: "promobot's client-side request budget (`requestsPerMinute`). The default is the config's maximum, because the script has none; with promobot's own default (600) a 1,000-repository cycle is budget-bound by design.")
     var requestsPerMinute = 100_000
 
+    @Option(help: "Instead of the comparison: run this many no-op cycles of the engine in one process (like `promobot serve`) and report its memory after cycles 1, 10, 50, 100 and the last.")
+    var cycles: Int?
+
+    @Option(help: "With --cycles: run the engine's process under this tool, e.g. /usr/bin/heaptrack (the memory figures then include the tool's).")
+    var wrapper: String?
+
     var counts: [Int] { repos.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
 
     func validate() throws {
@@ -36,6 +45,7 @@ struct EngineBenchmark: AsyncParsableCommand {
         guard !parts.isEmpty, parts.count == counts.count, counts.allSatisfy({ $0 > 0 }) else {
             throw ValidationError("'--repos \(repos)' must be positive whole numbers separated by commas, e.g. 10,100")
         }
+        if let cycles, cycles < 1 { throw ValidationError("'--cycles \(cycles)' must be at least 1") }
     }
 
     /// Figures of one side in one cycle.
@@ -60,6 +70,7 @@ struct EngineBenchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let cycles { return try await measureMemory(cycles: cycles) }
         let binary = promobot ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             .deletingLastPathComponent().appendingPathComponent("promobot").path
         guard FileManager.default.isExecutableFile(atPath: binary) else {
@@ -91,18 +102,10 @@ struct EngineBenchmark: AsyncParsableCommand {
         sandbox.addUser("promobot", token: botToken, role: .developer)
         sandbox.addUser("jenkins", token: jenkinsToken, role: .developer)
         let policies = root.appendingPathComponent("policies")
-        try FileManager.default.createDirectory(at: policies, withIntermediateDirectories: true)
-        var projects: [String] = []
-        var listLines: [String] = []
-        for index in 0..<n {
-            let path = String(format: "bench/deploy-%03d", index)
-            let image = Self.image(index)
-            let project = try sandbox.createProject(path: path, defaultBranch: "master", files: Self.files(image: image, dev: "1.0.0", test: "1.0.0", prod: "1.0.0"))
-            projects.append(path)
-            try Self.policy(index: index, project: path, image: image)
-                .write(to: policies.appendingPathComponent(String(format: "app-%03d.yaml", index)), atomically: true, encoding: .utf8)
-            let encoded = path.replacingOccurrences(of: "/", with: "%2F")
-            listLines.append("\(project.httpURLToRepo) \(encoded) \(image) \(root.path)/jenkins/deploy-\(index)")
+        let seeded = try Self.seed(n, sandbox: sandbox, policies: policies)
+        let projects = seeded.map(\.path)
+        let listLines = seeded.enumerated().map { index, project in
+            "\(project.cloneURL) \(project.path.replacingOccurrences(of: "/", with: "%2F")) \(Self.image(index)) \(root.path)/jenkins/deploy-\(index)"
         }
         let list = root.appendingPathComponent("jenkins.txt")
         try (listLines.joined(separator: "\n") + "\n").write(to: list, atomically: true, encoding: .utf8)
@@ -249,6 +252,21 @@ struct EngineBenchmark: AsyncParsableCommand {
     }
 
     // MARK: - Fixtures
+
+    /// N deploy repositories `bench/deploy-NNN` in the sandbox (dev, test and prod all at 1.0.0, so a cycle
+    /// has nothing to do) and one policy for each in the folder `policies`.
+    /// - Returns: each project's path and clone URL, in order.
+    static func seed(_ n: Int, sandbox: Sandbox, policies: URL) throws -> [(path: String, cloneURL: String)] {
+        try FileManager.default.createDirectory(at: policies, withIntermediateDirectories: true)
+        return try (0..<n).map { index in
+            let path = String(format: "bench/deploy-%03d", index)
+            let project = try sandbox.createProject(path: path, defaultBranch: "master",
+                                                    files: files(image: image(index), dev: "1.0.0", test: "1.0.0", prod: "1.0.0"))
+            try policy(index: index, project: path, image: image(index))
+                .write(to: policies.appendingPathComponent(String(format: "app-%03d.yaml", index)), atomically: true, encoding: .utf8)
+            return (path, project.httpURLToRepo)
+        }
+    }
 
     static func image(_ index: Int) -> String { String(format: "registry.example.com/bench/app-%03d", index) }
 

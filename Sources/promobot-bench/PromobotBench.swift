@@ -6,6 +6,6 @@ struct PromobotBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "promobot-bench",
         abstract: "promobot's benchmarks (not tests): each compares promobot with a baseline in the same run.",
-        subcommands: [EditBenchmark.self, RefreshBenchmark.self, EngineBenchmark.self, ServeBenchmark.self]
+        subcommands: [EditBenchmark.self, RefreshBenchmark.self, EngineBenchmark.self, ServeBenchmark.self, EngineCycles.self]
     )
 }

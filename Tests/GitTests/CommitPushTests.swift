@@ -57,11 +57,14 @@ import Testing
     }
 
     @Test func conflictingPathsAreRejected() async throws {
-        let (_, repo, tip) = try await prepared()
+        // The fixture (and with it the cache folder) must outlive the calls: a vanished clone folder is
+        // created again, empty, on the next use.
+        let (fixture, repo, tip) = try await prepared()
         let error = try await #require(throws: GitError.self) {
             try await repo.commit(parent: tip, changes: ["a": Data("1".utf8), "a/b": Data("2".utf8)], author: signature, message: "x")
         }
-        #expect(error.kind == .invalidArgument)
+        #expect(error.kind == .invalidArgument, "\(error)")
+        withExtendedLifetime(fixture) {}
     }
 
     @Test func forceUpdateWithTheRightLeaseSucceeds() async throws {
@@ -133,7 +136,8 @@ import Testing
     }
 
     @Test func pushingAnUnknownCommitIsNotFound() async throws {
-        let (_, repo, _) = try await prepared()
+        let (fixture, repo, _) = try await prepared()
+        defer { withExtendedLifetime(fixture) {} }
         let bogus = try requireID(String(repeating: "cd", count: 20))
         let error = try await #require(throws: GitError.self) { try await repo.push(bogus, to: "promote/x", expecting: nil) }
         #expect(error.kind == .notFound)
