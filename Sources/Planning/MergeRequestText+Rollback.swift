@@ -28,11 +28,7 @@ extension MergeRequestText {
     public static func rollbackCommitMessage(policy: Policy, stage: Stage, record: RollbackRecord, to: ImageVersions,
                                              changes: [ImageChange]) -> String {
         var lines = [rollbackTitle(policy: policy, stage: stage, from: record.from, to: to), "", "Reason: \(oneLine(record.reason))", ""]
-        var seen = Set<String>()
-        for change in changes.sorted(by: { ($0.image, $0.path, $0.line) < ($1.image, $1.path, $1.line) }) {
-            let line = "\(change.image): \(change.old.isEmpty ? "(none)" : change.old) -> \(change.new)"
-            if seen.insert(line).inserted { lines.append(line) }
-        }
+            + changeLines(changes, order: policy.images)
         lines += ["", "Promobot-Policy: \(policy.name)", "Promobot-Stage: \(stage.name)",
                   "\(rollbackTrailer): \(record.introducedBy ?? "unknown")",
                   "\(requestedByTrailer): \(oneLine(record.requestedBy))",
@@ -81,13 +77,7 @@ extension MergeRequestText {
         }
         if !plan.gates.isEmpty {
             out.append("")
-            out.append("### Gates (at \(PlannerText.timestamp(input.now)))")
-            out.append("")
-            out.append("| Gate | Result | Evidence |")
-            out.append("|---|---|---|")
-            for gate in plan.gates {
-                out.append("| \(gate.gate.rawValue) | \(gate.passed ? "passed" : "**failed**") | \(cell(gate.reason)) |")
-            }
+            out += gatesSection(plan.gates, at: input.now)
         }
         out.append("")
         out.append("<sub>Opened by `promobot rollback`. It rebuilds this branch when the files it edits change on `\(cell(input.stage.branch))`; once someone else pushes to it, promobot leaves it alone. While it is open, promobot proposes no promotion to \(cell(plan.stage)).</sub>")

@@ -56,16 +56,32 @@ public enum MergeRequestText {
     public static func commitMessage(
         policy: Policy, stage: Stage, candidate: ImageVersions, changes: [ImageChange], upstreamCommit: String
     ) -> String {
-        var lines = [title(policy: policy, stage: stage, candidate: candidate), ""]
-        var seen = Set<String>()
-        let rank = Dictionary(policy.images.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        var lines = [title(policy: policy, stage: stage, candidate: candidate), ""] + changeLines(changes, order: policy.images)
+        lines += ["", "Promobot-Policy: \(policy.name)", "Promobot-Stage: \(stage.name)",
+                  "Promobot-Upstream-Commit: \(upstreamCommit)"]
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// One `image: old -> new` line per distinct change the edit made, in policy image order then file
+    /// position: from the editor's own records, so a commit never claims an edit that did not happen.
+    static func changeLines(_ changes: [ImageChange], order: [String]) -> [String] {
+        let rank = Dictionary(order.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        var seen = Set<String>(), lines: [String] = []
         for change in changes.sorted(by: { (rank[$0.image] ?? .max, $0.path, $0.line) < (rank[$1.image] ?? .max, $1.path, $1.line) }) {
             let line = "\(change.image): \(change.old.isEmpty ? "(none)" : change.old) -> \(change.new)"
             if seen.insert(line).inserted { lines.append(line) }
         }
-        lines += ["", "Promobot-Policy: \(policy.name)", "Promobot-Stage: \(stage.name)",
-                  "Promobot-Upstream-Commit: \(upstreamCommit)"]
-        return lines.joined(separator: "\n") + "\n"
+        return lines
+    }
+
+    /// The `### Gates` section of an MR description: every gate of the plan with its evidence.
+    static func gatesSection(_ gates: [GateResult], at now: Date) -> [String] {
+        var out = ["### Gates (at \(PlannerText.timestamp(now)))", "", "| Gate | Result | Evidence |", "|---|---|---|"]
+        for gate in gates {
+            let result = !gate.checked ? "not checked" : gate.passed ? "passed" : "**failed**"
+            out.append("| \(gate.gate.rawValue) | \(result) | \(cell(gate.reason)) |")
+        }
+        return out
     }
 
     /// The marker the MR for `plan` carries, once the bot pushed `head`; nil when the plan has no candidate.
@@ -125,13 +141,7 @@ public enum MergeRequestText {
             out.append("- Requested by \(cell(request.requestedBy)) with `promobot promote`\(what); holds do not apply to it")
         }
         out.append("")
-        out.append("### Gates (at \(PlannerText.timestamp(input.now)))")
-        out.append("")
-        out.append("| Gate | Result | Evidence |")
-        out.append("|---|---|---|")
-        for gate in plan.gates {
-            out.append("| \(gate.gate.rawValue) | \(gate.passed ? "passed" : "**failed**") | \(cell(gate.reason)) |")
-        }
+        out += gatesSection(plan.gates, at: input.now)
         if !input.health.isEmpty {
             out.append("")
             out.append("### Health of \(cell(plan.upstream))")

@@ -32,14 +32,10 @@ struct RollbackCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Why (goes into the MR and the commit); default: who asked.")
     var reason: String?
 
-    @Flag(name: .long, help: "Say what would be done; push nothing, write nothing to GitLab.")
-    var dryRun = false
-
-    @Option(name: .long, help: "Log format: text or json.")
-    var logFormat: LogFormat = .text
+    @OptionGroup var output: OnDemandOptions
 
     func run() async throws {
-        let runtime = try Runtime.loadOrExit(options, dryRun: dryRun, logFormat: logFormat, quiet: true)
+        let runtime = try Runtime.loadOrExit(options, dryRun: output.dryRun, logFormat: output.logFormat, quiet: true)
         let request = RollbackCommandRequest(to: to, reason: reason, requestedBy: Requester.current())
         try await OnDemand.report {
             try await runtime.engine.rollback(policy: policy, stage: stage, request: request)
@@ -71,18 +67,23 @@ struct PromoteCommand: AsyncParsableCommand {
     @Option(name: .long, help: "A tag (or digest) the upstream stage ran; default: what it offers now.")
     var to: String?
 
+    @OptionGroup var output: OnDemandOptions
+
+    func run() async throws {
+        let runtime = try Runtime.loadOrExit(options, dryRun: output.dryRun, logFormat: output.logFormat, quiet: true)
+        try await OnDemand.report {
+            try await runtime.engine.promote(policy: policy, stage: stage, to: to, requestedBy: Requester.current())
+        }
+    }
+}
+
+/// `--dry-run` and `--log-format`, shared by `rollback` and `promote`.
+struct OnDemandOptions: ParsableArguments {
     @Flag(name: .long, help: "Say what would be done; push nothing, write nothing to GitLab.")
     var dryRun = false
 
     @Option(name: .long, help: "Log format: text or json.")
     var logFormat: LogFormat = .text
-
-    func run() async throws {
-        let runtime = try Runtime.loadOrExit(options, dryRun: dryRun, logFormat: logFormat, quiet: true)
-        try await OnDemand.report {
-            try await runtime.engine.promote(policy: policy, stage: stage, to: to, requestedBy: Requester.current())
-        }
-    }
 }
 
 /// Prints what an on-demand command did and maps its failures to exit codes.

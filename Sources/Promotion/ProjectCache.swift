@@ -2,6 +2,7 @@ import Foundation
 import Planning
 import Git
 import GitLab
+import Policies
 
 /// A GitLab project as the engine needs it: how to address it in the API, where to clone it, where to link.
 struct ResolvedProject: Sendable {
@@ -160,4 +161,11 @@ actor MergeRequestListing {
 
     /// After the cycle changed MRs: the next asker lists again.
     func invalidate() { listing = nil }
+}
+
+extension [MergeRequest] {
+    /// The bot's MR from `branch` into `stage`'s branch, if this list has it.
+    func bot(_ branch: String, into stage: Stage) -> MergeRequest? {
+        first { $0.sourceBranch == branch && $0.targetBranch == stage.branch }
+    }
 }

@@ -83,7 +83,7 @@ extension PromotionEngine {
         let record = RollbackRecord(from: target.from, reason: request.reason ?? "requested by \(request.requestedBy)",
                                     requestedBy: request.requestedBy, introducedBy: target.introducedBy?.commit)
         let open = try await projects.openMergeRequests(in: observed.project)
-        let existing = open.first { $0.sourceBranch == MergeRequestText.rollbackBranch(policy: policy.name, stage: stage.name) && $0.targetBranch == stage.branch }
+        let existing = open.bot(MergeRequestText.rollbackBranch(policy: policy.name, stage: stage.name), into: stage)
         let outcome = try await executeRollback(policy: policy, stage: stage, observed: observed, history: history, record: record,
                                                 to: target.to.tags, existing: existing, openMergeRequests: open, now: now)
         log(outcome)
@@ -140,7 +140,7 @@ extension PromotionEngine {
             open = try await projects.openMergeRequests(in: project)
         }
         let branch = MergeRequestText.rollbackBranch(policy: policy.name, stage: stage.name)
-        if let existing = open.first(where: { $0.sourceBranch == branch && $0.targetBranch == stage.branch }) {
+        if let existing = open.bot(branch, into: stage) {
             let observed = try await observe(stage, policy: policy, projects: &projects)
             guard let marker = MergeRequestText.marker(in: existing.description), let record = marker.rollback,
                   marker.policy == policy.name, marker.stage == stage.name else {
@@ -234,10 +234,11 @@ extension PromotionEngine {
     /// Reads a stage's branch: project, refreshed clone (once per cycle), tip, files and images.
     func observe(_ stage: Stage, policy: Policy, projects: inout ProjectCache) async throws -> ObservedStage {
         let project = try await projects.project(stage.repository)
+        // Every branch any policy reads in this repository, so one refresh serves all of them this cycle.
         let branches = Array(Set(policies.flatMap(\.stages).filter { $0.repository == stage.repository }.map(\.branch))).sorted()
         let repository = try await projects.repository(for: project, branches: branches)
         guard let tip = repository.tips[stage.branch] else {
-            throw PolicyFailure(policy: policy.name, stage: stage.name, message: "branch '\(stage.branch)' does not exist in \(stage.repository)")
+            throw PolicyFailure(policy: policy.name, stage: stage.name, message: "branch '\(stage.branch)' does not exist in \(stage.repository): create it, or fix 'branch' for stage '\(stage.name)' in \(policy.sourcePath)")
         }
         let files = try await StageReader.files(in: repository.repository, paths: stage.paths, at: tip)
         let snapshot = StageSnapshot(commit: tip.hex, tags: StageReader.tags(in: files, images: policy.images))
@@ -278,7 +279,7 @@ extension PromotionEngine {
         let promotionBranch = MergeRequestText.sourceBranch(policy: policy.name, stage: stage.name)
         var closing = false
         if case .closeMR = plan.decision { closing = true }
-        guard !closing, let promotion = openMergeRequests.first(where: { $0.sourceBranch == promotionBranch && $0.targetBranch == stage.branch }) else {
+        guard !closing, let promotion = openMergeRequests.bot(promotionBranch, into: stage) else {
             return outcome
         }
         if configuration.dryRun {

@@ -146,29 +146,15 @@ public struct PromotionEngine: Sendable {
     ///   promotion a person asked for is honoured the same way by every later cycle.
     func reconcile(policy: Policy, stage: Stage, upstream: Stage, now: Date, projects: inout ProjectCache,
                    request: PromotionRequest? = nil) async throws -> StageOutcome {
-        let targetProject = try await projects.project(stage.repository)
-        let upstreamProject = try await projects.project(upstream.repository)
-        let targetRepo = try await projects.repository(for: targetProject, branches: branches(in: stage.repository))
-        let upstreamRepo = try await projects.repository(for: upstreamProject, branches: branches(in: upstream.repository))
-
-        guard let targetTip = targetRepo.tips[stage.branch] else {
-            throw PolicyFailure(policy: policy.name, stage: stage.name,
-                                message: "branch '\(stage.branch)' does not exist in \(stage.repository)")
-        }
-        guard let upstreamTip = upstreamRepo.tips[upstream.branch] else {
-            throw PolicyFailure(policy: policy.name, stage: upstream.name,
-                                message: "branch '\(upstream.branch)' does not exist in \(upstream.repository)")
-        }
-
-        let targetFiles = try await StageReader.files(in: targetRepo.repository, paths: stage.paths, at: targetTip)
-        let upstreamFiles = try await StageReader.files(in: upstreamRepo.repository, paths: upstream.paths, at: upstreamTip)
-        let target = StageSnapshot(commit: targetTip.hex, tags: StageReader.tags(in: targetFiles, images: policy.images))
-        let upstreamState = StageSnapshot(commit: upstreamTip.hex, tags: StageReader.tags(in: upstreamFiles, images: policy.images))
+        let targetSide = try await observe(stage, policy: policy, projects: &projects)
+        let upstreamSide = try await observe(upstream, policy: policy, projects: &projects)
+        let (targetProject, targetRepo, targetTip, targetFiles, target) =
+            (targetSide.project, targetSide.repository, targetSide.tip, targetSide.files, targetSide.snapshot)
+        let (upstreamRepo, upstreamTip, upstreamState) = (upstreamSide.repository, upstreamSide.tip, upstreamSide.snapshot)
 
         let sourceBranch = MergeRequestText.sourceBranch(policy: policy.name, stage: stage.name)
-        let rollbackBranch = MergeRequestText.rollbackBranch(policy: policy.name, stage: stage.name)
         let open = try await projects.openMergeRequests(in: targetProject)
-        let existing = open.first { $0.sourceBranch == sourceBranch && $0.targetBranch == stage.branch }
+        let existing = open.bot(sourceBranch, into: stage)
 
         // Fast path: nothing to promote and nothing open: no history walk, no health probes, no API call.
         let needsWork = existing != nil || request != nil || policy.images.contains { upstreamState.tags[$0] != target.tags[$0] }
@@ -177,7 +163,7 @@ public struct PromotionEngine: Sendable {
             historyHorizon: now.addingTimeInterval(-configuration.historyHorizon), health: [],
             mergeRequest: nil, now: now, emergencyStop: configuration.emergencyStop
         )
-        input.rollbackMergeRequest = open.first { $0.sourceBranch == rollbackBranch && $0.targetBranch == stage.branch }?.iid
+        input.rollbackMergeRequest = open.bot(MergeRequestText.rollbackBranch(policy: policy.name, stage: stage.name), into: stage)?.iid
         input.request = request ?? existing.flatMap { MergeRequestText.marker(in: $0.description)?.request }
         input.healthChecked = needsWork
         if configuration.readsStageHistory && !needsWork {
@@ -201,13 +187,9 @@ public struct PromotionEngine: Sendable {
 
         let plan = Planner.plan(input)
         let context = ActionContext(policy: policy, stage: stage, input: input, plan: plan,
-                                    project: targetProject, upstreamProject: upstreamProject, repository: targetRepo,
+                                    project: targetProject, upstreamProject: upstreamSide.project, repository: targetRepo,
                                     targetFiles: targetFiles, targetTip: targetTip, sourceBranch: sourceBranch, existing: existing)
         return await act(context)
-    }
-
-    private func branches(in repository: String) -> [String] {
-        Array(Set(policies.flatMap(\.stages).filter { $0.repository == repository }.map(\.branch))).sorted()
     }
 
     private func history(of upstream: Stage, policy: Policy, in repository: CachedRepository, tip: ObjectID, since: Date) async throws -> [HistoryEntry] {

@@ -26,8 +26,6 @@ public struct LoopSnapshot: Sendable {
     /// The policies last loaded (empty before the first successful load).
     public var policies: [Policy] = []
     public var policiesRepository: String?
-    /// The last cycle's report (a triggered cycle's report covers only its policies; see `board`).
-    public var lastReport: CycleReport?
     /// The report per policy, from the newest cycle that covered it: what the page shows.
     public var board = CycleReport()
     public var lastCycleAt: Date?
@@ -194,7 +192,6 @@ public actor ReconcileLoop {
         let duration = clock.now - started
         let finishedAt = Date()
 
-        snapshot.lastReport = report
         snapshot.board = Self.merge(snapshot.board, with: report, covering: Set(engine.policies.map(\.name)),
                                     order: loaded.engine.policies.map(\.name))
         snapshot.lastCycleAt = finishedAt

@@ -71,7 +71,8 @@ import Yams
         let args = try #require(Self.value(job, "template.spec.containers.0.args") as? [String])
         let shard = try #require(args.firstIndex(of: "--shard").map { args[$0 + 1] })
         #expect(shard == String(completions), "--shard \(shard) must take the index from JOB_COMPLETION_INDEX, with N = completions")
-        #expect(try Promotion_Shard.parse(shard, index: completions - 1) == completions - 1)
+        let lastPod = try Shard.parse(shard, environment: ["JOB_COMPLETION_INDEX": String(completions - 1)]).get()
+        #expect(lastPod.index == completions - 1 && lastPod.count == completions)
         let config = try #require(documents.first { $0["kind"] as? String == "ConfigMap" }.flatMap { ($0["data"] as? [String: Any])?["promobot.yaml"] as? String })
         let parsed = try #require(ConfigParser.parse(yaml: config, path: "sharded").config)
         #expect(parsed.requestsPerMinute * completions <= 3000, "each shard's budget is its part of the account's 3000/min")
@@ -107,12 +108,5 @@ import Yams
             }
         }
         #expect(commands >= 5)
-    }
-}
-
-/// `Shard.parse` with the index an Indexed Job would set.
-enum Promotion_Shard {
-    static func parse(_ text: String, index: Int) throws -> Int {
-        try Shard.parse(text, environment: ["JOB_COMPLETION_INDEX": String(index)]).get().index
     }
 }
