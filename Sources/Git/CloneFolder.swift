@@ -10,14 +10,22 @@ final class CloneFolder: @unchecked Sendable {
     let path: URL
     /// Serializes this process's users of the folder; taken before the folder's file lock.
     let lock = NSLock()
-    /// The open repository; nil before the first open and after the folder was pruned (reopened on use).
-    var handle: RepositoryHandle?
+    /// The open repository; nil before the first open, after the folder was pruned, and after
+    /// `openHandles` closed it to stay under its limit (reopened on use).
+    var handle: RepositoryHandle? {
+        didSet { if handle == nil, oldValue != nil { openHandles.closedHandle(self) } }
+    }
+    /// The cache-wide bound on open handles, told of every use of this folder's handle.
+    let openHandles: OpenHandleLimit
     /// A failure that showed the clone is damaged; the next refresh deletes the folder and clones again.
     var damage: GitError?
     /// Recoveries not yet reported by a `refresh`.
     var recoveries: [CacheRecovery] = []
 
-    init(path: URL) { self.path = path }
+    init(path: URL, openHandles: OpenHandleLimit) {
+        self.path = path
+        self.openHandles = openHandles
+    }
 
     /// The folder's `HEAD` file, present in every usable bare repository.
     var headPath: String { path.appendingPathComponent("HEAD").path }
@@ -28,11 +36,14 @@ final class CloneFolder: @unchecked Sendable {
 extension CloneFolder {
     /// The open handle, opening the folder first when it is not open or was deleted meanwhile (pruned
     /// by another process, or by this one while a `CachedRepository` of it was still around).
+    /// Every call counts as a use for `openHandles`, which may close other idle clones.
     func usableHandle() throws -> RepositoryHandle {
-        if let handle, FileManager.default.fileExists(atPath: headPath) { return handle }
-        handle = nil
-        try open()
+        if handle == nil || !FileManager.default.fileExists(atPath: headPath) {
+            handle = nil
+            try open()
+        }
         guard let handle else { throw GitError(kind: .other, operation: "open \(path.path)", message: "the clone did not open") }
+        openHandles.used(self)
         return handle
     }
 

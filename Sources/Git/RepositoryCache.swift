@@ -25,14 +25,26 @@ public final class RepositoryCache: Sendable {
     let state: CacheState
     private let counterCell = CounterCell()
 
+    /// How many clones keep a libgit2 handle open by default: well above the engine's concurrent lanes,
+    /// well below the 1,000 repositories whose handles would otherwise stay open for the process's life.
+    public static let defaultMaxOpenRepositories = 32
+
     /// Creates a cache rooted at `root` (created on first use). Applies `options.caBundlePath` process-wide
     /// on the first `repository(for:)` call (libgit2 keeps CA locations globally).
-    public init(root: URL, options: GitTransportOptions = GitTransportOptions()) {
+    ///
+    /// - Parameter maxOpenRepositories: past this many clones with an open libgit2 handle, the least
+    ///   recently used idle ones are closed (reopened on their next use), which bounds memory per process.
+    public init(root: URL, options: GitTransportOptions = GitTransportOptions(),
+                maxOpenRepositories: Int = RepositoryCache.defaultMaxOpenRepositories) {
         self.root = root
         self.options = options
-        self.state = CacheState()
-
+        self.state = CacheState(openHandles: OpenHandleLimit(limit: maxOpenRepositories))
     }
+
+    /// Clones whose libgit2 handle is open now (at most `maxOpenRepositories` when all are idle).
+    public var openRepositoryCount: Int { state.openHandles.openCount }
+    /// Handles closed so far to stay under `maxOpenRepositories`.
+    public var closedRepositoryHandles: Int { state.openHandles.closed }
 
     /// Network round trips made through every repository of this cache so far.
     public var counters: GitCounters { counterCell.snapshot }
@@ -99,6 +111,10 @@ final class CacheState: @unchecked Sendable {
     private var repositories: [GitRemote: CachedRepository] = [:]
     private var folders: [String: CloneFolder] = [:]
     private var caDone = false
+    /// The bound on open libgit2 handles, shared by every folder of the cache.
+    let openHandles: OpenHandleLimit
+
+    init(openHandles: OpenHandleLimit) { self.openHandles = openHandles }
 
     func caApplied() -> Bool { mutex.withLock { caDone } }
     func markCAApplied() { mutex.withLock { caDone = true } }
@@ -112,7 +128,7 @@ final class CacheState: @unchecked Sendable {
     func repository(for remote: GitRemote, folder: URL,
                     create: (CloneFolder) throws -> CachedRepository) throws -> CachedRepository {
         let (existing, clone) = mutex.withLock { () -> (CachedRepository?, CloneFolder) in
-            let clone = folders[folder.path] ?? CloneFolder(path: folder)
+            let clone = folders[folder.path] ?? CloneFolder(path: folder, openHandles: openHandles)
             folders[folder.path] = clone
             return (repositories[remote], clone)
         }

@@ -27,7 +27,9 @@ final class CurlMultiEngine: @unchecked Sendable {
     private let multi: UnsafeMutableRawPointer
     private let shared = Mutex(Shared())
     private let finished = DispatchSemaphore(value: 0)
-    private var thread: Thread?
+    /// Weak: a running `Thread` keeps itself alive, and its closure holds this engine; a strong reference
+    /// back would keep both (and the multi handle's bookkeeping) for ever after `shutdown`.
+    private weak var thread: Thread?
 
     // Engine thread only.
     private var running: [UnsafeMutableRawPointer: CurlTransfer] = [:]
