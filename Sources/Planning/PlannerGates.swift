@@ -136,8 +136,9 @@ extension Planner {
         }
         let why = freeze.reason.map { ": \($0)" } ?? ""
         let when = end.map { " (until \(PlannerText.time($0, now: input.now)))" } ?? ""
+        let by = freeze.companyWide.map { " by a company-wide freeze (\($0))" } ?? ""
         return GateResult(gate: .freeze, passed: false,
-                          reason: "\(input.stage.name) is frozen \(freeze.from) to \(freeze.until)\(why)\(when)", until: end)
+                          reason: "\(input.stage.name) is frozen \(freeze.from) to \(freeze.until)\(by)\(why)\(when)", until: end)
     }
 
     static func windowGate(_ input: PlanInput, calendar: MergeCalendar) -> GateResult {

@@ -13,7 +13,7 @@ public enum ConfigParser {
     public static let defaultFileName = "promobot.yaml"
 
     static let topKeys = ["gitlab", "argocd", "prometheus", "git", "policies", "cache", "emergencyStop", "stopFile", "concurrency",
-                          "requestsPerMinute", "webhook", "policiesRepository"]
+                          "requestsPerMinute", "webhook", "policiesRepository", "stageDefaults", "freezes"]
     static let serviceKeys = ["url", "tokenEnv", "tokenFile", "caBundle"]
     static let webhookKeys = ["url", "secretEnv", "secretFile"]
     static let gitKeys = ["authorName", "authorEmail"]
@@ -66,7 +66,10 @@ public enum ConfigParser {
         guard let root = reader.compose(yaml) else { return }  // An empty file means "all defaults".
         guard let top = reader.mapping(root, "the config file") else { return }
         let context = "in the config file"
-        let entries = reader.entries(top, allowed: topKeys, context: context) { secretKeyMessage($0, in: context) }
+        let entries = reader.entries(top, allowed: topKeys, context: context, extensionPrefix: PolicyParser.extensionPrefix) {
+            secretKeyMessage($0, in: context)
+        }
+        config.shared = sharedSettings(entries, reader: reader)
 
         if let entry = entries["gitlab"] {
             if var gitlab = service(entry.value, name: "gitlab", reader: reader) {

@@ -12,7 +12,8 @@ public enum PolicyLoader {
     ///
     /// A path that does not exist or cannot be read becomes a diagnostic, not a throw; so does a file over
     /// `YAMLLimits.maxFileBytes`, which is refused before it is read.
-    public static func load(paths: [String]) -> PolicySet {
+    /// `shared`: the config's `stageDefaults:` and company-wide `freezes:`, applied to every policy.
+    public static func load(paths: [String], shared: SharedSettings = .none) -> PolicySet {
         let (files, findDiagnostics) = policyFiles(in: paths)
         var sources: [(path: String, yaml: String)] = []
         var readDiagnostics: [Diagnostic] = []
@@ -23,7 +24,7 @@ public enum PolicyLoader {
                 readDiagnostics.append(Diagnostic(path: file, line: 0, column: 0, message: problem.description))
             }
         }
-        var set = check(sources: sources)
+        var set = check(sources: sources, shared: shared)
         set.files = files
         set.diagnostics = Diagnostic.sortedByPosition(findDiagnostics + readDiagnostics + set.diagnostics)
         return set
@@ -57,8 +58,8 @@ public enum PolicyLoader {
     }
 
     /// Parses already-read files and runs the cross-file checks. Pure.
-    public static func check(sources: [(path: String, yaml: String)]) -> PolicySet {
-        let results = sources.map { PolicyParser.parseDetailed(yaml: $0.yaml, path: $0.path) }
+    public static func check(sources: [(path: String, yaml: String)], shared: SharedSettings = .none) -> PolicySet {
+        let results = sources.map { PolicyParser.parseDetailed(yaml: $0.yaml, path: $0.path, shared: shared) }
         var diagnostics = results.flatMap(\.diagnostics)
         var firstUse: [String: (path: String, mark: Mark?)] = [:]
         var duplicated = Set<String>()

@@ -62,6 +62,10 @@ public struct Stage: Sendable, Hashable {
     public var assignees: [String]
     /// How the stage's rollback MRs merge, and whether promobot rolls the stage back by itself.
     public var rollback: RollbackSettings
+    /// Where each setting that is not built in comes from (the stage, the policy's `defaults:`, the
+    /// config's `stageDefaults:`), by key; company-wide freezes are under `freeze` only when the stage has no
+    /// `freeze` of its own. For `validate --show-effective`.
+    public var sources: [String: SettingSource] = [:]
 
     public init(
         name: String, from: String? = nil, repository: String, branch: String, paths: [String],
@@ -248,7 +252,9 @@ public struct Freeze: Sendable, Hashable {
     public var from: LocalDate
     public var until: LocalDate
     public var reason: String?
-    public init(from: LocalDate, until: LocalDate, reason: String? = nil) {
-        self.from = from; self.until = until; self.reason = reason
+    /// Where a company-wide freeze is declared (`promobot.yaml:12`); nil for the stage's own.
+    public var companyWide: String?
+    public init(from: LocalDate, until: LocalDate, reason: String? = nil, companyWide: String? = nil) {
+        self.from = from; self.until = until; self.reason = reason; self.companyWide = companyWide
     }
 }

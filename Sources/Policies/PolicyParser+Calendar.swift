@@ -67,6 +67,7 @@ extension PolicyParser.Parser {
         }
 
         if let entry = keys.entries["windows"], let items = reader.list(entry.value, "'windows' \(keys.context)", allowEmpty: true) {
+            stage.windows = []  // replaces the defaults' windows
             for (windowIndex, item) in items.enumerated() {
                 if let window = parseWindow(item, label: "window \(windowIndex + 1) of \(keys.label)") {
                     stage.windows.append(window)
@@ -75,6 +76,7 @@ extension PolicyParser.Parser {
         }
 
         if let entry = keys.entries["freeze"], let items = reader.list(entry.value, "'freeze' \(keys.context)", allowEmpty: true) {
+            stage.freezes = []  // replaces the defaults' freezes (company-wide ones are added later)
             for (freezeIndex, item) in items.enumerated() {
                 if let freeze = parseFreeze(item, label: "freeze \(freezeIndex + 1) of \(keys.label)") {
                     stage.freezes.append(freeze)
@@ -125,8 +127,18 @@ extension PolicyParser.Parser {
 
     /// One item of `freeze`: `from` and `until` (`YYYY-MM-DD`, inclusive) and an optional `reason`.
     func parseFreeze(_ node: Node, label: String) -> Freeze? {
-        guard let mapping = reader.mapping(node, label) else { return nil }
-        let entries = reader.entries(mapping, allowed: ["from", "until", "reason"], context: "in \(label)")
+        parseFreeze(node, label: label, scopeKeys: []).freeze
+    }
+
+    /// A freeze whose mapping may also hold `scopeKeys` (the config's company-wide freezes say which stages
+    /// and policies they cover); those entries are returned unread, even when the freeze itself is invalid.
+    func parseFreeze(_ node: Node, label: String, scopeKeys: [String]) -> (freeze: Freeze?, scope: Entries) {
+        guard let mapping = reader.mapping(node, label) else { return (nil, [:]) }
+        let entries = reader.entries(mapping, allowed: ["from", "until", "reason"] + scopeKeys, context: "in \(label)")
+        return (freeze(entries, mapping: mapping, label: label), entries.filter { scopeKeys.contains($0.key) })
+    }
+
+    private func freeze(_ entries: Entries, mapping: Node.Mapping, label: String) -> Freeze? {
         func date(_ key: String) -> LocalDate? {
             guard let entry = entries[key] else {
                 reader.missing(key, "in \(label)", at: mapping.mark)

@@ -31,6 +31,9 @@ extension PolicyParser.Parser {
         let entries = reader.entries(mapping, allowed: PolicyParser.stageKeys, context: context)
 
         var stage = Stage(name: "", repository: defaultRepository ?? "", branch: defaultBranch ?? "", paths: [])
+        // Defaults first, lowest precedence first; the stage's own keys below replace them.
+        if let name = entries["name"]?.value.scalar?.string { shared.stageDefaults[name]?.apply(to: &stage) }
+        policyDefaults?.apply(to: &stage)
         var draft = StageDraft(stage: stage, mapping: mapping, nameNode: entries["name"]?.value,
                                fromNode: entries["from"]?.value, pathNodes: [],
                                keyNodes: entries.mapValues(\.key), label: label)
@@ -60,9 +63,45 @@ extension PolicyParser.Parser {
         parseSelectionKeys(keys, into: &stage)
         parseMergeRequestKeys(keys, into: &stage)
         parseRollbackKey(keys, policyRollback: policyRollback, into: &stage, draft: &draft)
+        for key in StageDefaults.keys {
+            if let keyNode = entries[key]?.key { stage.sources[key] = .stage(path: path, line: keyNode.mark?.line ?? 0) }
+        }
+        StageDefaults.normalizeApprovals(&stage)
 
         draft.stage = stage
         return draft
+    }
+
+    /// A `defaults:` block of a policy, or one `stageDefaults:` entry of the config file (read with the
+    /// config's reader, so its problems point into the config file): the stage keys of `StageDefaults.keys`,
+    /// checked exactly as in a stage, on an otherwise built-in stage. `source` says where a key is written.
+    ///
+    /// `approvals` may stand without `merge` here: the `merge: approved` it needs may come from another
+    /// layer (checked per stage, see `StageDefaults.normalizeApprovals`).
+    func parseDefaults(_ node: Node, label: String, source: (Node) -> SettingSource) -> StageDefaults? {
+        guard let mapping = reader.mapping(node, label) else { return nil }
+        let context = "in \(label)"
+        let entries = reader.entries(mapping, allowed: StageDefaults.keys, context: context) { key in
+            guard PolicyParser.stageKeys.contains(key) else { return nil }
+            return "'\(key)' cannot be a default \(context): it is set in each stage (defaults hold \(StageDefaults.keys.joined(separator: ", ")))"
+        }
+        var stage = Stage(name: "", repository: "", branch: "", paths: [], merge: .approved, approvals: 1)
+        let keys = StageKeys(entries: entries, mapping: mapping, label: label, context: context)
+        parseHealthChecks(keys, into: &stage)
+        parseMergeKeys(keys, into: &stage)
+        parseCalendarKeys(keys, into: &stage)
+        parseSelectionKeys(keys, into: &stage)
+        parseMergeRequestKeys(keys, into: &stage)
+        return StageDefaults(values: stage, sources: entries.mapValues { source($0.key) })
+    }
+
+    /// `stage` with the config's company-wide freezes that apply to it added to its own.
+    func withCompanyFreezes(_ stage: Stage, policy: String) -> Stage {
+        var stage = stage
+        for company in shared.freezes where company.applies(toStage: stage.name, policy: policy) {
+            stage.freezes.append(company.freeze)
+        }
+        return stage
     }
 
     /// `repository`, `branch` (each defaulting to the policy's) and `paths`: where the stage's manifests are.
@@ -98,6 +137,7 @@ extension PolicyParser.Parser {
     /// `health`: the checks that gate promotions out of this stage (see `PolicyParser+Health.swift`).
     func parseHealthChecks(_ keys: StageKeys, into stage: inout Stage) {
         if let entry = keys.entries["health"], let items = reader.list(entry.value, "'health' \(keys.context)", allowEmpty: true) {
+            stage.health = []  // replaces the defaults' checks
             for (checkIndex, item) in items.enumerated() {
                 if let check = parseHealthCheck(item, label: "health check \(checkIndex + 1) of \(keys.label)") {
                     stage.health.append(check)
@@ -109,8 +149,9 @@ extension PolicyParser.Parser {
     /// `soak`, `merge` and `approvals`: how long a version must run upstream, and how its MR is merged.
     func parseMergeKeys(_ keys: StageKeys, into stage: inout Stage) {
         if let entry = keys.entries["soak"] { stage.soak = duration(entry.value, "'soak' \(keys.context)") }
-        (stage.merge, stage.approvals) = mergeMode(keys.entries, context: keys.context, inherited: (.manual, 0),
-                                                   inheritedText: "the default 'manual'")
+        let inheritedText = stage.sources["merge"].map { "'\(stage.merge.rawValue)' from \($0)" } ?? "the default '\(stage.merge.rawValue)'"
+        (stage.merge, stage.approvals) = mergeMode(keys.entries, context: keys.context, inherited: (stage.merge, stage.approvals),
+                                                   inheritedText: inheritedText)
     }
 
     /// `merge` and `approvals` of one mapping (a stage, or a `rollback` block), read together because
@@ -169,6 +210,7 @@ extension PolicyParser.Parser {
     /// `labels`, `reviewers` and `assignees`: what the promotion MR carries.
     func parseMergeRequestKeys(_ keys: StageKeys, into stage: inout Stage) {
         if let entry = keys.entries["labels"] {
+            stage.labels = []  // replaces the defaults' labels
             for (value, labelNode) in reader.stringList(entry.value, "'labels' \(keys.context)", allowEmpty: true) ?? [] {
                 if value.contains(",") {
                     reader.error("label '\(value)' \(keys.context) must not contain ',' (GitLab splits labels on commas): list each label separately",
@@ -178,8 +220,8 @@ extension PolicyParser.Parser {
                 }
             }
         }
-        stage.reviewers = users(keys.entries["reviewers"]?.value, "'reviewers' \(keys.context)")
-        stage.assignees = users(keys.entries["assignees"]?.value, "'assignees' \(keys.context)")
+        if let node = keys.entries["reviewers"]?.value { stage.reviewers = users(node, "'reviewers' \(keys.context)") }
+        if let node = keys.entries["assignees"]?.value { stage.assignees = users(node, "'assignees' \(keys.context)") }
     }
 
     // MARK: Values shared by several keys
@@ -192,8 +234,7 @@ extension PolicyParser.Parser {
     }
 
     /// GitLab usernames; a leading `@` is accepted and dropped.
-    func users(_ node: Node?, _ what: String) -> [String] {
-        guard let node else { return [] }
+    func users(_ node: Node, _ what: String) -> [String] {
         var users: [String] = []
         for (value, userNode) in reader.stringList(node, what, allowEmpty: true) ?? [] {
             let name = value.hasPrefix("@") ? String(value.dropFirst()) : value

@@ -15,7 +15,9 @@ public enum PolicyParser {
     /// Most images in one policy (they are promoted together, all in one MR).
     public static let maxImages = 200
 
-    static let policyKeys = ["version", "name", "repository", "branch", "images", "stages", "rollback"]
+    static let policyKeys = ["version", "name", "repository", "branch", "images", "stages", "rollback", "defaults"]
+    /// Top-level keys starting with this are ignored: they hold anchors for `<<` merges (`x-prod: &prod`).
+    static let extensionPrefix = "x-"
     static let stageKeys = [
         "name", "from", "repository", "branch", "paths", "health", "soak", "merge", "approvals", "timezone",
         "windows", "freeze", "tags", "downgrade", "pick", "labels", "reviewers", "assignees", "rollback",
@@ -30,10 +32,13 @@ public enum PolicyParser {
 
     /// Parses `yaml` (the contents of the file at `path`).
     ///
+    /// - Parameter shared: the config file's `stageDefaults:` and company-wide `freezes:`, applied to the
+    ///   policy's stages (see `StageDefaults` for the precedence).
     /// - Returns: the policy when the file has no errors (warnings allowed), and every diagnostic,
     ///   sorted by position. `path` is only used in diagnostics and `Policy.sourcePath`.
-    public static func parse(yaml: String, path: String) -> (policy: Policy?, diagnostics: [Diagnostic]) {
-        let result = parseDetailed(yaml: yaml, path: path)
+    public static func parse(yaml: String, path: String,
+                             shared: SharedSettings = .none) -> (policy: Policy?, diagnostics: [Diagnostic]) {
+        let result = parseDetailed(yaml: yaml, path: path, shared: shared)
         return (result.policy, result.diagnostics)
     }
 
@@ -45,9 +50,9 @@ public enum PolicyParser {
         var diagnostics: [Diagnostic]
     }
 
-    static func parseDetailed(yaml: String, path: String) -> Detailed {
+    static func parseDetailed(yaml: String, path: String, shared: SharedSettings = .none) -> Detailed {
         let reader = YAMLReader(path: path)
-        var parser = Parser(reader: reader, path: path)
+        var parser = Parser(reader: reader, path: path, shared: shared)
         let policy = parser.run(yaml: yaml)
         return Detailed(policy: reader.hasErrors ? nil : policy, name: parser.policyName,
                         nameMark: parser.policyNameMark, diagnostics: Diagnostic.sortedByPosition(reader.diagnostics))
@@ -107,15 +112,20 @@ extension PolicyParser {
     struct Parser {
         let reader: YAMLReader
         let path: String
+        /// The config's stage defaults and company-wide freezes.
+        let shared: SharedSettings
         var policyName: String?
         var policyNameMark: Mark?
+        /// The policy's `defaults:` block, once read.
+        var policyDefaults: StageDefaults?
 
         /// A mapping's entries by key, as `YAMLReader.entries` returns them.
         typealias Entries = [String: (key: Node, value: Node)]
 
-        init(reader: YAMLReader, path: String) {
+        init(reader: YAMLReader, path: String, shared: SharedSettings = .none) {
             self.reader = reader
             self.path = path
+            self.shared = shared
         }
 
         /// A parsed stage plus the nodes later checks point at.
@@ -147,7 +157,8 @@ extension PolicyParser {
                 label = "policy '\(YAMLReader.excerpt(scalar.string))'"
             }
             let context = "in \(label)"
-            let entries = reader.entries(top, allowed: PolicyParser.policyKeys, context: context)
+            let entries = reader.entries(top, allowed: PolicyParser.policyKeys, context: context,
+                                         extensionPrefix: PolicyParser.extensionPrefix)
 
             if let version = entries["version"] {
                 if let value = reader.int(version.value, "'version'"), value != PolicyParser.supportedVersion {
@@ -184,6 +195,11 @@ extension PolicyParser {
             }
 
             let policyRollback = entries["rollback"].flatMap { parseRollback($0.value, owner: label, inherited: nil) }
+            policyDefaults = entries["defaults"].flatMap { entry in
+                parseDefaults(entry.value, label: "'defaults' \(context)") { [path] key in
+                    .policyDefaults(path: path, line: key.mark?.line ?? 0)
+                }
+            }
 
             var drafts: [StageDraft] = []
             if let entry = entries["stages"] {
@@ -208,7 +224,8 @@ extension PolicyParser {
             }
             checkStages(&drafts, policyContext: context)
             checkRollbacks(drafts, policyRollback: policyRollback)
-            return Policy(name: name, sourcePath: path, images: images, stages: drafts.map(\.stage))
+            let stages = drafts.map { draft in withCompanyFreezes(draft.stage, policy: name) }
+            return Policy(name: name, sourcePath: path, images: images, stages: stages)
         }
 
         // MARK: Policy level

@@ -38,6 +38,8 @@ public struct PromobotConfig: Sendable, Hashable {
     public var webhook: WebhookSettings
     /// The file this configuration was read from; nil for defaults.
     public var sourcePath: String?
+    /// `stageDefaults:` and company-wide `freezes:`, applied to every policy's stages when it is loaded.
+    public var shared: SharedSettings = .none
 
     public init(
         gitlab: ServiceEndpoint, argocd: ServiceEndpoint? = nil, prometheus: ServiceEndpoint? = nil,

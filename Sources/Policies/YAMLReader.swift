@@ -170,18 +170,62 @@ package final class YAMLReader {
         return scalar.style == .plain && ["", "~", "null", "Null", "NULL"].contains(scalar.string)
     }
 
-    /// The node as a mapping, or a "must be a mapping" error.
+    /// The node as a mapping, or a "must be a mapping" error. YAML merge keys are applied (see
+    /// `expandingMergeKeys`), so every parser built on this reader understands `<<: *shared`.
     package func mapping(_ node: Node, _ what: String) -> Node.Mapping? {
-        if case let .mapping(mapping) = node { return mapping }
+        if case let .mapping(mapping) = node { return expandingMergeKeys(mapping) }
         error("\(what) must be a mapping of keys to values, found \(Self.describe(node))", at: node)
         return nil
+    }
+
+    /// `mapping` with its merge keys applied: `<<: *base` or `<<: [*first, *second]` adds the keys of the
+    /// merged mappings that `mapping` does not set itself (its own keys win; among several merged
+    /// mappings, the first that sets a key wins), as YAML's merge key type specifies.
+    ///
+    /// Merged values keep their own marks, so a problem inside a shared block is reported at the line
+    /// where the value is written, not at the alias. Recursion is bounded by `YAMLLimits`' nesting and
+    /// alias limits, which the file passed before it was composed (YAML has no cyclic aliases).
+    func expandingMergeKeys(_ mapping: Node.Mapping) -> Node.Mapping {
+        guard mapping.contains(where: { Self.isMergeKey($0.key) }) else { return mapping }
+        var own: [(Node, Node)] = []
+        var merged: [(Node, Node)] = []
+        for (key, value) in mapping {
+            guard Self.isMergeKey(key) else {
+                own.append((key, value))
+                continue
+            }
+            let sources: [Node]
+            if case let .sequence(sequence) = value { sources = Array(sequence) } else { sources = [value] }
+            for source in sources {
+                guard case let .mapping(shared) = source else {
+                    error("'<<' merges mappings into this one: its value must be a mapping, usually an alias such as '*defaults' (or a list of them), found \(Self.describe(source))",
+                          at: source)
+                    continue
+                }
+                merged += expandingMergeKeys(shared).map { ($0.key, $0.value) }
+            }
+        }
+        var seen = Set(own.compactMap { $0.0.scalar?.string })
+        var pairs = own
+        for (key, value) in merged where key.scalar.map({ seen.insert($0.string).inserted }) ?? true {
+            pairs.append((key, value))
+        }
+        return Node.Mapping(pairs, mapping.tag, mapping.style, mapping.mark)
+    }
+
+    /// A plain `<<` key: YAML's merge key (a quoted '<<' is an ordinary key).
+    static func isMergeKey(_ node: Node) -> Bool {
+        guard case let .scalar(scalar) = node else { return false }
+        return scalar.string == "<<" && scalar.style == .plain
     }
 
     /// The entries of `mapping` by key, reporting keys outside `allowed` (with a suggestion).
     ///
     /// `secretKeys` get a dedicated message instead of "unknown key" (used by the config parser).
+    /// `extensionPrefix`: keys starting with it (`x-`) are ignored, so a file's top level can hold anchors
+    /// for `<<` merges (`x-prod: &prod {...}`).
     package func entries(
-        _ mapping: Node.Mapping, allowed: [String], context: String,
+        _ mapping: Node.Mapping, allowed: [String], context: String, extensionPrefix: String? = nil,
         unknownKeyMessage: ((String) -> String?)? = nil
     ) -> [String: (key: Node, value: Node)] {
         var result: [String: (key: Node, value: Node)] = [:]
@@ -191,6 +235,7 @@ package final class YAMLReader {
                 continue
             }
             let name = scalar.string
+            if let extensionPrefix, name.hasPrefix(extensionPrefix) { continue }
             if allowed.contains(name) {
                 result[name] = (key, value)
             } else if let custom = unknownKeyMessage?(name) {

@@ -15,6 +15,9 @@ struct PlanCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print JSON for machines.")
     var json = false
 
+    @Flag(name: .long, help: "After the plan, print each stage's effective settings and where each comes from (as validate --show-effective).")
+    var explain = false
+
     func run() async throws {
         let runtime = try Runtime.loadOrExit(options, dryRun: true, logFormat: .text, quiet: true)
         let report = await runtime.engine.runCycle()
@@ -27,6 +30,7 @@ struct PlanCommand: AsyncParsableCommand {
         }
         print(json ? try PlanPrinter.json(report, now: now, shard: runtime.shard.map { ($0, runtime.engine.policies.map(\.name)) })
                    : PlanPrinter.text(report, now: now))
+        if explain, !json { print("\neffective settings:\n" + EffectiveSettings.render(runtime.engine.policies)) }
         if report.hasErrors { throw ExitCode(1) }
     }
 }

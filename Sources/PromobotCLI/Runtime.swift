@@ -89,7 +89,7 @@ struct Runtime {
     /// - Throws: ``ConfigurationError`` with every policy diagnostic, or naming an unknown `--policy`.
     static func loadPolicies(_ options: EngineOptions, config: PromobotConfig) throws -> (policies: [Policy], path: String) {
         let policiesPath = options.policies ?? config.policies
-        let loaded = PolicyLoader.load(paths: [policiesPath])
+        let loaded = PolicyLoader.load(paths: [policiesPath], shared: config.shared)
         if loaded.hasErrors {
             throw ConfigurationError(loaded.diagnostics.map(\.formatted).joined(separator: "\n") + "\n(run 'promobot validate \(policiesPath)' for the full report)")
         }

@@ -31,9 +31,17 @@ struct ValidateCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Write the report to this file instead of standard output.")
     var output: String?
 
+    @Flag(name: .long, help: "After the report, print every stage's effective settings and where each comes from (the stage, the policy's defaults, the config's stageDefaults or freezes, or built in).")
+    var showEffective = false
+
+    func validate() throws {
+        if showEffective, format != .text { throw ValidationError("--show-effective prints text: use it without --format \(format.rawValue)") }
+    }
+
     func run() async throws {
         let outcome = Self.check(paths: paths, config: config, environment: ProcessInfo.processInfo.environment)
-        let report = DiagnosticReport.render(outcome.diagnostics, format: format, policyCount: outcome.policyCount)
+        var report = DiagnosticReport.render(outcome.diagnostics, format: format, policyCount: outcome.policyCount)
+        if showEffective { report += "\n" + EffectiveSettings.render(outcome.policies) }
         if let output {
             do {
                 try report.write(toFile: output, atomically: true, encoding: .utf8)
@@ -50,7 +58,9 @@ struct ValidateCommand: AsyncParsableCommand {
     /// What `validate` found: every diagnostic (config first, then policies) and the number of valid policies.
     struct Outcome {
         var diagnostics: [Diagnostic]
-        var policyCount: Int
+        var policyCount: Int { policies.count }
+        /// The valid policies, with the config's shared settings applied.
+        var policies: [Policy]
     }
 
     /// Runs every check; the only I/O is reading the named files and folders.
@@ -75,14 +85,17 @@ struct ValidateCommand: AsyncParsableCommand {
         if paths.isEmpty {
             policyPaths = [(loadedConfig ?? PromobotConfig.default(environment: environment)).policies]
         }
-        var policyCount = 0
+        var policies: [Policy] = []
         if !policyPaths.isEmpty {
-            let set = PolicyLoader.load(paths: policyPaths)
+            let set = PolicyLoader.load(paths: policyPaths, shared: loadedConfig?.shared ?? .none)
             diagnostics += set.diagnostics
-            policyCount = set.policies.count
-            if let loadedConfig { diagnostics += ConfigParser.servicesMissing(for: set.policies, config: loadedConfig) }
+            policies = set.policies
+            if let loadedConfig {
+                diagnostics += ConfigParser.servicesMissing(for: set.policies, config: loadedConfig)
+                diagnostics += ConfigParser.sharedSettingsUnused(by: set.policies, config: loadedConfig)
+            }
         }
-        return Outcome(diagnostics: diagnostics, policyCount: policyCount)
+        return Outcome(diagnostics: diagnostics, policies: policies)
     }
 }
 

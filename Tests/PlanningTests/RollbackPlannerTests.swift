@@ -271,6 +271,30 @@ import Testing
         #expect(opened.decision == .openMR)
     }
 
+    @Test func aCompanyWideFreezeBlocksAMergeAndNeverARollback() throws {
+        let config = try #require(ConfigParser.parse(yaml: """
+            freezes:
+              - {from: 2026-11-26, until: 2026-11-28, reason: year-end, stages: [test]}
+            """, path: "promobot.yaml", environment: [:]).config)
+        let policy = try #require(PolicyParser.parse(yaml: """
+            version: 1
+            name: oms
+            repository: group/oms-deploy
+            branch: main
+            images: [\(F.app), \(F.web)]
+            stages:
+              - {name: dev, paths: [dev]}
+              - {name: test, paths: [test], merge: auto}
+            """, path: "policies/oms.yaml", shared: config.shared).policy)
+        let stage = try #require(policy.stage(named: "test"))
+        let promotion = F.input(stage: stage, mergeRequest: F.mergeRequest())
+        Expect.waiting(.freeze, says: ["by a company-wide freeze (promobot.yaml:2)", "year-end"]).check(Planner.plan(promotion).decision)
+
+        let input = Self.rollbackInput(stage: stage, mergeRequest: Self.rollbackMR())
+        let plan = Planner.planRollback(input, record: Self.record, to: F.tags("1.4.2"))
+        #expect(plan.decision == .mergeMR(iid: 12, sha: F.head, autoMerge: false))
+    }
+
     @Test func theRollbackStageDropsWindowsAndFreezes() {
         let stage = Planner.rollbackStage(Self.frozenAndClosed)
         #expect(stage.windows.isEmpty && stage.freezes.isEmpty)

@@ -25,6 +25,42 @@ import Policies
         }
     }
 
+    @Test func showEffectivePrintsEachSettingWithItsSource() async throws {
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("policies"), withIntermediateDirectories: true)
+        try """
+            stageDefaults:
+              prod: {merge: approved, approvals: 2, timezone: Europe/Berlin}
+            freezes:
+              - {from: 2026-12-20, until: 2027-01-02, reason: year-end, stages: [prod]}
+            """.write(to: folder.appendingPathComponent("promobot.yaml"), atomically: true, encoding: .utf8)
+        try """
+            version: 1
+            name: oms
+            repository: group/oms-deploy
+            branch: main
+            images: [registry.example.com/oms/app]
+            defaults: {soak: 30m}
+            stages:
+              - {name: dev, paths: [dev/]}
+              - {name: prod, paths: [prod/], approvals: 3}
+            """.write(to: folder.appendingPathComponent("policies/oms.yaml"), atomically: true, encoding: .utf8)
+        let result = try await BinaryRunner.run(["validate", "--show-effective"], in: folder)
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+        for expected in ["oms/prod (policies/oms.yaml):",
+                         "merge approved promobot.yaml:2 (stageDefaults.prod)",
+                         "approvals 3 policies/oms.yaml:9 (stage)",
+                         "soak 30m policies/oms.yaml:6 (policy defaults)",
+                         "timezone Europe/Berlin promobot.yaml:2 (stageDefaults.prod)",
+                         "pick latest built in",
+                         "freeze 2026-12-20..2027-01-02 (year-end) promobot.yaml:4 (company-wide freeze)"] {
+            #expect(lines.contains(expected), "missing '\(expected)' in:\n\(result.stdout)")
+        }
+        #expect(!result.stdout.contains("oms/dev"), "the first stage is written by CI")
+    }
+
     @Test func cleanPoliciesFolderExitsZero() async throws {
         let root = Self.repositoryRoot()
         #expect(try await Self.run(["validate", root + "/policies", "--config", root + "/promobot.yaml"]) == 0)
