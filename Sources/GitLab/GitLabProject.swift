@@ -25,6 +25,8 @@ public struct GitLabProject: Sendable, Hashable, Decodable {
     public var defaultBranch: String?
     /// HTTPS clone URL (`http_url_to_repo`).
     public var httpURLToRepo: String
+    /// SSH clone URL (`ssh_url_to_repo`, e.g. `git@gitlab.example.com:group/deploy.git`); nil when not sent.
+    public var sshURLToRepo: String?
     /// Project page.
     public var webURL: String
     /// How merges are done; `.merge` when GitLab did not say.
@@ -48,7 +50,8 @@ public struct GitLabProject: Sendable, Hashable, Decodable {
     public init(id: Int, name: String, pathWithNamespace: String, defaultBranch: String?, httpURLToRepo: String, webURL: String,
                 mergeMethod: MergeMethod = .merge, squashOption: String = "", archived: Bool = false, emptyRepo: Bool = false,
                 onlyAllowMergeIfPipelineSucceeds: Bool = false, onlyAllowMergeIfAllDiscussionsAreResolved: Bool = false,
-                removeSourceBranchAfterMerge: Bool = false, accessLevel: Int? = nil) {
+                removeSourceBranchAfterMerge: Bool = false, accessLevel: Int? = nil, sshURLToRepo: String? = nil) {
+        self.sshURLToRepo = sshURLToRepo
         self.id = id; self.name = name; self.pathWithNamespace = pathWithNamespace; self.defaultBranch = defaultBranch
         self.httpURLToRepo = httpURLToRepo; self.webURL = webURL; self.mergeMethod = mergeMethod; self.squashOption = squashOption
         self.archived = archived; self.emptyRepo = emptyRepo; self.onlyAllowMergeIfPipelineSucceeds = onlyAllowMergeIfPipelineSucceeds
@@ -59,6 +62,7 @@ public struct GitLabProject: Sendable, Hashable, Decodable {
     enum CodingKeys: String, CodingKey {
         case id, name, archived, permissions
         case pathWithNamespace = "path_with_namespace", defaultBranch = "default_branch", httpURLToRepo = "http_url_to_repo"
+        case sshURLToRepo = "ssh_url_to_repo"
         case webURL = "web_url", mergeMethod = "merge_method", squashOption = "squash_option", emptyRepo = "empty_repo"
         case onlyAllowMergeIfPipelineSucceeds = "only_allow_merge_if_pipeline_succeeds"
         case onlyAllowMergeIfAllDiscussionsAreResolved = "only_allow_merge_if_all_discussions_are_resolved"
@@ -79,6 +83,7 @@ public struct GitLabProject: Sendable, Hashable, Decodable {
         pathWithNamespace = try c.decode(String.self, forKey: .pathWithNamespace)
         defaultBranch = try c.decodeIfPresent(String.self, forKey: .defaultBranch)
         httpURLToRepo = try c.text(.httpURLToRepo)
+        sshURLToRepo = try? c.decodeIfPresent(String.self, forKey: .sshURLToRepo)
         webURL = try c.text(.webURL)
         mergeMethod = try c.decodeIfPresent(MergeMethod.self, forKey: .mergeMethod) ?? .merge
         squashOption = try c.text(.squashOption)

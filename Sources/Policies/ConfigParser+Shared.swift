@@ -81,3 +81,42 @@ extension ConfigParser {
         return diagnostics
     }
 }
+
+extension ConfigParser {
+    /// `git.transport`, `git.sshKeyFile`, `git.sshPassphraseEnv` and `git.knownHostsFile`. Secrets stay
+    /// out of the file: the key is a path, the passphrase the name of an environment variable.
+    static func readSSH(_ entries: [String: (key: Node, value: Node)], into config: inout PromobotConfig, reader: YAMLReader) {
+        if let entry = entries["transport"], let value = reader.string(entry.value, "'git.transport'") {
+            if let transport = GitTransport(rawValue: value) {
+                config.gitTransport = transport
+            } else {
+                reader.error("invalid value '\(YAMLReader.excerpt(value))' for 'git.transport': use https or ssh\(Suggestion.didYouMean(value, in: GitTransport.allCases.map(\.rawValue)))",
+                             at: entry.value)
+            }
+        }
+        if let node = entries["sshKeyFile"]?.value, let path = reader.string(node, "'git.sshKeyFile'") {
+            if path.hasPrefix("-----BEGIN") {
+                reader.error("'git.sshKeyFile' must be the path of the key file, not the key itself", at: node)
+            } else {
+                config.sshKeyFile = path
+            }
+        }
+        if let node = entries["sshPassphraseEnv"]?.value {
+            if case let .scalar(scalar) = node, isEnvironmentName(scalar.string) {
+                config.sshPassphraseEnv = scalar.string
+            } else {
+                reader.error("'git.sshPassphraseEnv' must be the name of an environment variable (letters, digits and '_', like PROMOBOT_SSH_PASSPHRASE), not the passphrase itself",
+                             at: node)
+            }
+        }
+        if let node = entries["knownHostsFile"]?.value, let path = reader.string(node, "'git.knownHostsFile'") {
+            config.knownHostsFile = path
+        }
+        if config.gitTransport == .ssh, config.sshKeyFile == nil, let entry = entries["transport"] {
+            reader.error("'git.transport: ssh' needs 'git.sshKeyFile': the path of the private key promobot pushes with", at: entry.key)
+        }
+        if config.gitTransport != .ssh, let entry = entries["sshKeyFile"] ?? entries["sshPassphraseEnv"] {
+            reader.warning("'git.\(entry.key.scalar?.string ?? "")' has no effect without 'git.transport: ssh'", at: entry.key)
+        }
+    }
+}

@@ -16,7 +16,7 @@ public enum ConfigParser {
                           "requestsPerMinute", "webhook", "policiesRepository", "stageDefaults", "freezes"]
     static let serviceKeys = ["url", "tokenEnv", "tokenFile", "caBundle"]
     static let webhookKeys = ["url", "secretEnv", "secretFile"]
-    static let gitKeys = ["authorName", "authorEmail"]
+    static let gitKeys = ["authorName", "authorEmail", "transport", "sshKeyFile", "sshPassphraseEnv", "knownHostsFile"]
 
     /// Parses `yaml` with defaults taken from the current process environment.
     public static func parse(yaml: String, path: String) -> (config: PromobotConfig?, diagnostics: [Diagnostic]) {
@@ -59,7 +59,7 @@ public enum ConfigParser {
     /// or part of a longer name): such keys are refused with a pointer to where the secret belongs instead.
     package static func isSecretKeyName(_ key: String) -> Bool {
         let lowered = key.lowercased()
-        return ["token", "password", "secret", "apikey"].contains(where: { lowered.contains($0) })
+        return ["token", "password", "passphrase", "secret", "apikey"].contains(where: { lowered.contains($0) })
     }
 
     private static func read(yaml: String, into config: inout PromobotConfig, reader: YAMLReader) {
@@ -83,7 +83,10 @@ public enum ConfigParser {
         if let entry = entries["prometheus"] { config.prometheus = service(entry.value, name: "prometheus", reader: reader) }
 
         if let entry = entries["git"], let git = reader.mapping(entry.value, "'git' \(context)") {
-            let gitEntries = reader.entries(git, allowed: gitKeys, context: "in section 'git'")
+            let gitEntries = reader.entries(git, allowed: gitKeys, context: "in section 'git'") {
+                secretKeyMessage($0, in: "in section 'git'", envKey: "sshPassphraseEnv", fileKey: "sshKeyFile")
+            }
+            readSSH(gitEntries, into: &config, reader: reader)
             if let name = gitEntries["authorName"].flatMap({ reader.string($0.value, "'git.authorName'") }) {
                 config.gitAuthorName = name
             }

@@ -40,6 +40,15 @@ public struct PromobotConfig: Sendable, Hashable {
     public var sourcePath: String?
     /// `stageDefaults:` and company-wide `freezes:`, applied to every policy's stages when it is loaded.
     public var shared: SharedSettings = .none
+    /// How git reaches GitLab (`git.transport`): https with the GitLab token (the default), or ssh with a key.
+    public var gitTransport: GitTransport = .https
+    /// The SSH private key file (`git.sshKeyFile`); required with `transport: ssh`.
+    public var sshKeyFile: String?
+    /// The environment variable holding the key's passphrase (`git.sshPassphraseEnv`), if it has one.
+    public var sshPassphraseEnv: String?
+    /// The OpenSSH `known_hosts` file SSH host keys are checked against (`git.knownHostsFile`); nil means
+    /// `~/.ssh/known_hosts`.
+    public var knownHostsFile: String?
 
     public init(
         gitlab: ServiceEndpoint, argocd: ServiceEndpoint? = nil, prometheus: ServiceEndpoint? = nil,
@@ -88,4 +97,13 @@ public struct PromobotConfig: Sendable, Hashable {
         }
         return ".cache/promobot"
     }
+}
+
+/// How git reaches GitLab's repositories.
+public enum GitTransport: String, Sendable, Hashable, CaseIterable {
+    /// Smart HTTP with the GitLab token (a project or group access token with `write_repository`).
+    case https
+    /// SSH with a key (a deploy key with write access, or a bot user's key), for instances that close
+    /// HTTPS git; host keys are checked against `known_hosts`.
+    case ssh
 }

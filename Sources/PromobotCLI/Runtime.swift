@@ -6,6 +6,7 @@ import GitLab
 import HTTP
 import Health
 import Logging
+import Manifests
 import Policies
 import Promotion
 import Server
@@ -55,21 +56,22 @@ struct Runtime {
 
         // One budget for the run: every REST call and every git smart-HTTP request to GitLab takes a token.
         let budget = RequestBudget(requestsPerMinute: config.requestsPerMinute)
-        let engine = PromotionEngine(
+        var engine = PromotionEngine(
             policies: policies,
             gitlab: GitLabClient(baseURL: gitlabURL, token: GitLabToken(gitlabToken), transport: transport, budget: budget),
             repositories: RepositoryCache(root: URL(fileURLWithPath: config.cache),
                                           options: gitOptions(caBundle: config.gitlab.caBundle, retry: curl.configuration.retry,
-                                                              budget: budget, metrics: metrics)),
+                                                              budget: budget, metrics: metrics, knownHosts: config.knownHostsFile)),
             // Health checks trust the system roots (or their service's own `caBundle`), not GitLab's bundle.
             health: HealthChecker(transport: config.gitlab.caBundle == nil ? curl : client(caBundle: nil),
                                   argocd: argocd, prometheus: prometheus),
             configuration: EngineConfiguration(
                 authorName: config.gitAuthorName, authorEmail: config.gitAuthorEmail, gitlabURL: gitlabURL,
-                gitCredentials: .token(gitlabToken), dryRun: dryRun,
+                gitCredentials: try gitCredentials(config, token: gitlabToken, environment: environment), dryRun: dryRun,
                 emergencyStop: emergencyStop(config, policiesPath: policiesPath),
                 closeOrphans: options.only.isEmpty, concurrency: config.concurrency),
             logger: logger)
+        engine.configuration.gitTransport = config.gitTransport
         return Runtime(engine: engine, logger: logger, budget: budget, config: config, shard: shard, loadedPolicies: selected)
     }
 
@@ -125,11 +127,35 @@ struct Runtime {
 
     /// Git transport settings for GitLab's smart HTTP: REST's retry policy, and a permit from the run's
     /// shared request budget for every git request (ref listing, fetch, push; each retry too).
-    static func gitOptions(caBundle: String?, retry: RetryPolicy, budget: RequestBudget, metrics: ServeMetrics? = nil) -> GitTransportOptions {
-        GitTransportOptions(caBundlePath: caBundle, retry: retry, requestPermit: GitRequestPermit { request in
+    static func gitOptions(caBundle: String?, retry: RetryPolicy, budget: RequestBudget, metrics: ServeMetrics? = nil,
+                           knownHosts: String? = nil) -> GitTransportOptions {
+        GitTransportOptions(caBundlePath: caBundle, knownHostsPath: knownHosts, retry: retry, requestPermit: GitRequestPermit { request in
             try await budget.acquire(for: request.method, path: request.path)
             metrics?.gitRequest(kind: request.kind.rawValue)
         })
+    }
+
+    /// The token over https; over ssh (`git.transport: ssh`), the key file and its passphrase from the
+    /// environment variable the config names. Checked here, so a missing key or passphrase stops the run
+    /// before any network call, naming the config key to fix.
+    static func gitCredentials(_ config: PromobotConfig, token: String, environment: [String: String]) throws -> GitCredentials {
+        guard config.gitTransport == .ssh else { return .token(token) }
+        guard let key = config.sshKeyFile else {
+            throw ConfigurationError("'git.transport: ssh' needs 'git.sshKeyFile': the path of the private key promobot pushes with")
+        }
+        guard FileManager.default.isReadableFile(atPath: key) else {
+            throw ConfigurationError("cannot read the SSH key named by 'git.sshKeyFile' (\(EchoText.escapingControls(key))): no such file, or no permission")
+        }
+        var passphrase: String?
+        if let name = config.sshPassphraseEnv {
+            guard let value = environment[name], !value.isEmpty else {
+                throw ConfigurationError("'git.sshPassphraseEnv' names \(name), which is not set: export the SSH key's passphrase in \(name)")
+            }
+            passphrase = value
+        }
+        let publicKey = key + ".pub"
+        return .sshKey(privateKey: key, publicKey: FileManager.default.fileExists(atPath: publicKey) ? publicKey : nil,
+                       passphrase: passphrase)
     }
 
     /// A libcurl client trusting `caBundle` instead of the system roots (nil: the system roots).

@@ -1,6 +1,7 @@
 import Foundation
 import Planning
 import Git
+import Policies
 
 /// Everything the engine needs to know besides the policies and its adapters.
 public struct EngineConfiguration: Sendable {
@@ -9,8 +10,10 @@ public struct EngineConfiguration: Sendable {
     public var authorEmail: String
     /// GitLab's web root (`https://gitlab.example.com`), used to derive clone URLs and links.
     public var gitlabURL: URL
-    /// Credentials for git over https. Held in memory only.
+    /// Credentials for git: the token over https, a key over ssh. Held in memory only.
     public var gitCredentials: GitCredentials
+    /// How git reaches GitLab: https clone URLs derived from `gitlabURL`, or GitLab's `ssh_url_to_repo`.
+    public var gitTransport: GitTransport = .https
     /// Plan only: no push, no API write.
     public var dryRun: Bool
     /// When set, no MR is opened, updated or merged; the reason is shown in every plan.

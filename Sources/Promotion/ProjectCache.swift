@@ -54,6 +54,12 @@ struct ProjectCache {
             let project = try await engine.gitlab.project(ref)
             resolved = ResolvedProject(ref: ref, path: project.pathWithNamespace, cloneURL: project.httpURLToRepo, webURL: project.webURL)
         }
+        if engine.configuration.gitTransport == .ssh {
+            var overSSH = resolved
+            overSSH.cloneURL = try await engine.sshCloneURLs.url(for: resolved, gitlab: engine.gitlab)
+            projects[repository] = overSSH
+            return overSSH
+        }
         projects[repository] = resolved
         return resolved
     }

@@ -20,6 +20,8 @@ public struct PromotionEngine: Sendable {
     public var configuration: EngineConfiguration
     public var logger: Logger
     public var clock: @Sendable () -> Date
+    /// GitLab's SSH clone URLs, learned once per engine (with `git.transport: ssh`).
+    let sshCloneURLs = SSHCloneURLs()
 
     public init(policies: [Policy], gitlab: GitLabClient, repositories: RepositoryCache, health: HealthChecker,
                 configuration: EngineConfiguration, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() }) {

@@ -30,7 +30,7 @@ extension Sandbox {
             "id": .int(p.id), "description": "", "name": .string(p.name), "name_with_namespace": .string(p.path.replacingOccurrences(of: "/", with: " / ")),
             "path": .string(p.name), "path_with_namespace": .string(p.path), "created_at": .date(p.createdAt),
             "default_branch": .string(p.defaultBranch), "tag_list": [], "topics": [],
-            "ssh_url_to_repo": .string("git@127.0.0.1:\(p.path).git"), "http_url_to_repo": .string(repoURL(p.path)),
+            "ssh_url_to_repo": .string(sshURL(p.path)), "http_url_to_repo": .string(repoURL(p.path)),
             "web_url": .string(web), "readme_url": nil, "avatar_url": nil, "forks_count": 0, "star_count": 0,
             "last_activity_at": .date(Date()),
             "namespace": ["id": .int(p.id + 1000), "name": .string(namespace), "path": .string(namespace), "kind": "group",

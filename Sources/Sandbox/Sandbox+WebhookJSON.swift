@@ -37,7 +37,7 @@ extension Sandbox {
     }
 
     func hookProjectJSON(_ p: ProjectRecord) -> JSON {
-        let web = webURL(p.path), ssh = "git@127.0.0.1:\(p.path).git"
+        let web = webURL(p.path), ssh = sshURL(p.path)
         return [
             "id": .int(p.id), "name": .string(p.name), "description": "", "web_url": .string(web), "avatar_url": nil,
             "git_ssh_url": .string(ssh), "git_http_url": .string(repoURL(p.path)), "namespace": .string(p.namespace),
@@ -47,8 +47,8 @@ extension Sandbox {
     }
 
     func hookRepositoryJSON(_ p: ProjectRecord) -> JSON {
-        ["name": .string(p.name), "url": .string("git@127.0.0.1:\(p.path).git"), "description": "", "homepage": .string(webURL(p.path)),
-         "git_http_url": .string(repoURL(p.path)), "git_ssh_url": .string("git@127.0.0.1:\(p.path).git"), "visibility_level": 0]
+        ["name": .string(p.name), "url": .string(sshURL(p.path)), "description": "", "homepage": .string(webURL(p.path)),
+         "git_http_url": .string(repoURL(p.path)), "git_ssh_url": .string(sshURL(p.path)), "visibility_level": 0]
     }
 
     /// A commit as hooks embed it (`last_commit`, `commit`, the entries of `commits`).

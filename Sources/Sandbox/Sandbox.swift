@@ -183,6 +183,19 @@ public final class Sandbox: Sendable {
     }
 
     func repoURL(_ path: String) -> String { baseURL.absoluteString + "/" + path + ".git" }
+
+    /// The project's SSH clone URL (`ssh_url_to_repo`): `git@127.0.0.1:<path>.git`, which nothing serves, unless
+    /// `serveGitOverSSH(at:)` named an sshd that reaches this sandbox's repositories on disk.
+    func sshURL(_ path: String) -> String {
+        guard let host = state.withLock({ $0.sshHost }) else { return "git@127.0.0.1:\(path).git" }
+        return host + reposRoot.path + "/" + path + ".git"
+    }
+
+    /// Reports SSH clone URLs that an sshd on this machine serves: `host` (`ssh://user@127.0.0.1:2222`)
+    /// followed by the repository's folder, so a test can run promobot's SSH transport against the
+    /// sandbox's own repositories. The sshd must set `SANDBOX_ROLE_LEVEL` (e.g. `SetEnv SANDBOX_ROLE_LEVEL=30`)
+    /// for the push checks the repositories' hook makes.
+    public func serveGitOverSSH(at host: String) { state.withLock { $0.sshHost = host } }
     func webURL(_ path: String) -> String { baseURL.absoluteString + "/" + path }
 
     /// The project's snapshot, or nil.

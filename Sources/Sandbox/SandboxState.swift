@@ -147,6 +147,8 @@ struct FaultRecord: Sendable {
 }
 
 struct SandboxState: Sendable {
+    /// See `Sandbox.serveGitOverSSH(at:)`.
+    var sshHost: String?
     var users: [Int: UserRecord] = [:]
     var tokens: [String: Int] = [:]
     var projects: [Int: ProjectRecord] = [:]

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Git
+import TestSupport
 
 /// libgit2's SSH transport against a real `sshd`: key authentication, fetch and push, and the host
 /// key checked against `known_hosts` (libgit2 1.5 trusts none on its own).

@@ -250,3 +250,39 @@ import Testing
         ])
     }
 }
+
+/// `git.transport: ssh` and its keys: paths and variable names only, never the secret itself.
+@Suite struct SSHConfigTests {
+    @Test func sshTransportNeedsAKeyFileAndTakesNoSecrets() throws {
+        let good = try #require(ConfigParser.parse(yaml: """
+            git:
+              transport: ssh
+              sshKeyFile: /run/secrets/deploy-key
+              sshPassphraseEnv: DEPLOY_KEY_PASSPHRASE
+              knownHostsFile: /etc/promobot/known_hosts
+            """, path: "promobot.yaml", environment: [:]).config)
+        #expect(good.gitTransport == .ssh && good.sshKeyFile == "/run/secrets/deploy-key")
+        #expect(good.sshPassphraseEnv == "DEPLOY_KEY_PASSPHRASE" && good.knownHostsFile == "/etc/promobot/known_hosts")
+        #expect(try #require(ConfigParser.parse(yaml: "git: {authorName: bot}\n", path: "c.yaml", environment: [:]).config).gitTransport == .https)
+
+        let (bad, diagnostics) = ConfigParser.parse(yaml: """
+            git:
+              transport: sftp
+              sshPassphrase: hunter2
+              sshPassphraseEnv: "correct horse battery"
+              sshKeyFile: "-----BEGIN OPENSSH PRIVATE KEY-----"
+            """, path: "promobot.yaml", environment: [:])
+        #expect(bad == nil)
+        let text = diagnostics.map(\.formatted)
+        for expected in ["promobot.yaml:2:14: error: invalid value 'sftp' for 'git.transport': use https or ssh",
+                         "promobot.yaml:3:3: error: 'sshPassphrase' in section 'git' would put a secret in the config file: use 'sshPassphraseEnv'",
+                         "promobot.yaml:4:21: error: 'git.sshPassphraseEnv' must be the name of an environment variable",
+                         "promobot.yaml:5:15: error: 'git.sshKeyFile' must be the path of the key file, not the key itself"] {
+            #expect(text.contains { $0.hasPrefix(expected) }, "missing \(expected) in \(text)")
+        }
+        #expect(!text.joined().contains("hunter2") && !text.joined().contains("correct horse"), "secrets are never echoed")
+
+        let missingKey = ConfigParser.parse(yaml: "git:\n  transport: ssh\n", path: "promobot.yaml", environment: [:])
+        #expect(missingKey.diagnostics.map(\.formatted) == ["promobot.yaml:2:3: error: 'git.transport: ssh' needs 'git.sshKeyFile': the path of the private key promobot pushes with"])
+    }
+}

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Testing
 import TestSupport
+import Git
 import Policies
 @testable import PromobotCLI
 
@@ -166,6 +167,28 @@ import Policies
         } throws: { error in
             (error as? ConfigurationError)?.description == "\(folder.path): error: cannot read the file: it is a folder, not a regular file"
         }
+    }
+
+    @Test func sshCredentialsComeFromTheKeyFileAndTheNamedVariable() throws {
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let key = folder.appendingPathComponent("deploy_key").path
+        var config = PromobotConfig.default(environment: [:])
+        #expect(try Runtime.gitCredentials(config, token: "glpat-x", environment: [:]) == .token("glpat-x"))
+        config.gitTransport = .ssh
+        config.sshKeyFile = key
+        #expect { _ = try Runtime.gitCredentials(config, token: "t", environment: [:]) } throws: { error in
+            "\(error)".contains("cannot read the SSH key named by 'git.sshKeyFile' (\(key))")
+        }
+        try "key".write(toFile: key, atomically: true, encoding: .utf8)
+        #expect(try Runtime.gitCredentials(config, token: "t", environment: [:]) == .sshKey(privateKey: key, publicKey: nil, passphrase: nil))
+        config.sshPassphraseEnv = "DEPLOY_KEY_PASSPHRASE"
+        #expect { _ = try Runtime.gitCredentials(config, token: "t", environment: [:]) } throws: { error in
+            "\(error)".contains("'git.sshPassphraseEnv' names DEPLOY_KEY_PASSPHRASE, which is not set")
+        }
+        try "pub".write(toFile: key + ".pub", atomically: true, encoding: .utf8)
+        #expect(try Runtime.gitCredentials(config, token: "t", environment: ["DEPLOY_KEY_PASSPHRASE": "s3cret"])
+                == .sshKey(privateKey: key, publicKey: key + ".pub", passphrase: "s3cret"))
     }
 
     @Test func unknownFormatIsAUsageError() {

@@ -74,6 +74,8 @@ final class EngineHarness: @unchecked Sendable {
     let bobToken = "bob-token-\(UUID().uuidString)"
     /// Applied to every engine's configuration (e.g. a shorter mergeability wait).
     var configure: @Sendable (inout EngineConfiguration) -> Void = { _ in }
+    /// The git transport settings of every engine's cache (e.g. a test sshd's `known_hosts`).
+    var gitOptions = GitTransportOptions()
 
     /// Seeds a started `sandbox` (from `withSandbox`, which owns its lifetime and the scratch `directory`).
     /// - Parameter testStage: extra YAML lines for the `test` stage (merge mode, soak, windows…).
@@ -128,7 +130,7 @@ final class EngineHarness: @unchecked Sendable {
         return PromotionEngine(
             policies: policies ?? [policy],
             gitlab: GitLabClient(baseURL: sandbox.baseURL, token: GitLabToken(botToken), transport: http),
-            repositories: try RepositoryCache(root: directory.appendingPathComponent(cache), options: GitTransportOptions()),
+            repositories: try RepositoryCache(root: directory.appendingPathComponent(cache), options: gitOptions),
             health: HealthChecker(transport: http, argocd: ServiceAccess(baseURL: sandbox.baseURL, token: nil),
                                   prometheus: ServiceAccess(baseURL: sandbox.baseURL, token: nil)),
             configuration: configuration,

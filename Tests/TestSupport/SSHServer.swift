@@ -1,25 +1,25 @@
 import Foundation
-import TestSupport
 
 /// OpenSSH's `sshd` on 127.0.0.1 with fresh host and client keys, letting the current user in by key
 /// only, so libgit2's SSH transport can be tested for real. Needs `/usr/sbin/sshd` (openssh-server).
-final class SSHServer {
+public final class SSHServer: @unchecked Sendable {
     static let sshd = "/usr/sbin/sshd"
     static let keygen = "/usr/bin/ssh-keygen"
-    static var available: Bool {
+    public static var available: Bool {
         FileManager.default.isExecutableFile(atPath: sshd) && FileManager.default.isExecutableFile(atPath: keygen)
     }
 
-    let directory: URL
-    let port: Int
-    let user: String
+    public let directory: URL
+    public let port: Int
+    public let user: String
     private var pid: pid_t = 0
-    var clientKey: String { directory.appendingPathComponent("client_key").path }
-    var clientPublicKey: String { clientKey + ".pub" }
+    public var clientKey: String { directory.appendingPathComponent("client_key").path }
+    public var clientPublicKey: String { clientKey + ".pub" }
     /// A `known_hosts` file that lists this server's real host key.
-    var knownHosts: String { directory.appendingPathComponent("known_hosts").path }
+    public var knownHosts: String { directory.appendingPathComponent("known_hosts").path }
 
-    init() throws {
+    /// - Parameter extraConfig: more `sshd_config` lines (e.g. `SetEnv NAME=value` for the commands it runs).
+    public init(extraConfig: String = "") throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("promobot-sshd-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         for name in ["host_key", "client_key", "other_host_key"] {
@@ -42,6 +42,7 @@ final class SSHServer {
         PubkeyAuthentication yes
         PermitRootLogin prohibit-password
         UsePAM no
+        \(extraConfig)
 
         """
         let configPath = directory.appendingPathComponent("sshd_config").path
@@ -59,28 +60,28 @@ final class SSHServer {
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         let status = posix_spawn(&pid, Self.sshd, &actions, nil, &argv, environ)
-        guard status == 0 else { throw FixtureError(message: "could not start sshd: \(String(cString: strerror(status)))") }
+        guard status == 0 else { throw SSHServerError("could not start sshd: \(String(cString: strerror(status)))") }
         let deadline = Date().addingTimeInterval(10)
         while !Loopback.accepts(port) {
             guard kill(pid, 0) == 0, Date() < deadline else {
                 stop()
-                throw FixtureError(message: "sshd did not start listening on 127.0.0.1:\(port)")
+                throw SSHServerError("sshd did not start listening on 127.0.0.1:\(port)")
             }
             Thread.sleep(forTimeInterval: 0.05)
         }
     }
 
     /// A `known_hosts` file that names this server with a different key (a man in the middle).
-    func wrongKnownHosts() throws -> String {
+    public func wrongKnownHosts() throws -> String {
         let other = try String(contentsOf: directory.appendingPathComponent("other_host_key.pub"), encoding: .utf8)
         let path = directory.appendingPathComponent("wrong_known_hosts").path
         try "[127.0.0.1]:\(port) \(other)".write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
 
-    func url(_ path: String) -> String { "ssh://\(user)@127.0.0.1:\(port)\(path)" }
+    public func url(_ path: String) -> String { "ssh://\(user)@127.0.0.1:\(port)\(path)" }
 
-    func stop() {
+    public func stop() {
         if pid > 0 {
             kill(pid, SIGKILL)
             var status: Int32 = 0
@@ -98,6 +99,12 @@ final class SSHServer {
         process.standardError = FileHandle.nullDevice
         try process.run()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw FixtureError(message: "\(tool) \(arguments.joined(separator: " ")) failed") }
+        guard process.terminationStatus == 0 else { throw SSHServerError("\(tool) \(arguments.joined(separator: " ")) failed") }
     }
+}
+
+/// sshd could not be set up or started.
+public struct SSHServerError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
 }
