@@ -4,10 +4,11 @@ import PackageDescription
 /// promobot: a GitOps promotion bot for GitLab.
 ///
 /// Layering (each arrow is "depends on"; every arrow is an `import` somewhere in the source):
-///   promobot -> PromobotCLI -> {Promotion, Board, Planning, Policies, Manifests, Git, GitLab, HTTP, Health, Server,
+///   promobot -> PromobotCLI -> {Promotion, Board, Onboarding, Planning, Policies, Manifests, Git, GitLab, HTTP, Health, Server,
 ///                               Sandbox (`promobot sandbox` and `demo`)}
 ///   Board (the status board and page) -> {Planning, Policies, Manifests, Mustache (swift-mustache)}
 ///   Promotion -> {Planning, Policies, Manifests, Git, GitLab, Health};  Planning -> {Policies, Manifests}
+///   Onboarding (`promobot init`: deploy layouts -> a policy draft) -> {Policies, Manifests}
 ///   Health -> {HTTP, Policies, Manifests};  GitLab -> HTTP -> {CCurl, CCurlShims}
 ///   Git -> {BlockingWork, CGit2, CGitShims, HTTP (its RetryPolicy and Redaction)}
 ///   Policies -> {Manifests, LocalFiles, Yams, CYaml};  LocalFiles -> Manifests
@@ -71,6 +72,8 @@ let package = Package(
         // MARK: - Product
         // The planner, its value types and the MR text: pure, so the compiler keeps it free of I/O.
         .target(name: "Planning", dependencies: ["Policies", "Manifests"]),
+        // `promobot init`: environments and images found in deploy repositories, and the policy proposed. Pure.
+        .target(name: "Onboarding", dependencies: ["Policies", "Manifests"]),
         // The status board: built from a CycleReport, rendered as text, Markdown or the HTML page.
         .target(name: "Board", dependencies: [
             "Planning", "Policies", "Manifests", .product(name: "Mustache", package: "swift-mustache"),
@@ -91,6 +94,7 @@ let package = Package(
         ]),
         .target(name: "PromobotCLI", dependencies: [
             "Policies", "Manifests", "LocalFiles", "Git", "HTTP", "GitLab", "Health", "Planning", "Promotion", "Board", "Sandbox", "Server",
+            "Onboarding",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -115,9 +119,10 @@ let package = Package(
         .testTarget(name: "GitLabTests", dependencies: ["GitLab", "HTTP", "Sandbox", "TestSupport"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "TestSupport"]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "Policies", "Manifests"]),
+        .testTarget(name: "OnboardingTests", dependencies: ["Onboarding", "Policies", "Manifests"]),
         .testTarget(name: "PromotionTests", dependencies: ["Planning", "Promotion", "Policies", "Manifests", "Sandbox", "Git", "GitLab", "HTTP", "Health", "TestSupport"]),
         .testTarget(name: "PromobotCLITests", dependencies: [
-            "PromobotCLI", "Planning", "Promotion", "Sandbox", "Policies", "Manifests", "LocalFiles", "GitLab", "HTTP", "TestSupport",
+            "PromobotCLI", "Planning", "Promotion", "Sandbox", "Policies", "Manifests", "LocalFiles", "GitLab", "HTTP", "Git", "TestSupport",
             .product(name: "Yams", package: "Yams"),
         ]),
         .testTarget(name: "ServerTests", dependencies: [
