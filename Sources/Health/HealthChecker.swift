@@ -91,6 +91,34 @@ public struct HealthChecker: Sendable {
         }
     }
 
+    /// Where an Argo CD application deploys from: its name, source repository URL and path.
+    public struct ArgoSource: Sendable, Hashable {
+        public var application: String
+        public var repoURL: String
+        public var path: String
+    }
+
+    /// Every Argo CD application with a git source (`GET /api/v1/applications`; multi-source applications
+    /// contribute each source), for `promobot init` to match deploy folders to applications.
+    /// - Throws: `HealthError` when Argo CD is not configured or answers with an error; transport errors.
+    public func argoSources() async throws -> [ArgoSource] {
+        guard let argocd else { throw HealthError.notConfigured("argocd.url") }
+        let response = try await send(.get, base: argocd, path: "/api/v1/applications")
+        guard response.status == 200 else { throw HealthError.status(response.status, "GET /api/v1/applications") }
+        struct Source: Decodable { var repoURL: String?; var path: String? }
+        struct Spec: Decodable { var source: Source?; var sources: [Source]? }
+        struct Metadata: Decodable { var name: String }
+        struct Application: Decodable { var metadata: Metadata; var spec: Spec? }
+        struct List: Decodable { var items: [Application]? }
+        let list = try JSONDecoder().decode(List.self, from: response.body)
+        return (list.items ?? []).flatMap { app in
+            ((app.spec?.sources ?? []) + [app.spec?.source].compactMap { $0 }).compactMap { source in
+                guard let url = source.repoURL else { return nil }
+                return ArgoSource(application: app.metadata.name, repoURL: url, path: source.path ?? "")
+            }
+        }
+    }
+
     private func send(_ method: HTTPMethod, base: ServiceAccess, path: String, body: Data? = nil, contentType: String? = nil) async throws -> HTTPResponse {
         let text = base.baseURL.absoluteString.hasSuffix("/") ? String(base.baseURL.absoluteString.dropLast()) : base.baseURL.absoluteString
         guard let url = URL(string: text + path) else { throw HealthError.badURL(text + path) }
@@ -108,12 +136,18 @@ public struct HealthChecker: Sendable {
 }
 
 /// Errors raised inside a check; they end up as an unknown result's detail.
-enum HealthError: Error, CustomStringConvertible {
+public enum HealthError: Error, CustomStringConvertible {
     case badURL(String)
+    /// The service a call needs is not in the config (the config key to set).
+    case notConfigured(String)
+    /// The service answered with an error status.
+    case status(Int, String)
 
-    var description: String {
+    public var description: String {
         switch self {
         case .badURL(let url): "cannot build a URL from \(url)"
+        case .notConfigured(let key): "\(key) is not configured"
+        case let .status(status, request): "\(request) answered HTTP \(status)"
         }
     }
 }

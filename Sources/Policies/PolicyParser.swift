@@ -61,13 +61,13 @@ public enum PolicyParser {
     // MARK: - Names, repositories, branches and paths
 
     /// Policy and stage names: they end up in branch names and MR titles.
-    static func isValidName(_ name: String) -> Bool {
+    public static func isValidName(_ name: String) -> Bool {
         guard (1...63).contains(name.count), let first = name.first, first != "-", name.last != "-" else { return false }
         return name.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }
     }
 
     /// A GitLab project path (`group/sub/project`) or a numeric project id.
-    static func isValidRepository(_ text: String) -> Bool {
+    public static func isValidRepository(_ text: String) -> Bool {
         if text.allSatisfy({ $0.isASCII && $0.isNumber }) { return !text.hasPrefix("0") }
         let segments = text.split(separator: "/", omittingEmptySubsequences: false)
         guard segments.count >= 2 else { return false }
@@ -87,7 +87,7 @@ public enum PolicyParser {
     }
 
     /// Why a stage path is not acceptable, or nil.
-    static func pathProblem(_ path: String) -> String? {
+    public static func pathProblem(_ path: String) -> String? {
         if path.hasPrefix("/") { return "must be relative to the repository root (remove the leading '/')" }
         if path.split(separator: "/").contains("..") { return "must not contain '..'" }
         if path.contains("\\") { return "must use '/' as separator" }

@@ -11,7 +11,7 @@ public struct Promobot: AsyncParsableCommand {
         version: version,
         subcommands: [
             RunCommand.self, PlanCommand.self, StatusCommand.self, ValidateCommand.self, SetImageCommand.self,
-            ServeCommand.self, RollbackCommand.self, PromoteCommand.self, WebhooksCommand.self, DemoCommand.self, SandboxCommand.self,
+            ServeCommand.self, RollbackCommand.self, PromoteCommand.self, WebhooksCommand.self, InitCommand.self, DemoCommand.self, SandboxCommand.self,
             VersionCommand.self,
         ]
     )

@@ -165,7 +165,7 @@ struct Runtime {
         return CurlHTTPClient(configuration: configuration)
     }
 
-    private static func access(_ endpoint: ServiceEndpoint?, environment: [String: String], read: (String) throws -> String) throws -> ServiceAccess? {
+    static func access(_ endpoint: ServiceEndpoint?, environment: [String: String], read: (String) throws -> String) throws -> ServiceAccess? {
         guard let endpoint, let text = endpoint.url else { return nil }
         guard let url = URL(string: text) else { throw ConfigurationError("'\(text)' is not a URL") }
         do {

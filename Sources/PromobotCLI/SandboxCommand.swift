@@ -89,7 +89,8 @@ struct SandboxCommand: AsyncParsableCommand {
             sandbox.setArgoApplication(SandboxArgoApplication(
                 name: "oms-\(env)", health: "Healthy", sync: "Synced",
                 images: ["\(DemoFixtures.appImage):1.4.0", "\(DemoFixtures.webImage):1.4.0"],
-                operationFinishedAt: Date().addingTimeInterval(-3600), revision: sha))
+                operationFinishedAt: Date().addingTimeInterval(-3600), revision: sha,
+                sourceProject: project, sourcePath: env))
             sandbox.setPrometheus(query: "sum(rate(http_errors_total{env=\"\(env)\"}[5m]))", value: 0.01)
         }
     }

@@ -38,9 +38,14 @@ extension Sandbox {
             if let revision = app.revision { op.append(("syncResult", ["revision": .string(revision)])) }
             status.append(("operationState", .object(op)))
         }
+        var spec: [(String, JSON)] = [("project", "default"),
+                                      ("destination", ["server": "https://kubernetes.default.svc", "namespace": .string(app.name)])]
+        if let project = app.sourceProject {
+            spec.append(("source", ["repoURL": .string(repoURL(project)), "path": .string(app.sourcePath ?? "."), "targetRevision": "HEAD"]))
+        }
         return [
             "metadata": ["name": .string(app.name), "namespace": "argocd"],
-            "spec": ["project": "default", "destination": ["server": "https://kubernetes.default.svc", "namespace": .string(app.name)]],
+            "spec": .object(spec),
             "status": .object(status),
         ]
     }

@@ -27,7 +27,8 @@ extension Sandbox {
             setArgoApplication(SandboxArgoApplication(
                 name: application.name, health: application.health, sync: application.sync, images: application.images,
                 operationFinishedAt: application.syncedAgo.map { now.addingTimeInterval(-$0) },
-                revision: application.project.flatMap { tips[$0] }))
+                revision: application.project.flatMap { tips[$0] },
+                sourceProject: application.project, sourcePath: application.path))
         }
         for value in seed.prometheus { setPrometheus(query: value.query, value: value.value) }
     }

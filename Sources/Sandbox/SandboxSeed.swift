@@ -94,7 +94,10 @@ public struct SandboxSeed: Sendable, Hashable {
         /// Nil omits `operationState` (no sync has finished).
         public var syncedAgo: TimeInterval?
         /// A seeded project whose default-branch tip becomes `status.sync.revision`; nil omits the revision.
+        /// It is also the application's source repository (`spec.source.repoURL`).
         public var project: String?
+        /// The folder of `project` the application deploys (`spec.source.path`); nil means the root.
+        public var path: String?
 
         /// Creates an application, by default healthy and synced with no finished sync.
         public init(name: String, health: String = "Healthy", sync: String = "Synced", images: [String] = [],

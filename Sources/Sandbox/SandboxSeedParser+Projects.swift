@@ -284,6 +284,14 @@ extension SandboxSeedParser.Parser {
                     ok = false
                 }
             }
+            if let entry = entries["path"], let path = reader.string(entry.value, "'path' \(context)") {
+                if entries["project"] == nil {
+                    reader.error("'path' \(context) needs 'project': it is a folder of that project's repository", at: entry.key)
+                    ok = false
+                } else {
+                    application.path = path
+                }
+            }
             if ok { applications.append(application) }
         }
         return applications

@@ -19,7 +19,7 @@ public enum SandboxSeedParser {
                               "resetApprovalsOnPush", "pipelineMustSucceed"]
     static let generatorKeys = ["count"] + projectKeys
     static let protectedBranchKeys = ["name", "push"]
-    static let argoKeys = ["name", "health", "sync", "images", "syncedAgo", "project"]
+    static let argoKeys = ["name", "health", "sync", "images", "syncedAgo", "project", "path"]
 
     /// Most projects one seed may create, generated ones included (the sandbox keeps them all in memory).
     public static let maxProjects = 10_000

@@ -129,10 +129,18 @@ public struct SandboxArgoApplication: Sendable, Hashable {
     public var revision: String?
     /// `status.operationState.phase`; nil omits `operationState` entirely.
     public var operationPhase: String?
+    /// A sandbox project it deploys from: `spec.source.repoURL` is that project's clone URL (as served
+    /// when asked, so it is right whenever the sandbox started); nil omits `spec.source`.
+    public var sourceProject: String?
+    /// `spec.source.path`: the folder of `sourceProject` it deploys; nil means the root.
+    public var sourcePath: String?
 
     /// Creates an application; `operationPhase` defaults to `Succeeded` when a finish time is given.
     public init(name: String, health: String = "Healthy", healthMessage: String? = nil, sync: String = "Synced", images: [String] = [],
-                operationFinishedAt: Date? = nil, revision: String? = nil, operationPhase: String? = nil) {
+                operationFinishedAt: Date? = nil, revision: String? = nil, operationPhase: String? = nil,
+                sourceProject: String? = nil, sourcePath: String? = nil) {
+        self.sourceProject = sourceProject
+        self.sourcePath = sourcePath
         self.name = name
         self.health = health
         self.healthMessage = healthMessage

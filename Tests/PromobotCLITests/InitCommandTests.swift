@@ -1,0 +1,135 @@
+import Foundation
+import Policies
+import Sandbox
+import Testing
+import TestSupport
+@testable import PromobotCLI
+
+/// `promobot init` through the real binary against a sandbox GitLab and Argo CD: the demo's deploy
+/// repository, an overlays layout, one repository per environment, and the onboarding MR.
+@Suite struct InitCommandTests {
+    static let tokenVariable = "PROMOBOT_INIT_TOKEN"
+
+    /// A config for `sandbox` in `folder`, with Argo CD and a policies repository.
+    static func configure(_ sandbox: Sandbox, _ folder: URL, token: String) throws {
+        sandbox.addUser("promobot", token: token, role: .developer)
+        try """
+            gitlab:
+              url: \(sandbox.baseURL.absoluteString)
+              tokenEnv: \(tokenVariable)
+            argocd:
+              url: \(sandbox.baseURL.absoluteString)
+            git:
+              authorName: promobot
+              authorEmail: promobot@example.com
+            policies: policies/
+            cache: \(folder.appendingPathComponent("cache").path)
+            policiesRepository: platform/policies
+
+            """.write(to: folder.appendingPathComponent("promobot.yaml"), atomically: true, encoding: .utf8)
+        try sandbox.createProject(path: "platform/policies", defaultBranch: "main", files: ["README.md": "# policies\n"])
+    }
+
+    static func promobot(_ arguments: [String], in folder: URL, token: String) async throws -> BinaryRunner.Result {
+        try await BinaryRunner.run(arguments, in: folder, environment: [tokenVariable: token])
+    }
+
+    static func policy(at path: URL) throws -> Policy {
+        let (policy, diagnostics) = PolicyParser.parse(yaml: try String(contentsOf: path, encoding: .utf8), path: path.path)
+        #expect(!diagnostics.contains { $0.isError }, "\(diagnostics.map(\.formatted))")
+        return try #require(policy)
+    }
+
+    @Test func theDemoRepositoryGivesThePolicyItShipsWithMinusTheGates() async throws {
+        try await withSandbox("cli-init") { sandbox, folder in
+            let token = "glpat-init-" + UUID().uuidString
+            try Self.configure(sandbox, folder, token: token)
+            try sandbox.createProject(path: DemoFixtures.project, defaultBranch: DemoFixtures.branch,
+                                      files: DemoFixtures.deployTree(dev: "1.5.0", test: "1.4.2", prod: "1.4.0"))
+            for env in ["dev", "test", "prod"] {
+                sandbox.setArgoApplication(SandboxArgoApplication(name: "oms-\(env)", sourceProject: DemoFixtures.project, sourcePath: env))
+            }
+            let result = try await Self.promobot(["init", "--repository", DemoFixtures.project], in: folder, token: token)
+            #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+            #expect(result.stdout.contains("wrote policies/oms.yaml"), "\(result.stdout)")
+            #expect(result.stdout.contains("dev: group/oms-deploy dev/ (registry.example.com/oms/app:1.5.0"), "\(result.stdout)")
+            #expect(!result.stdout.contains(token) && !result.stderr.contains(token))
+
+            let written = try Self.policy(at: folder.appendingPathComponent("policies/oms.yaml"))
+            let shipped = try Self.policy(at: URL(fileURLWithPath: TestPaths.repositoryRoot()).appendingPathComponent("policies/oms.yaml"))
+            #expect(written.name == shipped.name && written.images == shipped.images)
+            #expect(written.stages.map(\.name) == shipped.stages.map(\.name))
+            #expect(written.stages.map(\.paths) == shipped.stages.map(\.paths))
+            #expect(written.stages.map(\.repository) == shipped.stages.map(\.repository))
+            #expect(written.stages.map(\.branch) == shipped.stages.map(\.branch))
+            #expect(written.stages[0].health == [.argocd(application: "oms-dev", settle: nil)])
+            #expect(written.stages[1].health == [.argocd(application: "oms-test", settle: nil)])
+
+            // `validate` accepts it, and the file is not overwritten without --force.
+            let validate = try await Self.promobot(["validate"], in: folder, token: token)
+            #expect(validate.status == 0, "\(validate.stdout)\(validate.stderr)")
+            let again = try await Self.promobot(["init", "--repository", DemoFixtures.project], in: folder, token: token)
+            #expect(again.status != 0 && again.stderr.contains("policies/oms.yaml exists"), "\(again.stderr)")
+        }
+    }
+
+    @Test func oneRepositoryPerEnvironment() async throws {
+        try await withSandbox("cli-init-multi") { sandbox, folder in
+            let token = "glpat-init-" + UUID().uuidString
+            try Self.configure(sandbox, folder, token: token)
+            let image = "registry.example.com/pay/api"
+            for (repository, version) in [("pay/api-dev", "3.1.0"), ("pay/api-prod", "3.0.0")] {
+                try sandbox.createProject(path: repository, defaultBranch: "main", files: [
+                    "apps/api/kustomization.yaml": "images:\n  - name: \(image)\n    newTag: \(version)\n",
+                ])
+            }
+            let result = try await Self.promobot(["init", "--repository", "pay/api-dev", "--repository", "pay/api-prod",
+                                                  "--name", "payments", "--output", "payments.yaml"], in: folder, token: token)
+            #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+            let written = try Self.policy(at: folder.appendingPathComponent("payments.yaml"))
+            #expect(written.name == "payments" && written.images == [image])
+            #expect(written.stages.map(\.name) == ["api-dev", "api-prod"])
+            #expect(written.stages.map(\.repository) == ["pay/api-dev", "pay/api-prod"])
+            #expect(written.stages.map(\.paths) == [["apps/api/"], ["apps/api/"]])
+        }
+    }
+
+    @Test func theOnboardingMergeRequestIsOpenedOnceAndUpdatedInPlace() async throws {
+        try await withSandbox("cli-init-mr") { sandbox, folder in
+            let token = "glpat-init-" + UUID().uuidString
+            try Self.configure(sandbox, folder, token: token)
+            var files = DemoFixtures.deployTree(dev: "1.5.0", test: "1.4.2", prod: "1.4.0")
+            try sandbox.createProject(path: DemoFixtures.project, defaultBranch: DemoFixtures.branch, files: files)
+            let arguments = ["init", "--repository", DemoFixtures.project, "--merge-request"]
+            let first = try await Self.promobot(arguments, in: folder, token: token)
+            #expect(first.status == 0, "\(first.stdout)\n\(first.stderr)")
+            #expect(first.stdout.contains("onboarding merge request: "), "\(first.stdout)")
+            #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("policies/oms.yaml").path), "no file written")
+            let opened = sandbox.mergeRequests(project: "platform/policies").filter { $0.state == "opened" }
+            let mr = try #require(opened.first)
+            #expect(opened.count == 1 && mr.sourceBranch == "promobot/onboarding/oms" && mr.targetBranch == "main")
+            #expect(mr.description.contains("What to check before merging") && mr.description.contains("oms/test"), "\(mr.description)")
+            let policy = try #require(try sandbox.fileContent(project: "platform/policies", ref: "promobot/onboarding/oms", path: "policies/oms.yaml"))
+            #expect(policy.contains("name: oms"))
+            let tip = try sandbox.branchSHA(project: "platform/policies", branch: "promobot/onboarding/oms")
+
+            // Unchanged: nothing pushed, the same MR.
+            let second = try await Self.promobot(arguments, in: folder, token: token)
+            #expect(second.status == 0, "\(second.stderr)")
+            #expect(try sandbox.branchSHA(project: "platform/policies", branch: "promobot/onboarding/oms") == tip)
+            #expect(sandbox.mergeRequests(project: "platform/policies").count == 1)
+
+            // The deploy repository grew a stage: the same MR, a new commit.
+            for (path, text) in DemoFixtures.deployTree(dev: "1.4.0", test: "1.4.0", prod: "1.3.9") where path.hasPrefix("prod/") {
+                files["staging/" + path.dropFirst("prod/".count)] = text
+            }
+            try sandbox.commit(project: DemoFixtures.project, branch: DemoFixtures.branch, files: files, message: "add staging", author: "alice")
+            let third = try await Self.promobot(arguments, in: folder, token: token)
+            #expect(third.status == 0, "\(third.stderr)")
+            #expect(try sandbox.branchSHA(project: "platform/policies", branch: "promobot/onboarding/oms") != tip)
+            #expect(sandbox.mergeRequests(project: "platform/policies").count == 1)
+            let updated = try #require(try sandbox.fileContent(project: "platform/policies", ref: "promobot/onboarding/oms", path: "policies/oms.yaml"))
+            #expect(updated.contains("- name: staging"), "\(updated)")
+        }
+    }
+}
