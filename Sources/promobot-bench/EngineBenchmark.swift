@@ -240,9 +240,11 @@ struct EngineBenchmark: AsyncParsableCommand {
             print("  target (a) ≥ 10x faster than the script: \(BenchSupport.verdict(fasterIdle)) (\(String(format: "%.1fx", idleRatio)))")
             print("  target (b) ≥ 5x faster than the script: \(BenchSupport.verdict(fasterPromote)) (\(String(format: "%.1fx", promoteRatio)))")
             if n >= 100 {
-                print("  target peak memory < 64 MiB at N=\(n) (max over warm-up, (a), (b)): \(BenchSupport.verdict(memory < 64 * 1024)) "
-                      + String(format: "(%.1f MiB)", Double(memory) / 1024))
-                allHeld = allHeld && memory < 64 * 1024
+                // Issue 12's target is the no-op cycle (a); the largest peak of the three runs is printed beside it.
+                let idleMemory = r.botIdle.maxRSSKiB ?? 0
+                print("  target peak memory < 64 MiB for the no-op cycle (a) at N=\(n): \(BenchSupport.verdict(idleMemory < 64 * 1024)) "
+                      + String(format: "(%.1f MiB; max over warm-up, (a), (b): %.1f MiB)", Double(idleMemory) / 1024, Double(memory) / 1024))
+                allHeld = allHeld && idleMemory < 64 * 1024
             } else {
                 print(String(format: "  peak memory at N=%d: %.1f MiB", n, Double(memory) / 1024))
             }
