@@ -10,21 +10,27 @@ import GitLab
 /// nothing is learned and every project is looked up.
 actor SSHCloneURLs {
     private var prefix: String?
-    /// The first lookup, which concurrent lanes wait for instead of each making their own.
-    private var firstLookup: Task<Void, Never>?
+    /// The first lookup, which concurrent lanes wait for (and learn from) instead of each making their own.
+    private var firstLookup: Task<GitLabProject?, Never>?
 
     /// The SSH clone URL of `project`.
     /// - Throws: `GitLabError` from the lookup, or `SSHCloneURLError` when GitLab reports no SSH URL.
     func url(for project: ResolvedProject, gitlab: GitLabClient) async throws -> String {
-        if prefix == nil, let firstLookup { await firstLookup.value }
+        if prefix == nil, let firstLookup, let first = await firstLookup.value { learn(from: first) }
         if let prefix { return prefix + project.path + ".git" }
         let lookup = Task { try await gitlab.project(project.ref) }
-        if firstLookup == nil { firstLookup = Task { _ = try? await lookup.value } }
+        if firstLookup == nil { firstLookup = Task { try? await lookup.value } }
         let found = try await lookup.value
         guard let url = found.sshURLToRepo, !url.isEmpty else { throw SSHCloneURLError(project: project.path) }
-        let suffix = found.pathWithNamespace + ".git"
-        if url.hasSuffix(suffix) { prefix = String(url.dropLast(suffix.count)) }
+        learn(from: found)
         return url
+    }
+
+    /// Keeps the prefix of `project`'s SSH URL when it has GitLab's usual shape.
+    private func learn(from project: GitLabProject) {
+        guard prefix == nil, let url = project.sshURLToRepo else { return }
+        let suffix = project.pathWithNamespace + ".git"
+        if url.hasSuffix(suffix) { prefix = String(url.dropLast(suffix.count)) }
     }
 }
 

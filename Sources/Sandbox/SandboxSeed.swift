@@ -101,7 +101,8 @@ public struct SandboxSeed: Sendable, Hashable {
 
         /// Creates an application, by default healthy and synced with no finished sync.
         public init(name: String, health: String = "Healthy", sync: String = "Synced", images: [String] = [],
-                    syncedAgo: TimeInterval? = nil, project: String? = nil) {
+                    syncedAgo: TimeInterval? = nil, project: String? = nil, path: String? = nil) {
+            self.path = path
             self.name = name
             self.health = health
             self.sync = sync

@@ -55,7 +55,7 @@ struct SeedParserTests {
         #expect(s.argoApplications == [
             SandboxSeed.ArgoApplication(name: "oms-dev", health: "Healthy", sync: "Synced",
                                         images: ["registry.example.com/oms/app:1.5.0", "registry.example.com/oms/web:1.5.0"],
-                                        syncedAgo: 3600, project: "group/oms-deploy"),
+                                        syncedAgo: 3600, project: "group/oms-deploy", path: "dev"),
             SandboxSeed.ArgoApplication(name: "oms-prod", health: "Progressing", sync: "OutOfSync", images: ["registry.example.com/oms/app:1.4.0"]),
         ])
         #expect(s.prometheus == [
