@@ -73,6 +73,35 @@ import TestSupport
         }
     }
 
+    @Test func anOverlaysLayoutWithABase() async throws {
+        try await withSandbox("cli-init-overlays") { sandbox, folder in
+            let token = "glpat-init-" + UUID().uuidString
+            try Self.configure(sandbox, folder, token: token)
+            let image = "registry.example.com/shop/api"
+            func overlay(_ version: String) -> String {
+                "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [../../base]\nimages:\n  - name: \(image)\n    newTag: \"\(version)\"\n"
+            }
+            try sandbox.createProject(path: "shop/api-gitops", defaultBranch: "main", files: [
+                "base/deployment.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  template:\n    spec:\n      containers:\n        - name: api\n          image: \(image):0.0.0\n",
+                "base/kustomization.yaml": "resources: [deployment.yaml]\n",
+                "overlays/dev/kustomization.yaml": overlay("2.2.0"),
+                "overlays/staging/kustomization.yaml": overlay("2.1.0"),
+                "overlays/production/kustomization.yaml": overlay("2.0.3"),
+            ])
+            sandbox.setArgoApplication(SandboxArgoApplication(name: "api-staging", sourceProject: "shop/api-gitops", sourcePath: "overlays/staging"))
+            let result = try await Self.promobot(["init", "--repository", "shop/api-gitops"], in: folder, token: token)
+            #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+            let written = try Self.policy(at: folder.appendingPathComponent("policies/api.yaml"))
+            #expect(written.stages.map(\.name) == ["dev", "staging", "production"])
+            #expect(written.stages.map(\.paths) == [["overlays/dev/"], ["overlays/staging/"], ["overlays/production/"]])
+            #expect(written.stages[1].health == [.argocd(application: "api-staging", settle: nil)])
+            // And its plan runs against the same repository: nothing to merge yet, every stage read.
+            let plan = try await Self.promobot(["plan", "--policy", "api"], in: folder, token: token)
+            #expect(plan.status == 0, "\(plan.stdout)\n\(plan.stderr)")
+            #expect(plan.stdout.contains("api/staging") && plan.stdout.contains("api/production"), "\(plan.stdout)")
+        }
+    }
+
     @Test func oneRepositoryPerEnvironment() async throws {
         try await withSandbox("cli-init-multi") { sandbox, folder in
             let token = "glpat-init-" + UUID().uuidString
