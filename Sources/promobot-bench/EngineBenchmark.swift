@@ -64,6 +64,8 @@ struct EngineBenchmark: AsyncParsableCommand {
         var repos: Int
         var botIdle: Measurement
         var scriptIdle: Measurement
+        /// A `git ls-remote` loop over the same repositories (the no-op cycle's floor with the git CLI).
+        var lsRemoteIdle: Measurement
         var botPromote: Measurement
         var scriptPromote: Measurement
         var warmup: Measurement
@@ -139,6 +141,20 @@ struct EngineBenchmark: AsyncParsableCommand {
             return Measurement(seconds: result.seconds, requests: requests, maxRSSKiB: result.maxRSSKiB,
                                clientCPU: result.cpuSeconds, serverCPU: server)
         }
+        func lsRemote() async throws -> Measurement {
+            let environment = ChildProcess.environment(["BENCH_GIT_TOKEN": jenkinsToken, "HOME": root.path, "GIT_CONFIG_GLOBAL": "/dev/null"])
+            let loop = BenchSupport.scriptPath("bench-baseline-ls-remote.sh", override: nil)
+            let cpuBefore = CPUTime.selfAndChildren()
+            let (result, requests) = try await sandbox.tally {
+                try ChildProcess.run("/bin/sh", [loop, list.path], environment: environment, currentDirectory: root.path,
+                                     logPath: root.appendingPathComponent("ls-remote.log").path)
+            }
+            let server = CPUTime.selfAndChildren() - cpuBefore - result.cpuSeconds
+            guard result.status == 0 else {
+                throw ValidationError("the git ls-remote loop (N=\(n)) exited with \(result.status):\n\(result.logTail())")
+            }
+            return Measurement(seconds: result.seconds, requests: requests, maxRSSKiB: nil, clientCPU: result.cpuSeconds, serverCPU: server)
+        }
         func jenkins(_ phase: String) async throws -> Measurement {
             let environment = ChildProcess.environment([
                 "BENCH_GIT_TOKEN": jenkinsToken, "BENCH_API_URL": sandbox.baseURL.absoluteString + "/api/v4",
@@ -163,6 +179,7 @@ struct EngineBenchmark: AsyncParsableCommand {
         BenchSupport.progress("N=\(n): (a) nothing to do…")
         let botIdle = try await bot()
         let scriptIdle = try await jenkins("idle")
+        let lsRemoteIdle = try await lsRemote()
         let opened = Self.openMergeRequests(sandbox, projects)
         guard opened.bot == 0, opened.jenkins == 0 else {
             throw ValidationError("(a) was meant to change nothing, yet \(opened.bot) bot and \(opened.jenkins) script MRs are open")
@@ -184,7 +201,8 @@ struct EngineBenchmark: AsyncParsableCommand {
         guard afterScript.jenkins == n else {
             throw ValidationError("(b) the script opened \(afterScript.jenkins) MRs, expected \(n)")
         }
-        return Result(repos: n, botIdle: botIdle, scriptIdle: scriptIdle, botPromote: botPromote, scriptPromote: scriptPromote, warmup: warmup)
+        return Result(repos: n, botIdle: botIdle, scriptIdle: scriptIdle, lsRemoteIdle: lsRemoteIdle, botPromote: botPromote,
+                      scriptPromote: scriptPromote, warmup: warmup)
     }
 
     static func openMergeRequests(_ sandbox: Sandbox, _ projects: [String]) -> (bot: Int, jenkins: Int) {
@@ -213,6 +231,7 @@ struct EngineBenchmark: AsyncParsableCommand {
             rows.append(row(r.repos, "warm-up", "promobot", r.warmup))
             rows.append(row(r.repos, "(a) idle", "promobot", r.botIdle))
             rows.append(row(r.repos, "(a) idle", "script", r.scriptIdle))
+            rows.append(row(r.repos, "(a) idle", "ls-remote", r.lsRemoteIdle))
             rows.append(row(r.repos, "(b) test MR", "promobot", r.botPromote))
             rows.append(row(r.repos, "(b) test MR", "script", r.scriptPromote))
         }
@@ -227,7 +246,9 @@ struct EngineBenchmark: AsyncParsableCommand {
                   + "client CPU script/promobot (a) \(BenchSupport.ratio(r.scriptIdle.clientCPU, r.botIdle.clientCPU)), "
                   + "(b) \(BenchSupport.ratio(r.scriptPromote.clientCPU, r.botPromote.clientCPU)); "
                   + "HTTP requests promobot vs script (a) \(r.botIdle.requests.total) vs \(r.scriptIdle.requests.total), "
-                  + "(b) \(r.botPromote.requests.total) vs \(r.scriptPromote.requests.total)")
+                  + "(b) \(r.botPromote.requests.total) vs \(r.scriptPromote.requests.total); "
+                  + "the git ls-remote loop against promobot's no-op cycle (which also lists MRs and reads what moved): "
+                  + String(format: "%.1fx", r.lsRemoteIdle.seconds / r.botIdle.seconds) + " wall time")
             // (a): at most one ref probe per repo plus one page of the MR list (N ≤ 100 open MRs per project: one page).
             // libgit2 sends each ref listing's info/refs GET twice (a 401 challenge, then with credentials).
             let idle = r.botIdle.requests
