@@ -55,6 +55,12 @@ struct Runtime {
 
         // One budget for the run: every REST call and every git smart-HTTP request to GitLab takes a token.
         let budget = RequestBudget(requestsPerMinute: config.requestsPerMinute)
+        var configuration = EngineConfiguration(
+            authorName: config.gitAuthorName, authorEmail: config.gitAuthorEmail, gitlabURL: gitlabURL,
+            gitCredentials: .token(gitlabToken), dryRun: dryRun,
+            emergencyStop: emergencyStop(config, policiesPath: policiesPath),
+            closeOrphans: options.only.isEmpty, concurrency: config.concurrency)
+        configuration.promobotVersion = Promobot.version
         let engine = PromotionEngine(
             policies: policies,
             gitlab: GitLabClient(baseURL: gitlabURL, token: GitLabToken(gitlabToken), transport: transport, budget: budget),
@@ -64,11 +70,7 @@ struct Runtime {
             // Health checks trust the system roots (or their service's own `caBundle`), not GitLab's bundle.
             health: HealthChecker(transport: config.gitlab.caBundle == nil ? curl : client(caBundle: nil),
                                   argocd: argocd, prometheus: prometheus),
-            configuration: EngineConfiguration(
-                authorName: config.gitAuthorName, authorEmail: config.gitAuthorEmail, gitlabURL: gitlabURL,
-                gitCredentials: .token(gitlabToken), dryRun: dryRun,
-                emergencyStop: emergencyStop(config, policiesPath: policiesPath),
-                closeOrphans: options.only.isEmpty, concurrency: config.concurrency),
+            configuration: configuration,
             logger: logger)
         return Runtime(engine: engine, logger: logger, budget: budget, config: config, shard: shard, loadedPolicies: selected)
     }
