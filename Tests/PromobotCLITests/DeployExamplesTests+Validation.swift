@@ -18,7 +18,7 @@ extension DeployExamplesTests {
 
     @Test func everyFileInDeployIsChecked() throws {
         let deploy = Self.root.appendingPathComponent("deploy")
-        let files = try #require(FileManager.default.subpathsOfDirectory(atPath: deploy.path)).filter { path in
+        let files = try FileManager.default.subpathsOfDirectory(atPath: deploy.path).filter { path in
             var folder: ObjCBool = false
             return FileManager.default.fileExists(atPath: deploy.appendingPathComponent(path).path, isDirectory: &folder) && !folder.boolValue
         }
@@ -178,13 +178,14 @@ extension DeployExamplesTests {
     // MARK: - cron
 
     /// The promobot command lines of a crontab (`/etc/cron.d` format: five time fields, a user, a command):
-    /// the words after the promobot executable, up to the first shell operator.
+    /// the words after the promobot executable (`promobot` or `…/bin/promobot`), up to the first shell operator.
     static func cronCommands(_ text: String) -> [(schedule: [String], user: String, arguments: [String])] {
         text.split(separator: "\n").compactMap { line in
             let words = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
             guard let first = words.first, !first.hasPrefix("#"), !first.contains("="), words.count > 6 else { return nil }
             let command = words.dropFirst(6)
-            guard let start = command.firstIndex(where: { $0 == "promobot" || $0.hasSuffix("/promobot") }) else { return nil }
+            // The executable, not a folder named like it (`cd /srv/promobot`).
+            guard let start = command.firstIndex(where: { $0 == "promobot" || $0.hasSuffix("/bin/promobot") }) else { return nil }
             let operators: Set = [">", ">>", "2>&1", "&&", "||", "|", ";", "2>", "<"]
             let arguments = command[(start + 1)...].prefix { !operators.contains($0) }
             return (Array(words.prefix(5)), words[5], Array(arguments))

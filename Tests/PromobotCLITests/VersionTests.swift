@@ -40,7 +40,7 @@ import TestSupport
         let flag = try await BinaryRunner.run(["--version"])
         #expect(flag.stdout.trimmingCharacters(in: .newlines) == expected, "\(flag.stdout) \(hint)")
         // The library sees the same value the executable prints, so markers and build_info agree with it.
-        #expect(Promobot.version == expected, hint)
+        #expect(Promobot.version == expected, "\(hint)")
     }
 
     /// `scripts/version [--swift FILE] DIR` with `environment`, in a folder of its own.
