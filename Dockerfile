@@ -7,7 +7,7 @@
 # pipeline (.ci/run), so this file only says where things go. The build context has no .git
 # (.dockerignore), so the version comes from the VERSION build argument; without it the binary says
 # 0.0.0-dev+unknown. docs/packaging.md has the rest, and deploy/gitlab/release.gitlab-ci.yml builds it
-# with kaniko on a tag.
+# with buildah on a tag (docs/packaging.md also shows kaniko).
 
 ARG SWIFT_IMAGE=swift:6.3-bookworm
 ARG RUNTIME_IMAGE=debian:bookworm-slim
