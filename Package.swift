@@ -17,6 +17,7 @@ import PackageDescription
 ///                                                 ServiceLifecycle, Logging}
 ///   Server (`promobot serve`) -> {Promotion, Planning, Policies, GitLab, HTTP, Git, Hummingbird, ServiceLifecycle,
 ///                                 Logging, Metrics, Prometheus}
+///   PromobotCLI is stamped with the version by the VersionStamp build tool plugin (scripts/version).
 ///   promobot-bench -> {PromobotCLI, Server, Promotion, Manifests, LocalFiles, Git, Sandbox, …}
 /// Manifests and Planning are the pure core: no I/O at all; Board only renders their values to text.
 /// Policies reads the files it is handed through LocalFiles (the one bounded reader and YAML directory
@@ -97,7 +98,10 @@ let package = Package(
             "Onboarding",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], plugins: ["VersionStamp"]),
+        // Bakes the version from `git describe` (or PROMOBOT_VERSION) into PromobotCLI on every build: scripts/version.
+        // Applied to the top module only, so a new commit recompiles one file, not the package.
+        .plugin(name: "VersionStamp", capability: .buildTool()),
         .executableTarget(name: "promobot", dependencies: ["PromobotCLI"]),
         .executableTarget(name: "promobot-bench", dependencies: [
             "Manifests", "LocalFiles", "Git", "Sandbox", "PromobotCLI", "Server", "Promotion", "Policies", "GitLab", "HTTP", "Health",

@@ -12,20 +12,28 @@ import Foundation
 /// thread that opens a handle never waits for another clone's lock (and two openers can never deadlock).
 /// A clone busy at that moment stays open and is considered again at the next opening.
 ///
+/// The use list holds its clones weakly: each clone holds this limit, and a strong reference back would keep
+/// the last `limit` clones (and their open handles) alive after their cache is gone — a leak per cycle in a
+/// process that builds a new cache every cycle (`serve`).
+///
 /// Thread-safety: `@unchecked Sendable`; the use list is read and written under `mutex`, never while a
 /// clone's lock is being taken.
 final class OpenHandleLimit: @unchecked Sendable {
     /// The most handles kept open before idle ones are closed; at least 1.
     let limit: Int
     private let mutex = NSLock()
-    private var lastUse: [ObjectIdentifier: (clone: CloneFolder, tick: UInt64)] = [:]
+    private struct Use {
+        weak var clone: CloneFolder?
+        var tick: UInt64
+    }
+    private var lastUse: [ObjectIdentifier: Use] = [:]
     private var tick: UInt64 = 0
     private var closedCount = 0
 
     init(limit: Int) { self.limit = max(1, limit) }
 
     /// Clones with an open handle that this limit knows of (for tests and benchmarks).
-    var openCount: Int { mutex.withLock { lastUse.count } }
+    var openCount: Int { mutex.withLock { lastUse.values.count { $0.clone != nil } } }
     /// Handles closed to stay under the limit so far (for tests and benchmarks).
     var closed: Int { mutex.withLock { closedCount } }
 
@@ -34,10 +42,11 @@ final class OpenHandleLimit: @unchecked Sendable {
     func used(_ clone: CloneFolder) {
         let candidates = mutex.withLock { () -> [CloneFolder] in
             tick += 1
-            lastUse[ObjectIdentifier(clone)] = (clone, tick)
-            let excess = lastUse.count - limit
-            guard excess > 0 else { return [] }
-            return lastUse.values.filter { $0.clone !== clone }.sorted { $0.tick < $1.tick }.map(\.clone)
+            lastUse[ObjectIdentifier(clone)] = Use(clone: clone, tick: tick)
+            guard lastUse.count > limit else { return [] }
+            lastUse = lastUse.filter { $0.value.clone != nil }  // clones freed with their cache
+            guard lastUse.count > limit else { return [] }
+            return lastUse.values.sorted { $0.tick < $1.tick }.compactMap(\.clone).filter { $0 !== clone }
         }
         // `clone` itself stays open: it is about to be used.
         var toClose = candidates.count + 1 - limit

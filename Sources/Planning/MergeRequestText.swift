@@ -89,7 +89,8 @@ public enum MergeRequestText {
         guard let candidate = plan.candidate else { return nil }
         return PromotionMarker(policy: plan.policy, stage: plan.stage, candidate: candidate, base: input.target.commit,
                                upstreamCommit: plan.upstreamCommit ?? input.upstream.commit, head: head,
-                               request: plan.rollback == nil ? input.request : nil, rollback: plan.rollback)
+                               request: plan.rollback == nil ? input.request : nil, rollback: plan.rollback,
+                               promobotVersion: input.promobotVersion)
     }
 
     /// The MR description in GitLab Markdown: changes table, upstream commit, gate evidence, health

@@ -142,10 +142,13 @@ public struct PromotionMarker: Sendable, Hashable, Codable {
     public var request: PromotionRequest?
     /// Set on a rollback MR: what it takes out, and why. `candidate` is then what it puts back.
     public var rollback: RollbackRecord?
+    /// The promobot version that opened or last rebuilt the MR (nil in markers older releases wrote): for
+    /// people and support, so "which release wrote this?" has an answer. No decision reads it.
+    public var promobotVersion: String?
 
     /// Memberwise.
     public init(policy: String, stage: String, candidate: ImageVersions, base: String, upstreamCommit: String, head: String,
-                request: PromotionRequest? = nil, rollback: RollbackRecord? = nil) {
+                request: PromotionRequest? = nil, rollback: RollbackRecord? = nil, promobotVersion: String? = nil) {
         self.policy = policy
         self.stage = stage
         self.candidate = candidate
@@ -154,6 +157,7 @@ public struct PromotionMarker: Sendable, Hashable, Codable {
         self.head = head
         self.request = request
         self.rollback = rollback
+        self.promobotVersion = promobotVersion
     }
 }
 
@@ -236,6 +240,8 @@ public struct PlanInput: Sendable {
     public var now: Date
     /// The reason, when an operator has halted the bot.
     public var emergencyStop: String?
+    /// The version of the promobot writing the MR text; it goes into the marker (`PromotionMarker.promobotVersion`).
+    public var promobotVersion: String?
 
     /// Memberwise.
     public init(

@@ -3,7 +3,11 @@ import Foundation
 
 /// The root command: holds only configuration; each subcommand lives in its own file.
 public struct Promobot: AsyncParsableCommand {
-    public static let version = "0.1.0"
+    /// promobot's version, baked in at build time from the git tag (`0.2.0` for `v0.2.0`), or
+    /// `0.0.0-dev+<sha>` for an untagged build; `PROMOBOT_VERSION` overrides it where there is no `.git`.
+    /// `scripts/version` decides it and the VersionStamp plugin writes it into `BakedVersion`. Shown by
+    /// `promobot version` and `--version`, written into MR markers and the `promobot_build_info` metric.
+    public static let version = BakedVersion.value
 
     public static let configuration = CommandConfiguration(
         commandName: "promobot",

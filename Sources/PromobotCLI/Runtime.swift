@@ -56,7 +56,14 @@ struct Runtime {
 
         // One budget for the run: every REST call and every git smart-HTTP request to GitLab takes a token.
         let budget = RequestBudget(requestsPerMinute: config.requestsPerMinute)
-        var engine = PromotionEngine(
+        var configuration = EngineConfiguration(
+            authorName: config.gitAuthorName, authorEmail: config.gitAuthorEmail, gitlabURL: gitlabURL,
+            gitCredentials: try gitCredentials(config, token: gitlabToken, environment: environment), dryRun: dryRun,
+            emergencyStop: emergencyStop(config, policiesPath: policiesPath),
+            closeOrphans: options.only.isEmpty, concurrency: config.concurrency)
+        configuration.promobotVersion = Promobot.version
+        configuration.gitTransport = config.gitTransport
+        let engine = PromotionEngine(
             policies: policies,
             gitlab: GitLabClient(baseURL: gitlabURL, token: GitLabToken(gitlabToken), transport: transport, budget: budget),
             repositories: RepositoryCache(root: URL(fileURLWithPath: config.cache),
@@ -65,13 +72,8 @@ struct Runtime {
             // Health checks trust the system roots (or their service's own `caBundle`), not GitLab's bundle.
             health: HealthChecker(transport: config.gitlab.caBundle == nil ? curl : client(caBundle: nil),
                                   argocd: argocd, prometheus: prometheus),
-            configuration: EngineConfiguration(
-                authorName: config.gitAuthorName, authorEmail: config.gitAuthorEmail, gitlabURL: gitlabURL,
-                gitCredentials: try gitCredentials(config, token: gitlabToken, environment: environment), dryRun: dryRun,
-                emergencyStop: emergencyStop(config, policiesPath: policiesPath),
-                closeOrphans: options.only.isEmpty, concurrency: config.concurrency),
+            configuration: configuration,
             logger: logger)
-        engine.configuration.gitTransport = config.gitTransport
         return Runtime(engine: engine, logger: logger, budget: budget, config: config, shard: shard, loadedPolicies: selected)
     }
 

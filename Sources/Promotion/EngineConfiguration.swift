@@ -38,6 +38,9 @@ public struct EngineConfiguration: Sendable {
     /// How long an automatic rollback waits between the two failing health samples that confirm a
     /// failure (a single flaky probe never rolls a stage back).
     public var rollbackConfirmation: Duration
+    /// The running promobot's version, written into the marker of every MR it opens or rebuilds (the CLI
+    /// sets it to `Promobot.version`; nil leaves it out, as in tests that build an engine directly).
+    public var promobotVersion: String?
 
     public init(
         authorName: String = "promobot", authorEmail: String = "promobot@localhost", gitlabURL: URL,

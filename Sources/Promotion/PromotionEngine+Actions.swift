@@ -293,18 +293,20 @@ extension PromotionEngine {
     }
 
     private func texts(_ context: ActionContext, commit: BuiltCommit) -> (title: String, description: String) {
+        var input = context.input
+        input.promobotVersion = configuration.promobotVersion
         if let rollback = context.plan.rollback {
             // The change a rollback takes out is in the stage's own project.
             let links = MergeRequestLinks(upstreamProjectWebURL: context.project.webURL)
             let title = MergeRequestText.rollbackTitle(policy: context.policy, stage: context.stage, from: rollback.from,
                                                        to: context.plan.candidate ?? [:])
-            let description = MergeRequestText.rollbackDescription(plan: context.plan, input: context.input, links: links,
+            let description = MergeRequestText.rollbackDescription(plan: context.plan, input: input, links: links,
                                                                    head: commit.id.hex, changes: commit.changes)
             return (title, description)
         }
         let links = MergeRequestLinks(upstreamProjectWebURL: context.upstreamProject.webURL)
         let title = MergeRequestText.title(policy: context.policy, stage: context.stage, candidate: context.plan.candidate ?? [:])
-        let description = MergeRequestText.description(plan: context.plan, input: context.input, links: links,
+        let description = MergeRequestText.description(plan: context.plan, input: input, links: links,
                                                        head: commit.id.hex, changes: commit.changes)
         return (title, description)
     }

@@ -71,3 +71,24 @@ import Testing
         #expect(cache.openRepositoryCount == 1)
     }
 }
+
+extension OpenHandleLimitTests {
+    /// `serve` builds a new cache every cycle: a dropped cache must free its clones and their handles.
+    @Test func aDroppedCacheFreesItsClones() async throws {
+        let fixture = try GitFixture()
+        try fixture.commit(["dev/deploy.yaml": "image: app:1.0.0\n"])
+        let remotes = try origins(fixture, count: 3)
+        weak var freed: CloneFolder?
+        do {
+            let cache = RepositoryCache(root: fixture.cacheRoot, options: GitTransportOptions(proxyFromEnvironment: false),
+                                        maxOpenRepositories: 2)
+            for remote in remotes {
+                let repository = try await cache.repository(for: remote)
+                _ = try await repository.refresh(branches: ["main"])
+                freed = repository.folder
+            }
+            #expect(freed != nil && cache.openRepositoryCount == 2)
+        }
+        #expect(freed == nil, "the cache's clones (and their libgit2 handles) outlive it")
+    }
+}

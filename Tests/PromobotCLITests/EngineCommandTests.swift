@@ -1,4 +1,6 @@
 import Foundation
+import Planning
+import PromobotCLI
 import Sandbox
 import Testing
 import TestSupport
@@ -100,6 +102,9 @@ import TestSupport
             #expect(run.status == 0, "\(run.stderr)")
             #expect(s.sandbox.mergeRequests(project: "group/oms-deploy").count == 1)
             #expect(run.stderr.contains("oms/test"), "\(run.stderr)")
+            // The MR's marker names the promobot that wrote it: the version baked into the binary.
+            let description = try #require(s.sandbox.mergeRequests(project: "group/oms-deploy").first?.description)
+            #expect(MergeRequestText.marker(in: description)?.promobotVersion == Promobot.version, "\(description)")
             let status = try await s.promobot(["status", "--format", "markdown", "--output", "board.md"])
             #expect(status.status == 0, "\(status.stderr)")
             let board = try String(contentsOf: s.folder.appendingPathComponent("board.md"), encoding: .utf8)

@@ -1,5 +1,6 @@
 import Foundation
 import HTTP
+import PromobotCLI
 import Sandbox
 import Synchronization
 import Testing
@@ -86,6 +87,8 @@ import TestSupport
             #expect(sandbox.mergeRequests(project: "group/oms-deploy").count == 1, "the first cycle opened the test MR")
             let metrics = String(decoding: try await get("metrics").body, as: UTF8.self)
             #expect(metrics.contains("promobot_build_info{"), "\(metrics)")
+            // The version baked in at build time, the same `promobot version` prints.
+            #expect(metrics.contains("version=\"\(Promobot.version)\""), "\(metrics)")
             let page = String(decoding: try await get("").body, as: UTF8.self)
             #expect(page.contains("oms") && page.contains("!1"), "\(page)")
 
