@@ -92,6 +92,7 @@ struct SandboxCommand: AsyncParsableCommand {
                 operationFinishedAt: Date().addingTimeInterval(-3600), revision: sha))
             sandbox.setPrometheus(query: "sum(rate(http_errors_total{env=\"\(env)\"}[5m]))", value: 0.01)
         }
+        DemoFixtures.pushImages(sandbox, versions: ["1.4.0", "1.4.2", "1.5.0"])
     }
 
     // MARK: - Seed files
@@ -143,7 +144,8 @@ struct SandboxCommand: AsyncParsableCommand {
     static func summary(_ seed: SandboxSeed) -> String {
         func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
         return [count(seed.projects.count, "project"), count(seed.users.count, "user"),
-                count(seed.argoApplications.count, "Argo CD application"), count(seed.prometheus.count, "Prometheus value")]
+                count(seed.argoApplications.count, "Argo CD application"), count(seed.prometheus.count, "Prometheus value"),
+                count(seed.registryImages.reduce(0) { $0 + $1.tags.count }, "registry tag")]
             .joined(separator: ", ")
     }
 
