@@ -159,6 +159,7 @@ enum DemoFixtures {
                 until: 2027-01-04
                 reason: year-end freeze
             tags: '^\\d+\\.\\d+\\.\\d+$'
+            pin: digest
             labels: [prod]
             reviewers: [alice, bob]
             health:

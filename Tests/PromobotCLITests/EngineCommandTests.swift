@@ -197,10 +197,16 @@ import TestSupport
         let result = try await BinaryRunner.run(["demo"], timeout: 300)
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         let steps = ["opened !1", "merged !1", "opened !2", "merged !2", "prod runs 1.5.0",
+                     // prod pins digests resolved from the sandbox's registry.
+                     "open MR: promote app 1.4.0 -> 1.5.0@sha256:", "image-exists: app, web found in the registry (digests pinned)",
+                     "!2 prod/app/deploy.yaml: image: registry.example.com/oms/app:1.5.0@sha256:",
                      // The way back: automatic rollback, the hold, the fix flowing.
-                     "open rollback MR: roll back app 1.5.0 -> 1.4.0, web 1.5.0 -> 1.4.0", "action: opened !3, merged !3",
-                     "blocked (hold): held: app 1.5.0, web 1.5.0 were rolled back from prod", "by promobot (automatic rollback)",
-                     "merged !5", "prod runs 1.5.1"]
+                     "open rollback MR: roll back app 1.5.0@sha256:", "action: opened !3, merged !3",
+                     "blocked (hold): held: app 1.5.0@sha256:", "by promobot (automatic rollback)",
+                     "merged !5", "prod runs 1.5.1",
+                     // Promote exactly what was tested: a typo'd tag, a re-pushed tag.
+                     "blocked (image-exists): registry.example.com/oms/app:1.6.O not found (MANIFEST_UNKNOWN)",
+                     "blocked (image-exists): tag moved: registry.example.com/oms/app:1.6.0 now points at sha256:"]
         for step in steps {
             #expect(result.stdout.contains(step), "missing '\(step)' in:\n\(result.stdout)")
         }
