@@ -80,7 +80,10 @@ struct ValidateCommand: AsyncParsableCommand {
             let set = PolicyLoader.load(paths: policyPaths)
             diagnostics += set.diagnostics
             policyCount = set.policies.count
-            if let loadedConfig { diagnostics += ConfigParser.servicesMissing(for: set.policies, config: loadedConfig) }
+            if let loadedConfig {
+                diagnostics += ConfigParser.servicesMissing(for: set.policies, config: loadedConfig)
+                diagnostics += ConfigParser.registriesMissing(for: set.policies, config: loadedConfig, environment: environment)
+            }
         }
         return Outcome(diagnostics: diagnostics, policyCount: policyCount)
     }

@@ -60,21 +60,14 @@ import Testing
         } throws: { "\($0)".contains("U (usernameEnv for registry registry.example.com) is not set") }
     }
 
+    /// A two-stage policy with `images` and extra lines for the prod stage.
+    static func policy(images: String, prod: String) -> String {
+        "version: 1\nname: oms\nrepository: group/oms-deploy\nbranch: main\nimages: [\(images)]\nstages:\n"
+            + "  - name: dev\n    paths: [dev/]\n  - name: prod\n    paths: [prod/]\n" + prod
+    }
+
     @Test func stageKeys() throws {
-        let yaml = """
-            version: 1
-            name: oms
-            repository: group/oms-deploy
-            branch: main
-            images: [registry.example.com/oms/app]
-            stages:
-              - name: dev
-                paths: [dev/]
-              - name: prod
-                paths: [prod/]
-                pin: digest
-                imageExists: false
-            """
+        let yaml = Self.policy(images: "registry.example.com/oms/app", prod: "    pin: digest\n    imageExists: false\n")
         let parsed = PolicyParser.parse(yaml: yaml, path: "policies/oms.yaml")
         #expect(parsed.diagnostics.isEmpty, "\(parsed.diagnostics.map(\.formatted))")
         let prod = try #require(parsed.policy?.stage(named: "prod"))
@@ -84,5 +77,18 @@ import Testing
 
         let wrong = PolicyParser.parse(yaml: yaml.replacingOccurrences(of: "pin: digest", with: "pin: digests"), path: "policies/oms.yaml")
         #expect(wrong.diagnostics.map(\.formatted) == ["policies/oms.yaml:11:10: error: invalid pin mode 'digests' in stage 'prod': use one of none, digest (did you mean 'digest'?)"])
+    }
+}
+
+extension RegistryConfigTests {
+    @Test func pinWithoutARegistryIsAWarningAtTheConfig() throws {
+        let yaml = Self.policy(images: "registry.example.com/oms/app, ghcr.io/acme/web", prod: "    pin: digest\n")
+        let policy = try #require(PolicyParser.parse(yaml: yaml, path: "policies/oms.yaml").policy)
+        var config = PromobotConfig.default(environment: [:])
+        config.sourcePath = "promobot.yaml"
+        config.registries = [RegistrySettings(host: "registry.example.com")]
+        let warnings = ConfigParser.registriesMissing(for: [policy], config: config, environment: [:])
+        #expect(warnings.map(\.formatted) == ["promobot.yaml: warning: policy 'oms' pins digests in stage 'prod' (pin: digest) but no registry is configured for ghcr.io: add it under 'registries:', or promotions into 'prod' are blocked unless 'dev' pins digests itself"])
+        #expect(ConfigParser.registriesMissing(for: [policy], config: config, environment: ["CI_REGISTRY": "ghcr.io"]).isEmpty)
     }
 }
