@@ -85,7 +85,7 @@ struct DemoScenario {
                 directory: RegistryDirectory(entries: [.init(host: DemoFixtures.registryHost, baseURL: sandbox.registryURL,
                                                              credentials: RegistryCredentials(username: "promobot", password: botToken),
                                                              credentialSource: "config")]),
-                transport: transport, clock: { clock.now })
+                transport: RegistryClient.transport(), clock: { clock.now })
         )
 
         heading("1. CI builds 1.5.0 and runs `promobot set-image` on dev")

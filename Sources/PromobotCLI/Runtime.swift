@@ -129,8 +129,10 @@ struct Runtime {
         do {
             let directory = try RegistryDirectory(settings: config.registries, environment: environment, readFile: readSecretFile)
             var transports: [String: any HTTPTransport] = [:]
-            for entry in directory.entries.values { if let bundle = entry.caBundle { transports[entry.host] = client(caBundle: bundle) } }
-            return RegistryClient(directory: directory, transport: client(caBundle: nil), transports: transports,
+            for entry in directory.entries.values {
+                if let bundle = entry.caBundle { transports[entry.host] = RegistryClient.transport(caBundle: bundle) }
+            }
+            return RegistryClient(directory: directory, transport: RegistryClient.transport(), transports: transports,
                                   budget: RequestBudget(requestsPerMinute: config.requestsPerMinute))
         } catch let error as TokenResolutionError {
             throw ConfigurationError("\(error)")

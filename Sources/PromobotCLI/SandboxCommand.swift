@@ -140,12 +140,13 @@ struct SandboxCommand: AsyncParsableCommand {
         return (tokens, sources)
     }
 
-    /// `3 projects, 2 users, 3 Argo CD applications, 1 Prometheus value`.
+    /// `3 projects, 2 users, 3 Argo CD applications, 1 Prometheus value` (and `, 6 registry tags` when it pushes any).
     static func summary(_ seed: SandboxSeed) -> String {
         func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
-        return [count(seed.projects.count, "project"), count(seed.users.count, "user"),
-                count(seed.argoApplications.count, "Argo CD application"), count(seed.prometheus.count, "Prometheus value"),
-                count(seed.registryImages.reduce(0) { $0 + $1.tags.count }, "registry tag")]
+        let tags = seed.registryImages.reduce(0) { $0 + $1.tags.count }
+        return ([count(seed.projects.count, "project"), count(seed.users.count, "user"),
+                 count(seed.argoApplications.count, "Argo CD application"), count(seed.prometheus.count, "Prometheus value")]
+                + (tags == 0 ? [] : [count(tags, "registry tag")]))
             .joined(separator: ", ")
     }
 

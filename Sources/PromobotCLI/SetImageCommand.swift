@@ -210,7 +210,7 @@ package struct SetImageCommand: AsyncParsableCommand {
         }
         let directory = try RegistryDirectory(settings: settings, environment: environment,
                                               readFile: { try String(contentsOfFile: $0, encoding: .utf8) })
-        return RegistryClient(directory: directory, transport: CurlHTTPClient())
+        return RegistryClient(directory: directory, transport: RegistryClient.transport())
     }
 
     /// `arguments` with each update pinned to the digest its registry resolves (paths unchanged), and one line

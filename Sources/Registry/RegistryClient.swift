@@ -13,7 +13,9 @@ import Synchronization
 /// fetches a token from its realm (anonymously, or with the registry's Basic credentials), caches it until it
 /// expires and sends the request once more; a `Basic` challenge is answered with the credentials directly.
 /// Credentials come from the ``RegistryDirectory`` entry of the image's host and go nowhere else: not to another
-/// registry, and not across a redirect to another host (the HTTP client drops them there).
+/// registry, and not across a redirect to another host. The client follows redirects itself, so give it a
+/// transport that does not (``transport(caBundle:retry:)``); one that does still drops credentials across
+/// origins, but a 401 after such a redirect would then look like this registry's own.
 ///
 /// Retries of connection errors, 5xx and 429 (with `Retry-After`) are the transport's; every request first takes
 /// a token from the optional ``RequestBudget`` (a budget of its own, not GitLab's: a registry's limits are not the
@@ -131,7 +133,8 @@ public struct RegistryClient: ImageRegistry {
     // MARK: - Requests and auth
 
     /// Sends one request with a cached token (or Basic credentials) and, after a 401 challenge, once more with
-    /// a fresh token. Returns any response; throws only when no answer arrived.
+    /// a fresh token. Returns any response; throws only when no answer arrived. A challenge from a server the
+    /// request was redirected to on another host is not answered: its realm is not this registry's.
     func send(_ method: HTTPMethod, url: URL, entry: RegistryDirectory.Entry, scope: String, reference: String) async throws(RegistryError) -> HTTPResponse {
         let key = TokenCache.Key(host: entry.host, scope: scope)
         var authorization = tokens.token(for: key).map { "Bearer \($0)" }
@@ -139,17 +142,18 @@ public struct RegistryClient: ImageRegistry {
             authorization = credentials.basicAuthorization
         }
         let first = try await transmit(method, url: url, authorization: authorization, entry: entry, reference: reference)
-        guard first.status == 401, let header = first.headers["WWW-Authenticate"], let challenge = AuthChallenge.parse(header) else {
-            return first
+        guard first.response.status == 401, !first.leftOrigin, let header = first.response.headers["WWW-Authenticate"],
+              let challenge = AuthChallenge.parse(header) else {
+            return first.response
         }
         switch challenge.scheme {
         case "bearer":
             let token = try await fetchToken(challenge, entry: entry, scope: scope, key: key, reference: reference)
-            return try await transmit(method, url: url, authorization: "Bearer \(token)", entry: entry, reference: reference)
+            return try await transmit(method, url: url, authorization: "Bearer \(token)", entry: entry, reference: reference).response
         default:
-            guard let credentials = entry.credentials, authorization == nil else { return first }
+            guard let credentials = entry.credentials, authorization == nil else { return first.response }
             tokens.rememberBasic(entry.host)
-            return try await transmit(method, url: url, authorization: credentials.basicAuthorization, entry: entry, reference: reference)
+            return try await transmit(method, url: url, authorization: credentials.basicAuthorization, entry: entry, reference: reference).response
         }
     }
 
@@ -172,7 +176,7 @@ public struct RegistryClient: ImageRegistry {
         guard let url = components.url else {
             throw RegistryError(kind: .unexpected, reference: reference, message: "the token realm \(Redaction.redact(url: realm)) is not a URL")
         }
-        let response = try await transmit(.get, url: url, authorization: entry.credentials?.basicAuthorization, entry: entry, reference: reference)
+        let response = try await transmit(.get, url: url, authorization: entry.credentials?.basicAuthorization, entry: entry, reference: reference).response
         guard (200..<300).contains(response.status) else {
             var failure = error(for: response, reference: reference, entry: entry)
             if response.status == 401 || response.status == 403 {
@@ -190,13 +194,40 @@ public struct RegistryClient: ImageRegistry {
         return token
     }
 
-    /// One request through the budget and the transport (which retries 5xx, 429 and connection errors).
-    func transmit(_ method: HTTPMethod, url: URL, authorization: String?, entry: RegistryDirectory.Entry, reference: String) async throws(RegistryError) -> HTTPResponse {
+    /// How many redirects one request may follow.
+    static let maxRedirects = 5
+
+    /// One request through the budget and the transport (which retries 5xx, 429 and connection errors),
+    /// following redirects here rather than in the transport (with the HTTP module's rules: credentials are
+    /// dropped when a redirect leaves the origin); `leftOrigin` says whether the answer came from another one.
+    func transmit(_ method: HTTPMethod, url: URL, authorization: String?, entry: RegistryDirectory.Entry,
+                  reference: String) async throws(RegistryError) -> (response: HTTPResponse, leftOrigin: Bool) {
         var headers: HTTPHeaders = ["Accept": Self.acceptedManifestTypes.joined(separator: ", ")]
         if let authorization { headers["Authorization"] = authorization }
-        let request = HTTPRequest(method: method, url: url, headers: headers)
+        var request = HTTPRequest(method: method, url: url, headers: headers)
+        for _ in 0...Self.maxRedirects {
+            let response = try await transmitOnce(request, entry: entry, reference: reference)
+            guard let next = CurlHTTPClient.redirect(from: request, response: response) else {
+                return (response, !CurlHTTPClient.sameOrigin(url, request.url))
+            }
+            request = next
+        }
+        throw RegistryError(kind: .unexpected, reference: reference, message: "more than \(Self.maxRedirects) redirects")
+    }
+
+    /// A transport for registries: libcurl that leaves redirects to the client (so a challenge after a redirect to
+    /// another host is never answered with this registry's credentials), trusting `caBundle` when given.
+    public static func transport(caBundle: String? = nil, retry: RetryPolicy = RetryPolicy()) -> CurlHTTPClient {
+        var configuration = HTTPClientConfiguration(retry: retry)
+        configuration.caBundlePath = caBundle
+        configuration.maxRedirects = 0
+        return CurlHTTPClient(configuration: configuration)
+    }
+
+    /// One request on the wire (with the transport's own retries).
+    func transmitOnce(_ request: HTTPRequest, entry: RegistryDirectory.Entry, reference: String) async throws(RegistryError) -> HTTPResponse {
         do {
-            try await budget?.acquire(for: method.rawValue, path: url.path)
+            try await budget?.acquire(for: request.method.rawValue, path: request.url.path)
         } catch let error as GitLabError {
             throw RegistryError(kind: .rateLimited, reference: reference, message: error.message)
         } catch {

@@ -20,7 +20,7 @@ import TestSupport
         let harness = try EngineHarness(sandbox: sandbox, directory: directory, testStage: testStage)
         let entries = configured ? [RegistryDirectory.Entry(host: host, baseURL: registryURL ?? sandbox.registryURL)] : []
         harness.registry = RegistryClient(directory: RegistryDirectory(entries: entries),
-                                          transport: CurlHTTPClient(configuration: EngineHarness.fastRetries()))
+                                          transport: RegistryClient.transport(retry: EngineHarness.fastRetries().retry))
         return harness
     }
 

@@ -19,7 +19,7 @@ import TestSupport
                 observer: HTTPClientConfiguration.Observer? = nil) -> RegistryClient {
         let directory = RegistryDirectory(entries: [.init(host: Self.host, baseURL: sandbox.registryURL, credentials: credentials, credentialSource: "config")])
         let transport = CurlHTTPClient(configuration: HTTPClientConfiguration(retry: RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(10), jitter: .none),
-                                                                              observer: observer))
+                                                                              maxRedirects: 0, observer: observer))
         return RegistryClient(directory: directory, transport: transport, clock: clock)
     }
 
@@ -182,6 +182,41 @@ import TestSupport
             guard case let .unknown(why) = wrong.outcome else { Issue.record("expected unknown, got \(wrong.outcome)"); return }
             #expect(why.hasPrefix("denied"))
             #expect(!why.contains("wrong-password-5678"))
+        }
+    }
+
+    /// A redirect to another host drops the token, and that host's 401 challenge is not answered with this
+    /// registry's credentials: its realm is not this registry's. Same-origin redirects keep the token.
+    @Test func redirectsToAnotherHostCarryNoCredentials() async throws {
+        try await withSandbox("registry-redirect-a") { sandbox, _ in
+            try await withSandbox("registry-redirect-b") { other, _ in
+                sandbox.addUser("ci", token: "ci-secret-token-1234", role: .developer)
+                other.addUser("ci", token: "ci-secret-token-1234", role: .developer)
+                sandbox.setRegistryTokenAuth(true)
+                other.setRegistryTokenAuth(true)
+                let digest = sandbox.pushImage("oms/app", tag: "1.5.0")
+                other.pushImage("oms/app", tag: "1.5.0")
+                let sent = Recorder()
+                let registry = client(sandbox, credentials: RegistryCredentials(username: "ci", password: "ci-secret-token-1234"),
+                                      observer: { request, _ in sent.add("\(request.url.port ?? 0) \(request.url.path) \(request.headers["Authorization"] == nil ? "-" : "auth")") })
+                _ = try await resolved(registry, "registry.example.com/oms/app:1.5.0")  // a token is cached now
+                // Same origin: the token follows the redirect.
+                sandbox.injectFault(SandboxFault(method: "HEAD", pathPrefix: "/v2/oms/app/manifests/latest",
+                                                 kind: .status(307, headers: ["Location": "/v2/oms/app/manifests/1.5.0"])))
+                let got = try await resolved(registry, "registry.example.com/oms/app:latest")
+                #expect(got == digest)
+                // Another host: no credentials go there, and its challenge is not answered.
+                other.resetRequestLog()
+                sandbox.injectFault(SandboxFault(method: "HEAD", pathPrefix: "/v2/oms/app/manifests/1.5.0", kind: .status(307, headers: [
+                    "Location": other.baseURL.absoluteString + "/v2/oms/app/manifests/1.5.0",
+                ])))
+                let lookup = await registry.lookup(image: "registry.example.com/oms/app", version: "1.5.0")
+                guard case let .unknown(reason) = lookup.outcome else { Issue.record("expected unknown, got \(lookup.outcome)"); return }
+                #expect(reason.hasPrefix("denied"))
+                #expect(other.requestLines() == ["HEAD /v2/oms/app/manifests/1.5.0"], "the other host's token realm is never asked")
+                let port = other.baseURL.port ?? -1
+                #expect(sent.values.filter { $0.hasPrefix("\(port) ") } == ["\(port) /v2/oms/app/manifests/1.5.0 -"])
+            }
         }
     }
 
