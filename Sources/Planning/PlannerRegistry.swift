@@ -63,6 +63,11 @@ extension Planner {
             case let .found(digest)?:
                 if let pin = input.upstream.tags[image]?.digest, pin != digest {
                     problems.append("tag moved: \(reference) now points at \(short(digest)), but \(upstream) runs \(short(pin)) (re-pushed after it was tested?); promote a new tag, or pin \(upstream) again")
+                } else if pinning, let mr = input.mergeRequest, let proposed = mr.marker?.candidate[image], proposed.tag == version.tag,
+                          let pin = proposed.digest, pin != digest {
+                    // The open MR pins what the tag pointed at when it was built; rebuilding it onto the new digest
+                    // would swap the build under its reviewers.
+                    problems.append("tag moved: \(reference) now points at \(short(digest)), but !\(mr.iid) pins \(short(pin)) (re-pushed since the MR was opened?); close !\(mr.iid) to promote the new build")
                 } else {
                     found.append(PlannerText.shortImage(image))
                 }

@@ -83,6 +83,13 @@ import Testing
         #expect(try #require(StatusBoard.cellLines(other, stage: "prod")).allSatisfy(\.drift))
     }
 
+    @Test func notCheckedReasonsLoseThePlannersOwnWords() {
+        #expect(StatusBoard.notCheckedReason(GateResult(gate: .imageExists, passed: true, reason: "not checked (no registry configured for registry.example.com)",
+                                                        checked: false)) == "no registry configured for registry.example.com")
+        #expect(StatusBoard.notCheckedReason(GateResult(gate: .health, passed: true, reason: "not checked: nothing to promote yet", checked: false))
+                == "nothing to promote yet")
+    }
+
     @Test func unreadableStageShowsItsError() throws {
         let row = StatusRow(policy: "p", images: ["a"], stages: [StatusStage(name: "dev", tags: [:], error: "clone failed")])
         #expect(try #require(StatusBoard.cellLines(row, stage: "dev")).map(\.text) == ["error: clone failed"])

@@ -115,6 +115,17 @@ import Testing
         }
     }
 
+    @Test func aTagThatMovedUnderAnOpenPinnedMRKeepsItWaiting() throws {
+        var input = Self.input(stage: Self.pinning(), lookups: [Self.found(Fixture.app, "1.5.0", Self.digestB), Self.found(Fixture.web, "1.5.0", Self.digestW)])
+        var mr = Fixture.mergeRequest()
+        mr.marker?.candidate = [Fixture.app: ImageVersion(tag: "1.5.0", digest: Self.digestA), Fixture.web: ImageVersion(tag: "1.5.0", digest: Self.digestW)]
+        input.mergeRequest = mr
+        let plan = Planner.plan(input)
+        let gate = try #require(Self.gate(plan))
+        #expect(gate.reason.hasPrefix("tag moved: registry.example.com/oms/app:1.5.0 now points at sha256:b2b2b2b2b2b2, but !12 pins sha256:a1a1a1a1a1a1"))
+        guard case .waiting(12, .imageExists, _, _) = plan.decision else { Issue.record("\(plan.decision)"); return }
+    }
+
     @Test func pinDigestWithoutAnyDigestSourceBlocks() throws {
         let lookups = [Fixture.app, Fixture.web].map {
             RegistryLookup(image: $0, version: "1.5.0", host: "registry.example.com", outcome: .notConfigured)
