@@ -86,11 +86,40 @@ import TestSupport
             let result = try await s.promobot(["plan"])
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.stdout.contains("oms/test (from dev): open MR: promote app 1.4.2 -> 1.5.0"), "\(result.stdout)")
+            #expect(result.stdout.contains("    – image-exists: not checked (no registry configured for registry.example.com)"), "\(result.stdout)")
             #expect(s.sandbox.mergeRequests(project: "group/oms-deploy").isEmpty)
             let json = try await s.promobot(["plan", "--json"])
             let document = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
             let stages = try #require(document?["stages"] as? [[String: Any]])
             #expect(stages.first?["stage"] as? String == "test")
+        }
+    }
+
+    /// With the sandbox as registry.example.com's registry (token auth, credentials from the environment), `plan`
+    /// says the tag exists; a tag the registry lacks blocks with its code. The password never shows.
+    @Test func planAsksTheConfiguredRegistry() async throws {
+        try await withSetup { s in
+            s.sandbox.addUser("ci", token: "ci-registry-token-5678", role: .developer)
+            s.sandbox.setRegistryTokenAuth(true)
+            s.sandbox.pushImage("oms/app", tag: "1.5.0")
+            let config = try String(contentsOf: s.folder.appendingPathComponent("promobot.yaml"), encoding: .utf8) + """
+            registries:
+              registry.example.com:
+                url: \(s.sandbox.registryURL.absoluteString)
+                usernameEnv: REG_USER
+                passwordEnv: REG_PASSWORD
+
+            """
+            try config.write(to: s.folder.appendingPathComponent("promobot.yaml"), atomically: true, encoding: .utf8)
+            let environment = [s.tokenVariable: s.token, "REG_USER": "ci", "REG_PASSWORD": "ci-registry-token-5678", "DOCKER_CONFIG": s.folder.path]
+            let found = try await BinaryRunner.run(["plan"], in: s.folder, environment: environment)
+            #expect(found.status == 0, "\(found.stderr)")
+            #expect(found.stdout.contains("    ✓ image-exists: app found in the registry"), "\(found.stdout)")
+            s.sandbox.deleteImageTag("oms/app", tag: "1.5.0")
+            let missing = try await BinaryRunner.run(["plan"], in: s.folder, environment: environment)
+            #expect(missing.stdout.contains("oms/test (from dev): blocked (image-exists): registry.example.com/oms/app:1.5.0 not found (MANIFEST_UNKNOWN)"), "\(missing.stdout)")
+            #expect(missing.stdout.contains("    ✗ image-exists: registry.example.com/oms/app:1.5.0 not found (MANIFEST_UNKNOWN)"))
+            #expect(!(found.stdout + found.stderr + missing.stdout + missing.stderr).contains("ci-registry-token-5678"))
         }
     }
 
