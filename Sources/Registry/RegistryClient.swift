@@ -124,9 +124,10 @@ public struct RegistryClient: ImageRegistry {
         return text
     }
 
+    /// `Docker-Content-Digest` when it is a digest the reference grammar accepts (it ends up in manifests), else nil.
     static func digestHeader(_ response: HTTPResponse) -> String? {
         guard let value = response.headers["Docker-Content-Digest"]?.trimmingCharacters(in: .whitespaces),
-              value.hasPrefix("sha256:") || value.hasPrefix("sha512:") else { return nil }
+              (try? ImageReference.parse("registry.invalid/x@" + value))?.digest == value else { return nil }
         return value
     }
 

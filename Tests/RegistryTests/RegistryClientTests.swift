@@ -114,6 +114,14 @@ import TestSupport
         }
     }
 
+    @Test func onlyValidDigestHeadersAreBelieved() {
+        let good = "sha256:" + String(repeating: "ab", count: 32)
+        #expect(RegistryClient.digestHeader(HTTPResponse(status: 200, headers: ["Docker-Content-Digest": good])) == good)
+        for bad in ["sha256:abc", "sha256:" + String(repeating: "AB", count: 32), "md5:x", "sha256:\(String(repeating: "ab", count: 32))\nX-Evil: 1"] {
+            #expect(RegistryClient.digestHeader(HTTPResponse(status: 200, headers: ["Docker-Content-Digest": bad])) == nil, "\(bad)")
+        }
+    }
+
     @Test func unreachableRegistryIsUnknown() async throws {
         let directory = RegistryDirectory(entries: [.init(host: Self.host, baseURL: URL(string: "http://127.0.0.1:1")!)])
         let registry = RegistryClient(directory: directory, transport: CurlHTTPClient(configuration: HTTPClientConfiguration(retry: .none)))
