@@ -126,6 +126,17 @@ import Testing
         guard case .waiting(12, .imageExists, _, _) = plan.decision else { Issue.record("\(plan.decision)"); return }
     }
 
+    @Test(arguments: [
+        ("1.5.0", "1.5.0@\(digestB)", true),            // the rolled-back text had no digest; pinned now
+        ("1.5.0@\(digestA)", "1.5.0@\(digestB)", true),  // re-pushed as another build: the tag stays held
+        ("1.5.0@\(digestA)", "1.5.1@\(digestA)", false),
+        ("@\(digestA)", "1.5.0@\(digestA)", true),
+        ("@\(digestA)", "1.5.0", false),
+    ])
+    func holdsFollowTheTag(held: String, candidate: String, covered: Bool) {
+        #expect(Planner.covers(ImageVersion(held), ImageVersion(candidate)) == covered)
+    }
+
     @Test func pinDigestWithoutAnyDigestSourceBlocks() throws {
         let lookups = [Fixture.app, Fixture.web].map {
             RegistryLookup(image: $0, version: "1.5.0", host: "registry.example.com", outcome: .notConfigured)
