@@ -183,6 +183,11 @@ public struct RegistryClient: ImageRegistry {
             if response.status == 401 || response.status == 403 {
                 failure.kind = .denied
                 failure.message = "the token server refused \(entry.credentials == nil ? "anonymous access" : "the credentials (from \(entry.credentialSource ?? "config"))"): \(failure.message)"
+            } else if failure.kind == .notFound {
+                // A token server's 404 (GitLab: unknown service, registry disabled) says nothing about the image.
+                failure.kind = .unexpected
+                failure.code = nil
+                failure.message = "the token server answered \(failure.message)"
             }
             throw failure
         }
