@@ -68,8 +68,9 @@ public struct RegistryDirectory: Sendable {
     /// - Throws: `TokenResolutionError` when a configured variable or file is missing or empty, or Docker's
     ///   `config.json` exists but cannot be read as JSON. The message names the variable or file, never a secret.
     public init(settings: [RegistrySettings], environment: [String: String], readFile: (String) throws -> String) throws {
-        let docker = try Self.dockerConfigCredentials(environment: environment, readFile: readFile)
         let ciHost = environment["CI_REGISTRY"].flatMap { $0.isEmpty ? nil : Self.normalizedHost($0) }
+        // No registry to ask, no file to read: an installation without registries never touches config.json.
+        let docker = settings.isEmpty && ciHost == nil ? [:] : try Self.dockerConfigCredentials(environment: environment, readFile: readFile)
         var ciCredentials: RegistryCredentials?
         if let user = environment["CI_REGISTRY_USER"], let password = environment["CI_REGISTRY_PASSWORD"], !user.isEmpty, !password.isEmpty {
             ciCredentials = RegistryCredentials(username: user, password: password)

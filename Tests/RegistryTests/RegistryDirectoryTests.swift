@@ -53,6 +53,19 @@ import Testing
         #expect(ci.baseURL.absoluteString == "https://gitlab.example.com:5050")
     }
 
+    @Test func aBrokenConfigJSONMattersOnlyWhenARegistryIsConfigured() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("docker-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try "{not json".write(to: folder.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        let environment = ["DOCKER_CONFIG": folder.path]
+        let read: (String) throws -> String = { try String(contentsOfFile: $0, encoding: .utf8) }
+        #expect(try RegistryDirectory(settings: [], environment: environment, readFile: read).entries.isEmpty)
+        #expect {
+            _ = try RegistryDirectory(settings: [RegistrySettings(host: "registry.example.com")], environment: environment, readFile: read)
+        } throws: { "\($0)".contains(folder.appendingPathComponent("config.json").path) && "\($0)".contains("is not the JSON promobot expects") }
+    }
+
     @Test func credentialsNeverPrint() {
         let credentials = RegistryCredentials(username: "deploy", password: "s3cret-pass")
         #expect(!"\(credentials)".contains("s3cret-pass"))
