@@ -39,7 +39,7 @@ extension Planner {
     /// `pin: digest` also needs a digest for every image (from the upstream, the target or the registry); with
     /// `imageExists: false` that is all the gate checks.
     static func imageExistsGate(_ input: PlanInput, candidate: ImageVersions) -> GateResult? {
-        guard let lookups = input.registry else { return nil }
+        guard input.registry != nil else { return nil }
         let pinning = input.stage.pin == .digest
         let upstream = upstreamName(input)
         var problems: [String] = []

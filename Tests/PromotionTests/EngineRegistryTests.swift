@@ -81,6 +81,28 @@ import TestSupport
         }
     }
 
+    @Test func aTagRePushedUnderAnOpenPinnedMRLeavesTheMRAsItIs() async throws {
+        try await withSandbox("engine-registry-mr-moved") { sandbox, directory in
+            let harness = try Self.harness(sandbox, directory, testStage: "    merge: manual\n    pin: digest\n")
+            let app = sandbox.pushImage("oms/app", tag: "1.5.0")
+            sandbox.pushImage("oms/web", tag: "1.5.0")
+            try harness.setDev("1.5.0")
+            try await harness.cycle()
+            let mr = try #require(harness.openMergeRequests.first)
+            let head = try sandbox.branchSHA(project: EngineHarness.project, branch: mr.sourceBranch)
+            let moved = sandbox.pushImage("oms/app", tag: "1.5.0")
+            let report = try await harness.cycle()
+            let outcome = try #require(report.stages.first { $0.plan.stage == "test" })
+            guard case let .waiting(iid, .imageExists, reason, _) = outcome.plan.decision else {
+                Issue.record("\(outcome.plan.decision)"); return
+            }
+            #expect(iid == mr.iid)
+            #expect(reason.hasPrefix("tag moved: registry.example.com/oms/app:1.5.0 now points at \(ImageVersion(tag: nil, digest: moved).display.dropFirst()), but !\(mr.iid) pins \(ImageVersion(tag: nil, digest: app).display.dropFirst())"))
+            #expect(try sandbox.branchSHA(project: EngineHarness.project, branch: mr.sourceBranch) == head, "the MR branch is not rebuilt")
+            #expect(try harness.file("test/app/deploy.yaml", ref: mr.sourceBranch).contains("1.5.0@\(app)"))
+        }
+    }
+
     @Test func unconfiguredRegistriesAreNotCheckedAndDoNotBlock() async throws {
         try await withSandbox("engine-registry-none") { sandbox, directory in
             let harness = try Self.harness(sandbox, directory, configured: false)
