@@ -3,7 +3,6 @@ import GitLab
 import HTTP
 import Manifests
 import Policies
-import Synchronization
 
 /// Asks container registries (the OCI distribution API, Docker Registry v2) which digest a tag points at.
 ///
