@@ -4,16 +4,17 @@ import PackageDescription
 /// promobot: a GitOps promotion bot for GitLab.
 ///
 /// Layering (each arrow is "depends on"; every arrow is an `import` somewhere in the source):
-///   promobot -> PromobotCLI -> {Promotion, Board, Onboarding, Planning, Policies, Manifests, Git, GitLab, HTTP, Health, Server,
-///                               Sandbox (`promobot sandbox` and `demo`)}
+///   promobot -> PromobotCLI -> {Promotion, Board, Onboarding, Planning, Policies, Manifests, Git, GitLab, HTTP, Health, Registry,
+///                               Server, Sandbox (`promobot sandbox` and `demo`)}
 ///   Board (the status board and page) -> {Planning, Policies, Manifests, Mustache (swift-mustache)}
-///   Promotion -> {Planning, Policies, Manifests, Git, GitLab, Health};  Planning -> {Policies, Manifests}
+///   Promotion -> {Planning, Policies, Manifests, Git, GitLab, Health, Registry};  Planning -> {Policies, Manifests}
 ///   Onboarding (`promobot init`: deploy layouts -> a policy draft) -> {Policies, Manifests}
 ///   Health -> {HTTP, Policies, Manifests};  GitLab -> HTTP -> {CCurl, CCurlShims}
+///   Registry (container registries: tag -> digest) -> {HTTP, GitLab (its RequestBudget), Policies, Manifests}
 ///   Git -> {BlockingWork, CGit2, CGitShims, HTTP (its RetryPolicy and Redaction)}
 ///   Policies -> {Manifests, LocalFiles, Yams, CYaml};  LocalFiles -> Manifests
 ///   Manifests -> {Yams, CYaml (Yams' C module: libyaml events)}
-///   Sandbox (a GitLab-compatible test server) -> {BlockingWork, Policies and LocalFiles (seed files), Yams, Hummingbird,
+///   Sandbox (a GitLab-compatible test server and registry) -> {BlockingWork, Policies and LocalFiles (seed files), Manifests (SHA256), Yams, Hummingbird,
 ///                                                 ServiceLifecycle, Logging}
 ///   Server (`promobot serve`) -> {Promotion, Planning, Policies, GitLab, HTTP, Git, Hummingbird, ServiceLifecycle,
 ///                                 Logging, Metrics, Prometheus}
@@ -62,9 +63,11 @@ let package = Package(
         .target(name: "Git", dependencies: ["BlockingWork", "CGit2", "CGitShims", "HTTP"]),
         .target(name: "HTTP", dependencies: ["CCurl", "CCurlShims"]),
         .target(name: "GitLab", dependencies: ["HTTP"]),
+        // Container registries (OCI distribution API): tag -> digest, token auth, credentials per host.
+        .target(name: "Registry", dependencies: ["HTTP", "GitLab", "Manifests", "Policies"]),
         .target(name: "Health", dependencies: ["HTTP", "Policies", "Manifests"]),
         .target(name: "Sandbox", dependencies: [
-            "BlockingWork", "Policies", "LocalFiles", .product(name: "Yams", package: "Yams"),
+            "BlockingWork", "Policies", "LocalFiles", "Manifests", .product(name: "Yams", package: "Yams"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -80,7 +83,7 @@ let package = Package(
             "Planning", "Policies", "Manifests", .product(name: "Mustache", package: "swift-mustache"),
         ]),
         .target(name: "Promotion", dependencies: [
-            "Planning", "Policies", "Manifests", "Git", "GitLab", "Health",
+            "Planning", "Policies", "Manifests", "Git", "GitLab", "Health", "Registry",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // `promobot serve`: the reconcile loop, GitLab webhooks, /metrics, probes and the status page.
@@ -94,7 +97,7 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .target(name: "PromobotCLI", dependencies: [
-            "Policies", "Manifests", "LocalFiles", "Git", "HTTP", "GitLab", "Health", "Planning", "Promotion", "Board", "Sandbox", "Server",
+            "Policies", "Manifests", "LocalFiles", "Git", "HTTP", "GitLab", "Health", "Registry", "Planning", "Promotion", "Board", "Sandbox", "Server",
             "Onboarding",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -121,10 +124,11 @@ let package = Package(
         .testTarget(name: "GitTests", dependencies: ["Git", "HTTP", "Sandbox", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport", .product(name: "Hummingbird", package: "hummingbird")]),
         .testTarget(name: "GitLabTests", dependencies: ["GitLab", "HTTP", "Sandbox", "TestSupport"]),
-        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "TestSupport"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "GitLab", "HTTP", "Manifests", "Policies", "Sandbox", "TestSupport"]),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "Manifests", "TestSupport"]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "Policies", "Manifests"]),
         .testTarget(name: "OnboardingTests", dependencies: ["Onboarding", "Policies", "Manifests"]),
-        .testTarget(name: "PromotionTests", dependencies: ["Planning", "Promotion", "Policies", "Manifests", "Sandbox", "Git", "GitLab", "HTTP", "Health", "TestSupport"]),
+        .testTarget(name: "PromotionTests", dependencies: ["Planning", "Promotion", "Policies", "Manifests", "Sandbox", "Git", "GitLab", "HTTP", "Health", "Registry", "TestSupport"]),
         .testTarget(name: "PromobotCLITests", dependencies: [
             "PromobotCLI", "Planning", "Promotion", "Sandbox", "Policies", "Manifests", "LocalFiles", "GitLab", "HTTP", "Git", "TestSupport",
             .product(name: "Yams", package: "Yams"),

@@ -22,7 +22,8 @@ extension StatusBoard {
         for (image, value) in stage.tags.ordered(by: row.images) {
             var text = "\(PlannerText.shortImage(image)) \(value.display)"
             var drift = false
-            if let upstream, let other = upstream.tags[image], other != value {
+            // A stage that pins (`pin: digest`) the tag its upstream runs is not drift.
+            if let upstream, let other = upstream.tags[image], !other.matches(value) {
                 text += " ≠ \(upstream.name)"
                 drift = true
             }

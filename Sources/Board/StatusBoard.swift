@@ -69,11 +69,15 @@ public struct StatusBoard: Sendable {
         return lower.hasPrefix("https://") || lower.hasPrefix("http://")
     }
 
-    /// Why a gate was not checked, without the `not checked: ` the planner may start it with (the board
-    /// says that itself).
+    /// Why a gate was not checked, without the `not checked: ` (or the `not checked (…)` around it) the planner
+    /// may write (the board says that itself).
     static func notCheckedReason(_ gate: GateResult) -> String {
         let prefix = "not checked: "
-        return gate.reason.hasPrefix(prefix) ? String(gate.reason.dropFirst(prefix.count)) : gate.reason
+        if gate.reason.hasPrefix(prefix) { return String(gate.reason.dropFirst(prefix.count)) }
+        if gate.reason.hasPrefix("not checked ("), gate.reason.hasSuffix(")"), !gate.reason.contains(";") {
+            return String(gate.reason.dropFirst("not checked (".count).dropLast())
+        }
+        return gate.reason
     }
 
     /// What kind of change a stage's history entry is: `promotion` (promobot's), `rollback` (the change

@@ -130,8 +130,9 @@ public final class CurlHTTPClient: HTTPTransport, Sendable {
     ///
     /// 303, and 301/302 after a POST, become a GET without body (as browsers do); 307/308 repeat the
     /// request. Credential headers are dropped when the redirect leaves the origin (scheme, host, port),
-    /// so a token is never handed to another server.
-    static func redirect(from request: HTTPRequest, response: HTTPResponse) -> HTTPRequest? {
+    /// so a token is never handed to another server. Public for clients that follow redirects themselves
+    /// (the registry client, which must know when an answer came from another origin).
+    public static func redirect(from request: HTTPRequest, response: HTTPResponse) -> HTTPRequest? {
         guard [301, 302, 303, 307, 308].contains(response.status),
               let location = response.headers["Location"],
               let target = URL(string: location, relativeTo: request.url)?.absoluteURL,
@@ -152,7 +153,8 @@ public final class CurlHTTPClient: HTTPTransport, Sendable {
         return next
     }
 
-    private static func sameOrigin(_ a: URL, _ b: URL) -> Bool {
+    /// Whether `a` and `b` have the same scheme, host and port (default ports filled in).
+    public static func sameOrigin(_ a: URL, _ b: URL) -> Bool {
         func port(_ url: URL) -> Int? { url.port ?? (url.scheme?.lowercased() == "https" ? 443 : 80) }
         return a.scheme?.lowercased() == b.scheme?.lowercased() && a.host?.lowercased() == b.host?.lowercased()
             && port(a) == port(b)

@@ -47,6 +47,16 @@ public struct ImageVersion: Sendable, Hashable, CustomStringConvertible, Express
         return (tag ?? "") + "@" + short
     }
 
+    /// Whether `other` names the same build as far as both say: the same digest when both pin one (and the same
+    /// tag when both have one), else the same tag. So a stage that pins (`1.5.0@sha256:…`) what its upstream runs
+    /// by tag (`1.5.0`) runs the same thing, while two different pins never match. Unlike `==`, which is exact.
+    public func matches(_ other: ImageVersion) -> Bool {
+        if let digest, let otherDigest = other.digest {
+            return digest == otherDigest && (tag == nil || other.tag == nil || tag == other.tag)
+        }
+        return tag != nil && tag == other.tag
+    }
+
     /// The tag read as a semantic version, when it is one (digest-only and `latest` are not).
     public var semanticVersion: SemanticVersion? { tag.flatMap(SemanticVersion.init(tag:)) }
 

@@ -57,7 +57,7 @@ extension Planner {
     /// Fails when the candidate proposes a version that was rolled back from the stage, naming the rollback.
     /// A promotion a person asked for (`promobot promote`) passes: that is how a hold is lifted on purpose.
     static func holdGate(_ input: PlanInput, candidate: ImageVersions, holds: [Hold]) -> GateResult {
-        let held = holds.filter { candidate[$0.image] == $0.version }
+        let held = holds.filter { hold in candidate[hold.image].map { covers(hold.version, $0) } ?? false }
         if let request = input.request {
             let lifted = held.isEmpty ? "" : " (lifts the hold on \(held.map { "\(PlannerText.shortImage($0.image)) \($0.version.display)" }.joined(separator: ", ")))"
             return GateResult(gate: .hold, passed: true, reason: "promotion requested by \(request.requestedBy)\(lifted)")
@@ -80,5 +80,13 @@ extension Planner {
                 + "\(PlannerText.shortSHA(change.commit)) by \(change.author), \(PlannerText.time(change.time, now: input.now)) (\"\(change.subject)\")"
         }
         return GateResult(gate: .hold, passed: false, reason: "held: " + reasons.joined(separator: "; "))
+    }
+
+    /// Whether a hold on `held` applies to `candidate`: the same tag when both have one, whatever the digests (a
+    /// tag rolled back stays held when it is pinned again, or re-pushed as another build: `pin: digest` makes
+    /// the candidate carry a digest the rolled-back text may not have had), else the same digest.
+    static func covers(_ held: ImageVersion, _ candidate: ImageVersion) -> Bool {
+        if let tag = held.tag, let other = candidate.tag { return tag == other }
+        return held.digest != nil && held.digest == candidate.digest
     }
 }

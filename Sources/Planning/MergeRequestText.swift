@@ -137,6 +137,9 @@ public enum MergeRequestText {
         let policyText = links.policyFileURL.map { "[`\(cell(input.policy.sourcePath))`](\($0))" } ?? "`\(cell(input.policy.sourcePath))`"
         out.append("- Policy: \(policyText)")
         out.append("- Merge: \(mergeText(input.stage))")
+        if input.stage.pin == .digest, candidate.images.contains(where: { candidate[$0]?.digest != nil }) {
+            out.append("- Pinned to digests (`pin: digest`): each image is written as `tag@sha256:…`, the digest \(cell(plan.upstream)) runs, or, where it pins none, what the registry resolved the tag to at \(PlannerText.timestamp(input.now)); a tag re-pushed later does not change what this MR deploys")
+        }
         if let request = input.request {
             let what = request.pinned == nil ? "" : " (pinned: promobot keeps this version while the MR is open)"
             out.append("- Requested by \(cell(request.requestedBy)) with `promobot promote`\(what); holds do not apply to it")

@@ -236,6 +236,9 @@ public struct PlanInput: Sendable {
     public var request: PromotionRequest?
     /// The stage's open rollback MR, if any: no promotion into the stage while a rollback is on its way.
     public var rollbackMergeRequest: Int?
+    /// What the registries said about the candidate's versions (`image-exists`, `pin: digest`); nil when the
+    /// engine did not ask (nothing to promote, or no registry client at all), which leaves the gate out and pins nothing.
+    public var registry: [RegistryLookup]?
     /// The clock, as an input, so plans are reproducible.
     public var now: Date
     /// The reason, when an operator has halted the bot.
@@ -281,6 +284,9 @@ public enum Gate: String, Sendable, Hashable, Codable, CaseIterable {
     case hold
     /// No promotion into a stage while a rollback MR for it is open.
     case rollback
+    /// The candidate's tags exist in their registry (for registries promobot is configured to ask), and a tag the
+    /// upstream runs pinned to a digest still points at that digest.
+    case imageExists = "image-exists"
 }
 
 /// One gate's verdict, with the evidence.

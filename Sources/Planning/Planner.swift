@@ -13,8 +13,9 @@ import Policies
 ///    on `version`. A promotion is needed when any candidate image differs from the target (an image
 ///    the target does not hold counts as different).
 /// 2. **Promotion gates** — emergency stop, an open rollback MR for the stage, version (`tagPattern`),
-///    downgrade, soak, upstream health, holds (versions rolled back from the stage) — gate opening and
-///    updating an MR, and therefore merging. Health is fail-closed. A promotion a person asked for
+///    downgrade, soak, upstream health, holds (versions rolled back from the stage), and, when the engine asked
+///    the registries, image-exists — gate opening and updating an MR, and therefore merging. Health and
+///    image-exists are fail-closed. With `pin: digest` the candidate carries digests (see `pinned`). A promotion a person asked for
 ///    (`input.request`) skips the hold gate and may pin an older upstream state as the candidate.
 /// 3. **Merge gates** — freeze and merge windows of the *target* stage, GitLab's mergeability,
 ///    pipeline, approvals — gate merging only: a closed window never stops an MR from being opened
@@ -57,7 +58,7 @@ public enum Planner {
         let calendar = MergeCalendar(stage: input.stage)
         let emergency = emergencyGate(input)
 
-        guard let candidate = chooseCandidate(input) else {
+        guard let chosen = chooseCandidate(input) else {
             let shortNames = images.map(PlannerText.shortImage).joined(separator: ", ")
             let reason = "\(upstreamName(input)) holds none of the policy's images (\(shortNames)) at \(PlannerText.shortSHA(input.upstream.commit))"
             let gate = GateResult(gate: .version, passed: false, reason: reason)
@@ -72,8 +73,9 @@ public enum Planner {
                              gates: [emergency, gate], decision: decision, imageOrder: images)
         }
 
+        let candidate = pinned(chosen, input)
         let held = holds(input)
-        let promotionGates = [
+        var promotionGates = [
             emergency,
             rollbackGate(input),
             versionGate(input, candidate: candidate.tags),
@@ -82,6 +84,7 @@ public enum Planner {
             healthGate(input),
             holdGate(input, candidate: candidate.tags, holds: held),
         ]
+        if let registry = imageExistsGate(input, candidate: candidate.tags) { promotionGates.append(registry) }
         let mergeGates = [freezeGate(input, calendar: calendar), windowGate(input, calendar: calendar)]
         let requestGates = input.mergeRequest.map { mergeRequestGates(input, $0) } ?? []
         let decision = decide(input, candidate: candidate, current: current,

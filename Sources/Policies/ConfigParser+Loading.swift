@@ -1,4 +1,5 @@
 import Foundation
+import Manifests
 
 extension ConfigParser {
     /// A config as a command loads it: the file read (nil when there was none), the config (defaults from
@@ -47,5 +48,27 @@ extension ConfigParser {
             Diagnostic(path: path, line: 0, column: 0, severity: .warning,
                        message: "policy '\(policy)' uses \(kind) health checks but '\(kind).url' is not configured: those checks will fail")
         }
+    }
+
+    /// Warnings, located at the config file, for `pin: digest` stages whose images live in a registry the config
+    /// does not list under `registries:`: without one, nothing can resolve a digest and every promotion into the
+    /// stage would be blocked (unless the upstream pins digests itself, or GitLab CI's `CI_REGISTRY` is that
+    /// registry, which `environment` tells). Pure.
+    public static func registriesMissing(for policies: [Policy], config: PromobotConfig, environment: [String: String]) -> [Diagnostic] {
+        let path = config.sourcePath ?? defaultFileName
+        var known = Set(config.registries.map { $0.host.lowercased() })
+        if let ci = environment["CI_REGISTRY"], !ci.isEmpty { known.insert(ci.lowercased()) }
+        var seen: Set<String> = []
+        var result: [Diagnostic] = []
+        for policy in policies {
+            for stage in policy.stages where stage.pin == .digest {
+                for image in policy.images {
+                    guard let host = (try? ImageReference.parse(image))?.registry, !known.contains(host), seen.insert("\(policy.name)/\(host)").inserted else { continue }
+                    result.append(Diagnostic(path: path, line: 0, column: 0, severity: .warning,
+                                             message: "policy '\(policy.name)' pins digests in stage '\(stage.name)' (pin: digest) but no registry is configured for \(host): add it under 'registries:', or promotions into '\(stage.name)' are blocked unless '\(stage.from ?? "its upstream")' pins digests itself"))
+                }
+            }
+        }
+        return result
     }
 }

@@ -13,10 +13,11 @@ public enum ConfigParser {
     public static let defaultFileName = "promobot.yaml"
 
     static let topKeys = ["gitlab", "argocd", "prometheus", "git", "policies", "cache", "emergencyStop", "stopFile", "concurrency",
-                          "requestsPerMinute", "webhook", "policiesRepository", "stageDefaults", "freezes"]
+                          "requestsPerMinute", "webhook", "policiesRepository", "stageDefaults", "freezes", "registries"]
     static let serviceKeys = ["url", "tokenEnv", "tokenFile", "caBundle"]
     static let webhookKeys = ["url", "secretEnv", "secretFile"]
     static let gitKeys = ["authorName", "authorEmail", "transport", "sshKeyFile", "sshPassphraseEnv", "knownHostsFile"]
+    static let registryKeys = ["url", "usernameEnv", "passwordEnv", "passwordFile", "caBundle"]
 
     /// Parses `yaml` with defaults taken from the current process environment.
     public static func parse(yaml: String, path: String) -> (config: PromobotConfig?, diagnostics: [Diagnostic]) {
@@ -81,6 +82,7 @@ public enum ConfigParser {
         if let entry = entries["argocd"] { config.argocd = service(entry.value, name: "argocd", reader: reader) }
         if let entry = entries["webhook"], let webhook = webhook(entry.value, reader: reader) { config.webhook = webhook }
         if let entry = entries["prometheus"] { config.prometheus = service(entry.value, name: "prometheus", reader: reader) }
+        if let entry = entries["registries"] { config.registries = registries(entry.value, reader: reader) }
 
         if let entry = entries["git"], let git = reader.mapping(entry.value, "'git' \(context)") {
             let gitEntries = reader.entries(git, allowed: gitKeys, context: "in section 'git'") {
@@ -197,6 +199,81 @@ public enum ConfigParser {
             ok = false
         }
         return ok ? settings : nil
+    }
+
+    /// The `registries:` block: registry host -> where its API answers and where its credentials come from
+    /// (`usernameEnv` with `passwordEnv` or `passwordFile`; never the secrets themselves).
+    private static func registries(_ node: Node, reader: YAMLReader) -> [RegistrySettings] {
+        guard let mapping = reader.mapping(node, "'registries'") else { return [] }
+        var result: [RegistrySettings] = []
+        for (keyNode, value) in mapping {
+            guard case let .scalar(scalar) = keyNode, !scalar.string.isEmpty else {
+                reader.error("each key of 'registries' must be a registry host, like registry.example.com or gitlab.example.com:5050", at: keyNode)
+                continue
+            }
+            let host = scalar.string.lowercased()
+            if let problem = registryHostProblem(host) {
+                reader.error("'\(YAMLReader.excerpt(scalar.string))' in 'registries' is not a registry host: \(problem)", at: keyNode)
+                continue
+            }
+            if result.contains(where: { $0.host == host }) {
+                reader.error("registry '\(host)' is listed twice in 'registries'", at: keyNode)
+                continue
+            }
+            let section = "in registry '\(host)'"
+            var settings = RegistrySettings(host: host, line: (keyNode.mark?.line ?? 0))
+            if case let .scalar(empty) = value, YAMLReader.isNull(value) || empty.string.isEmpty {
+                result.append(settings)  // `registry.example.com:` alone: checked anonymously (or with found credentials).
+                continue
+            }
+            guard let entryMapping = reader.mapping(value, "registry '\(host)'") else { continue }
+            let entries = reader.entries(entryMapping, allowed: registryKeys, context: section) {
+                secretKeyMessage($0, in: section, envKey: "passwordEnv", fileKey: "passwordFile")
+            }
+            var ok = true
+            if let node = entries["url"]?.value {
+                settings.url = url(node, key: "registries.\(host).url", reader: reader)
+                ok = ok && settings.url != nil
+            }
+            if let node = entries["usernameEnv"]?.value {
+                settings.usernameEnv = environmentName(node, key: "registries.\(host).usernameEnv", example: "REGISTRY_USER", noun: "user name", reader: reader)
+                ok = ok && settings.usernameEnv != nil
+            }
+            if let node = entries["passwordEnv"]?.value {
+                settings.passwordEnv = environmentName(node, key: "registries.\(host).passwordEnv", example: "REGISTRY_PASSWORD", noun: "password", reader: reader)
+                ok = ok && settings.passwordEnv != nil
+            }
+            if let node = entries["passwordFile"]?.value {
+                if let path = reader.string(node, "'registries.\(host).passwordFile'") { settings.passwordFile = path } else { ok = false }
+            }
+            if let node = entries["caBundle"]?.value {
+                if let path = reader.string(node, "'registries.\(host).caBundle'") { settings.caBundle = path } else { ok = false }
+            }
+            if let envKey = entries["passwordEnv"]?.key, entries["passwordFile"] != nil {
+                reader.error("set only one of 'passwordEnv' and 'passwordFile' \(section)", at: envKey)
+                ok = false
+            }
+            let hasPassword = entries["passwordEnv"] != nil || entries["passwordFile"] != nil
+            if let user = entries["usernameEnv"], !hasPassword {
+                reader.error("'usernameEnv' \(section) needs 'passwordEnv' or 'passwordFile' too", at: user.key)
+                ok = false
+            } else if hasPassword, entries["usernameEnv"] == nil {
+                reader.error("a password \(section) needs 'usernameEnv' too (GitLab deploy tokens and CI jobs have a user name)", at: keyNode)
+                ok = false
+            }
+            if ok { result.append(settings) }
+        }
+        return result
+    }
+
+    /// Why `host` cannot be a registry host (a name with an optional port, no scheme, no path), or nil.
+    static func registryHostProblem(_ host: String) -> String? {
+        if host.contains("://") { return "write the host alone (put a scheme in its 'url')" }
+        if host.contains("/") { return "write the host alone, without a path" }
+        if let colon = host.lastIndex(of: ":") {
+            guard let port = Int(host[host.index(after: colon)...]), (1...65535).contains(port) else { return "the port must be a number from 1 to 65535" }
+        }
+        return ImageName.domainProblem(host)
     }
 
     /// An absolute http(s) URL without credentials, or nil (reported at `node`, the value never echoed: a URL

@@ -36,7 +36,8 @@ enum ImageName {
         segment.contains(".") || segment.contains(":") || segment == "localhost" || segment != segment.lowercased()
     }
 
-    private static func domainProblem(_ domain: String) -> String? {
+    /// Why `domain` (a registry host with an optional port) is not valid, or nil; also the config's `registries:` keys.
+    static func domainProblem(_ domain: String) -> String? {
         var host = Substring(domain)
         if let colon = domain.firstIndex(of: ":") {
             host = domain[..<colon]

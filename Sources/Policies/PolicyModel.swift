@@ -62,6 +62,11 @@ public struct Stage: Sendable, Hashable {
     public var assignees: [String]
     /// How the stage's rollback MRs merge, and whether promobot rolls the stage back by itself.
     public var rollback: RollbackSettings
+    /// Whether the `image-exists` gate applies (`imageExists: false` turns it off for the stage, e.g. while a
+    /// registry is being migrated). On by default; it only checks images of registries the config lists.
+    public var imageExists: Bool = true
+    /// Whether promotions into the stage write `image:tag@digest` (`pin: digest`) or the tag alone (the default).
+    public var pin: PinMode = .none
     /// Where each setting that is not built in comes from (the stage, the policy's `defaults:`, the
     /// config's `stageDefaults:`), by key; company-wide freezes are under `freeze` only when the stage has no
     /// `freeze` of its own. For `validate --show-effective`.

@@ -186,7 +186,7 @@ extension PolicyParser.Parser {
         return (merge, defaultApprovals)
     }
 
-    /// `tags`, `downgrade` and `pick`: which upstream versions may be promoted.
+    /// `tags`, `downgrade`, `pick`, `imageExists` and `pin`: which upstream versions may be promoted, and how.
     func parseSelectionKeys(_ keys: StageKeys, into stage: inout Stage) {
         if let entry = keys.entries["tags"], let value = reader.string(entry.value, "'tags' \(keys.context)") {
             if let problem = PolicyParser.regexProblem(value) {
@@ -204,6 +204,15 @@ extension PolicyParser.Parser {
         if let entry = keys.entries["pick"], let value = reader.string(entry.value, "'pick' \(keys.context)"),
            let pick: PickStrategy = choice(value, "pick strategy", keys.context, at: entry.value) {
             stage.pick = pick
+        }
+
+        if let entry = keys.entries["imageExists"], let value = reader.bool(entry.value, "'imageExists' \(keys.context)") {
+            stage.imageExists = value
+        }
+
+        if let entry = keys.entries["pin"], let value = reader.string(entry.value, "'pin' \(keys.context)"),
+           let pin: PinMode = choice(value, "pin mode", keys.context, at: entry.value) {
+            stage.pin = pin
         }
     }
 

@@ -21,13 +21,14 @@ public enum PolicyParser {
     static let stageKeys = [
         "name", "from", "repository", "branch", "paths", "health", "soak", "merge", "approvals", "timezone",
         "windows", "freeze", "tags", "downgrade", "pick", "labels", "reviewers", "assignees", "rollback",
+        "imageExists", "pin",
     ]
     /// Keys of a `rollback` block, in the policy or in a stage.
     static let rollbackKeys = ["merge", "approvals", "auto", "within"]
     /// Keys that only matter when promobot promotes into a stage, i.e. not on the first stage.
     static let promotionOnlyKeys = [
         "soak", "merge", "approvals", "windows", "freeze", "tags", "downgrade", "pick", "labels", "reviewers",
-        "assignees",
+        "assignees", "imageExists", "pin",
     ]
 
     /// Parses `yaml` (the contents of the file at `path`).

@@ -36,6 +36,10 @@ public struct PromobotConfig: Sendable, Hashable {
     public var policiesRepository: String?
     /// Where GitLab's webhooks go and where their secret comes from (`webhook:`); no URL by default.
     public var webhook: WebhookSettings
+    /// Container registries promobot may ask about tags and digests (`registries:`), in file order. Images of
+    /// other registries are not checked (the `image-exists` gate says so), unless the GitLab instance's own
+    /// registry is known (`CI_REGISTRY` in GitLab CI).
+    public var registries: [RegistrySettings] = []
     /// The file this configuration was read from; nil for defaults.
     public var sourcePath: String?
     /// `stageDefaults:` and company-wide `freezes:`, applied to every policy's stages when it is loaded.

@@ -42,7 +42,7 @@ public struct StageDefaults: Sendable, Hashable {
     /// block already applies to every stage).
     public static let keys = [
         "health", "soak", "merge", "approvals", "timezone", "windows", "freeze", "tags", "downgrade", "pick",
-        "labels", "reviewers", "assignees",
+        "labels", "reviewers", "assignees", "imageExists", "pin",
     ]
 
     /// The values, on an otherwise built-in stage.
@@ -82,6 +82,8 @@ public struct StageDefaults: Sendable, Hashable {
         case "labels": stage.labels = source.labels
         case "reviewers": stage.reviewers = source.reviewers
         case "assignees": stage.assignees = source.assignees
+        case "imageExists": stage.imageExists = source.imageExists
+        case "pin": stage.pin = source.pin
         default: assertionFailure("'\(key)' is not a defaults key")
         }
     }

@@ -1,3 +1,5 @@
+import Sandbox
+
 /// The demo's embedded deploy repo and policy: the seed's `oms-deploy` (app, web and a migration Job in
 /// dev/test/prod), so `promobot demo` needs no files, no configuration and no network.
 enum DemoFixtures {
@@ -5,6 +7,18 @@ enum DemoFixtures {
     static let branch = "master"
     static let appImage = "registry.example.com/oms/app"
     static let webImage = "registry.example.com/oms/web"
+    /// The images' registry host; the demo's config points it at the sandbox's registry.
+    static let registryHost = "registry.example.com"
+
+    /// Pushes app and web at each of `versions` to the sandbox's registry (as CI's `docker push` would).
+    static func pushImages(_ sandbox: Sandbox, versions: [String]) {
+        for version in versions {
+            for image in [appImage, webImage] { sandbox.pushImage(repository(of: image), tag: version) }
+        }
+    }
+
+    /// `oms/app` for `registry.example.com/oms/app`.
+    static func repository(of image: String) -> String { String(image.dropFirst(registryHost.count + 1)) }
 
     /// The deploy repo's files with every environment at `version` for both images.
     static func deployTree(dev: String, test: String, prod: String) -> [String: String] {
@@ -145,6 +159,7 @@ enum DemoFixtures {
                 until: 2027-01-04
                 reason: year-end freeze
             tags: '^\\d+\\.\\d+\\.\\d+$'
+            pin: digest
             labels: [prod]
             reviewers: [alice, bob]
             health:

@@ -9,11 +9,13 @@ import Logging
 import Manifests
 import Policies
 import Promotion
+import Registry
 import Sandbox
 
 /// `promobot demo`'s story: CI sets a new dev tag -> test MR opened -> auto-merged -> prod MR opened
 /// and waiting for 2 approvals -> approvals given -> merged in the window -> status board; then prod
-/// goes bad -> promobot rolls it back by itself -> 1.5.0 is held -> the fix 1.5.1 flows to prod.
+/// goes bad -> promobot rolls it back by itself -> 1.5.0 is held -> the fix 1.5.1 flows to prod; then the
+/// registry chapter: prod pins digests, a typo'd tag is blocked, a re-pushed tag is caught.
 ///
 /// Everything runs in-process against the sandbox on a free loopback port, with the real engine,
 /// libgit2 and libcurl; only time is simulated (soak and windows would otherwise take a day).
@@ -52,6 +54,9 @@ struct DemoScenario {
         setArgo(sandbox, app: "oms-dev", version: "1.4.2", syncedAt: clock.now.addingTimeInterval(-3600))
         setArgo(sandbox, app: "oms-test", version: "1.4.2", syncedAt: clock.now.addingTimeInterval(-3600))
         setArgo(sandbox, app: "oms-prod", version: "1.4.0", syncedAt: clock.now.addingTimeInterval(-3600))
+        // The registry asks for tokens, as GitLab's does; promobot logs in with its own user and token.
+        DemoFixtures.pushImages(sandbox, versions: ["1.4.0", "1.4.2", "1.5.0"])
+        sandbox.setRegistryTokenAuth(true)
 
         let parsed = PolicyParser.parse(yaml: DemoFixtures.policy(healthURL: "\(base)/-/health"), path: "policies/oms.yaml")
         guard let policy = parsed.policy else {
@@ -61,7 +66,8 @@ struct DemoScenario {
         heading("promobot demo")
         say("GitLab sandbox on \(base) (REST v4, git smart HTTP, Argo CD and Prometheus stand-ins)")
         say("deploy repo \(project)@\(DemoFixtures.branch): dev 1.4.2, test 1.4.2, prod 1.4.0 (app, web, migration Job)")
-        say("policy oms: dev -> test (soak 30m, merge auto) -> prod (soak 24h, 2 approvals, Mon-Thu 10:00-16:00 Asia/Shanghai)")
+        say("policy oms: dev -> test (soak 30m, merge auto) -> prod (soak 24h, 2 approvals, Mon-Thu 10:00-16:00 Asia/Shanghai, pin: digest)")
+        say("registry \(DemoFixtures.registryHost) served by the sandbox (/v2/, token auth): app and web 1.4.0, 1.4.2, 1.5.0 pushed")
 
         let transport = CurlHTTPClient(configuration: HTTPClientConfiguration())
         let engine = PromotionEngine(
@@ -74,7 +80,12 @@ struct DemoScenario {
                                                gitlabURL: sandbox.baseURL, gitCredentials: .token(botToken),
                                                rollbackConfirmation: Self.confirmation),
             logger: Logger(label: "promobot.demo", factory: { _ in SwiftLogNoOpLogHandler() }),
-            clock: { clock.now }
+            clock: { clock.now },
+            registry: RegistryClient(
+                directory: RegistryDirectory(entries: [.init(host: DemoFixtures.registryHost, baseURL: sandbox.registryURL,
+                                                             credentials: RegistryCredentials(username: "promobot", password: botToken),
+                                                             credentialSource: "config")]),
+                transport: RegistryClient.transport(), clock: { clock.now })
         )
 
         heading("1. CI builds 1.5.0 and runs `promobot set-image` on dev")
@@ -95,7 +106,9 @@ struct DemoScenario {
 
         clock.advance(by: 24 * 3600 + 10 * 60)
         heading("5. A day later test has soaked 24h: promobot opens the prod MR, which needs 2 approvals")
+        say("prod has `pin: digest`: the MR writes each image as tag@digest, resolved from the registry now")
         try await cycle(engine, only: "prod")
+        try showPinned(sandbox)
         say("The next run finds the MR and checks what merging it needs: approvals and the merge window")
         try await cycle(engine, only: "prod")
         try await approveAndMerge(engine, sandbox: sandbox, policy: policy, clock: clock, step: 6)
@@ -125,6 +138,7 @@ struct DemoScenario {
         say("(`promobot promote oms prod --to 1.5.0` would lift the hold on purpose)")
 
         heading("12. CI builds the fix, 1.5.1: a different version, so it flows as usual")
+        DemoFixtures.pushImages(sandbox, versions: ["1.5.1"])
         try ciBuilds("1.5.1", sandbox: sandbox, clock: clock)
         clock.advance(by: 31 * 60)
         try await cycle(engine, only: "test")
@@ -138,16 +152,54 @@ struct DemoScenario {
         try await board(engine, policy: policy)
         try expectProd("1.5.1", sandbox: sandbox)
         say("prod runs 1.5.1: the bad release went out and came back without anyone editing a manifest by hand.")
+
+        // Chapter three: promote exactly what was tested.
+        heading("18. CI writes 1.6.O into dev: a typo, no such image was ever pushed")
+        DemoFixtures.pushImages(sandbox, versions: ["1.6.0"])
+        try ciBuilds("1.6.O", sandbox: sandbox, clock: clock)
+        clock.advance(by: 31 * 60)
+        try await cycle(engine, only: "test")
+        say("the registry says MANIFEST_UNKNOWN: nothing is promoted, and the gate says which image and tag")
+
+        heading("19. CI fixes the tag and pins it: `promobot set-image --resolve` writes 1.6.0@digest into dev")
+        let tested = try ciBuilds("1.6.0", sandbox: sandbox, clock: clock, pinned: true)
+        clock.advance(by: 31 * 60)
+        heading("20. Before promobot runs, someone re-pushes 1.6.0 to the registry: the tag moves to another build")
+        let moved = sandbox.pushImage(DemoFixtures.repository(of: DemoFixtures.appImage), tag: "1.6.0")
+        say("app:1.6.0 was \(ImageVersion(tag: nil, digest: tested).display.dropFirst()) when dev tested it, now \(ImageVersion(tag: nil, digest: moved).display.dropFirst())")
+        try await cycle(engine, only: "test")
+        say("dev runs the digest it tested; the tag no longer points at it, so promobot will not promote it (tag moved)")
     }
 
-    /// CI writes `version` into dev (as `promobot set-image` does) and Argo CD syncs it.
-    private func ciBuilds(_ version: String, sandbox: Sandbox, clock: DemoClock) throws {
+    /// Prints the image lines of the open prod MR's branch: `tag@sha256:…`, from the registry.
+    private func showPinned(_ sandbox: Sandbox) throws {
+        let project = DemoFixtures.project
+        guard let mr = sandbox.mergeRequests(project: project).last(where: { $0.state == "opened" && $0.sourceBranch == "promobot/oms/prod" }) else {
+            throw DemoError("no prod MR was opened")
+        }
+        for path in ["prod/app/deploy.yaml", "prod/web/deploy.yaml"] {
+            let text = try sandbox.fileContent(project: project, ref: mr.sourceBranch, path: path) ?? ""
+            guard let line = text.split(separator: "\n").first(where: { $0.contains("image:") && $0.contains("@sha256:") }) else {
+                throw DemoError("\(path) on !\(mr.iid) is not pinned to a digest")
+            }
+            say("!\(mr.iid) \(path): \(line.trimmingCharacters(in: .whitespaces))")
+        }
+    }
+
+    /// CI writes `version` into dev (as `promobot set-image` does; with `pinned`, as `set-image --resolve` does,
+    /// with the digests the registry has now) and Argo CD syncs it. Returns app's digest when pinned.
+    @discardableResult
+    private func ciBuilds(_ version: String, sandbox: Sandbox, clock: DemoClock, pinned: Bool = false) throws -> String {
         let project = DemoFixtures.project
         var edited: [String: String] = [:]
+        func digest(_ image: String) -> String? {
+            pinned ? sandbox.imageDigest(DemoFixtures.repository(of: image), tag: version) : nil
+        }
         for path in ["dev/app/deploy.yaml", "dev/app/migration.yaml", "dev/web/deploy.yaml"] {
             let text = try sandbox.fileContent(project: project, ref: DemoFixtures.branch, path: path) ?? ""
             let edit = try ManifestEditor.edit(text, path: path, updates: [
-                ImageUpdate(image: DemoFixtures.appImage, tag: version), ImageUpdate(image: DemoFixtures.webImage, tag: version),
+                ImageUpdate(image: DemoFixtures.appImage, tag: version, digest: digest(DemoFixtures.appImage)),
+                ImageUpdate(image: DemoFixtures.webImage, tag: version, digest: digest(DemoFixtures.webImage)),
             ])
             for change in edit.changes { say("\(change.path):\(change.line): \(change.image) \(change.old) -> \(change.new)") }
             edited[path] = edit.text
@@ -156,6 +208,7 @@ struct DemoScenario {
                            message: "[jenkins] Update dev image version to \(version)", author: "jenkins")
         setArgo(sandbox, app: "oms-dev", version: version, syncedAt: clock.now)
         say("Argo CD syncs oms-dev: Healthy, Synced, running \(version)")
+        return digest(DemoFixtures.appImage) ?? ""
     }
 
     /// alice and bob approve the open prod MR; promobot merges it inside the merge window.

@@ -51,6 +51,8 @@ enum EffectiveSettings {
         case "labels": return list(stage.labels)
         case "reviewers": return list(stage.reviewers)
         case "assignees": return list(stage.assignees)
+        case "imageExists": return String(stage.imageExists)
+        case "pin": return stage.pin.rawValue
         default: return "?"
         }
     }

@@ -9,6 +9,7 @@ import Logging
 import Manifests
 import Policies
 import Promotion
+import Registry
 import Server
 
 /// Everything `run`, `plan` and `status` need, built from the config file, the policies and the environment.
@@ -73,7 +74,8 @@ struct Runtime {
             health: HealthChecker(transport: config.gitlab.caBundle == nil ? curl : client(caBundle: nil),
                                   argocd: argocd, prometheus: prometheus),
             configuration: configuration,
-            logger: logger)
+            logger: logger,
+            registry: try registryClient(config, environment: environment))
         return Runtime(engine: engine, logger: logger, budget: budget, config: config, shard: shard, loadedPolicies: selected)
     }
 
@@ -119,6 +121,23 @@ struct Runtime {
                 throw ConfigurationError("no GitLab token configured: set 'gitlab.tokenEnv' or 'gitlab.tokenFile' in \(config.sourcePath ?? "promobot.yaml")")
             }
             return (gitlabURL, token)
+        } catch let error as TokenResolutionError {
+            throw ConfigurationError("\(error)")
+        }
+    }
+
+    /// The registry client for the config's `registries:` (and GitLab CI's own registry): trusting the system
+    /// roots or each registry's `caBundle`, with a request budget of its own (a registry's limits are not GitLab's).
+    /// - Throws: ``ConfigurationError`` naming the variable or file of a credential that cannot be read.
+    static func registryClient(_ config: PromobotConfig, environment: [String: String]) throws -> RegistryClient {
+        do {
+            let directory = try RegistryDirectory(settings: config.registries, environment: environment, readFile: readSecretFile)
+            var transports: [String: any HTTPTransport] = [:]
+            for entry in directory.entries.values {
+                if let bundle = entry.caBundle { transports[entry.host] = RegistryClient.transport(caBundle: bundle) }
+            }
+            return RegistryClient(directory: directory, transport: RegistryClient.transport(), transports: transports,
+                                  budget: RequestBudget(requestsPerMinute: config.requestsPerMinute))
         } catch let error as TokenResolutionError {
             throw ConfigurationError("\(error)")
         }

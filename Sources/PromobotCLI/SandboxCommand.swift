@@ -93,6 +93,7 @@ struct SandboxCommand: AsyncParsableCommand {
                 sourceProject: project, sourcePath: env))
             sandbox.setPrometheus(query: "sum(rate(http_errors_total{env=\"\(env)\"}[5m]))", value: 0.01)
         }
+        DemoFixtures.pushImages(sandbox, versions: ["1.4.0", "1.4.2", "1.5.0"])
     }
 
     // MARK: - Seed files
@@ -140,11 +141,13 @@ struct SandboxCommand: AsyncParsableCommand {
         return (tokens, sources)
     }
 
-    /// `3 projects, 2 users, 3 Argo CD applications, 1 Prometheus value`.
+    /// `3 projects, 2 users, 3 Argo CD applications, 1 Prometheus value` (and `, 6 registry tags` when it pushes any).
     static func summary(_ seed: SandboxSeed) -> String {
         func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
-        return [count(seed.projects.count, "project"), count(seed.users.count, "user"),
-                count(seed.argoApplications.count, "Argo CD application"), count(seed.prometheus.count, "Prometheus value")]
+        let tags = seed.registryImages.reduce(0) { $0 + $1.tags.count }
+        return ([count(seed.projects.count, "project"), count(seed.users.count, "user"),
+                 count(seed.argoApplications.count, "Argo CD application"), count(seed.prometheus.count, "Prometheus value")]
+                + (tags == 0 ? [] : [count(tags, "registry tag")]))
             .joined(separator: ", ")
     }
 

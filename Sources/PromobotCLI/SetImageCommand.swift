@@ -1,7 +1,10 @@
 import ArgumentParser
 import Foundation
+import HTTP
 import LocalFiles
 import Manifests
+import Policies
+import Registry
 
 /// `promobot set-image IMAGE:TAG|IMAGE@DIGEST... PATH...`: sets image tags/digests in Kubernetes manifests,
 /// kustomizations and Helm values files, changing only the version bytes. The drop-in for the seed's
@@ -31,11 +34,24 @@ package struct SetImageCommand: AsyncParsableCommand {
             (including two updates for the same image) exit with status 2. With --dry-run, prints a \
             unified diff (stdout, accepted by patch -p1 and git apply) and the change lines (stderr) and \
             writes nothing.
+
+            With --resolve, each IMAGE:TAG is first pinned to the digest its registry resolves the tag to \
+            (written as IMAGE:TAG@DIGEST; an update that already names a digest is checked to exist). \
+            Credentials come from the config's 'registries:' (--config, else ./promobot.yaml), Docker's \
+            config.json (DOCKER_CONFIG) and GitLab CI's CI_REGISTRY_USER/CI_REGISTRY_PASSWORD; a registry \
+            with none of them is asked anonymously. A tag the registry does not have is an error, and \
+            nothing is written.
             """
     )
 
     @Flag(name: .long, help: "Print a unified diff instead of writing the files.")
     var dryRun = false
+
+    @Flag(name: .long, help: "Pin each IMAGE:TAG to the digest its registry resolves now (IMAGE:TAG@DIGEST).")
+    var resolve = false
+
+    @Option(name: .long, help: ArgumentHelp("The config file whose 'registries:' --resolve uses (default: ./promobot.yaml when present).", valueName: "file"))
+    var config: String?
 
     @Argument(help: ArgumentHelp("Updates (IMAGE:TAG, IMAGE@DIGEST) and manifest files or folders, in any order.",
                                  valueName: "image-or-path"))
@@ -57,10 +73,26 @@ package struct SetImageCommand: AsyncParsableCommand {
 
     package func validate() throws {
         _ = try Self.classify(arguments)
+        if config != nil && !resolve { throw ValidationError("'--config' is only used with '--resolve'") }
     }
 
     package func run() async throws {
-        let outcome = execute()
+        var command = self
+        if resolve {
+            let environment = ProcessInfo.processInfo.environment
+            let registry: RegistryClient
+            do {
+                registry = try Self.registry(for: arguments, config: config, environment: environment)
+            } catch {
+                FileHandle.standardError.write(Data("error: \(Self.line(error))\nerror: nothing was written\n".utf8))
+                throw ExitCode(1)
+            }
+            let resolved = await Self.resolving(arguments, with: registry)
+            if !resolved.errors.isEmpty { FileHandle.standardError.write(Data(resolved.errors.utf8)) }
+            guard let pinned = resolved.arguments else { throw ExitCode(1) }
+            command.arguments = pinned
+        }
+        let outcome = command.execute()
         if !outcome.output.isEmpty { print(outcome.output, terminator: "") }
         if !outcome.errors.isEmpty { FileHandle.standardError.write(Data(outcome.errors.utf8)) }
         if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
@@ -157,6 +189,65 @@ package struct SetImageCommand: AsyncParsableCommand {
             outcome.exitCode = 1
         }
         return outcome
+    }
+
+    // MARK: - --resolve
+
+    /// A registry client for the images `arguments` name: the config's `registries:` (and CI's registry), plus
+    /// every other image host asked anonymously or with Docker's `config.json` credentials (the user asked to
+    /// resolve those images). Credentials stay with their host.
+    /// - Throws: a configuration problem (a diagnostic of the config file, a credential that cannot be read).
+    static func registry(for arguments: [String], config path: String?, environment: [String: String]) throws -> RegistryClient {
+        let loaded = ConfigParser.load(explicit: path, environment: environment)
+        guard let config = loaded.config else {
+            throw ValidationError(loaded.diagnostics.map(\.formatted).joined(separator: "\n"))
+        }
+        var settings = config.registries
+        for argument in arguments where !FileManager.default.fileExists(atPath: argument) {
+            guard let reference = try? ImageReference.parse(argument) else { continue }
+            let host = RegistryDirectory.normalizedHost(reference.registry)
+            if !settings.contains(where: { RegistryDirectory.normalizedHost($0.host) == host }) { settings.append(RegistrySettings(host: host)) }
+        }
+        let directory = try RegistryDirectory(settings: settings, environment: environment,
+                                              readFile: { try String(contentsOfFile: $0, encoding: .utf8) })
+        return RegistryClient(directory: directory, transport: RegistryClient.transport())
+    }
+
+    /// `arguments` with each update pinned to the digest its registry resolves (paths unchanged), and one line
+    /// per resolution for stderr; `arguments` nil when any image could not be resolved (each said in `errors`).
+    static func resolving(_ arguments: [String], with registry: some ImageRegistry) async -> (arguments: [String]?, errors: String) {
+        var result: [String] = []
+        var errors = ""
+        var failed = false
+        for argument in arguments {
+            guard !FileManager.default.fileExists(atPath: argument), let update = try? ImageUpdate(parsing: argument) else {
+                result.append(argument)
+                continue
+            }
+            let version = ImageVersion(tag: update.tag, digest: update.digest)
+            let lookup = await registry.lookup(image: update.image, version: version)
+            let shown = EchoText.escapingControls(argument)
+            switch lookup.outcome {
+            case let .found(digest):
+                if let pinned = update.digest, pinned != digest, update.tag != nil {
+                    errors += "error: \(shown): the tag now points at \(digest), not the digest given; nothing was written\n"
+                    failed = true
+                }
+                result.append(update.image + (update.tag.map { ":\($0)" } ?? "") + "@\(digest)")
+                errors += "resolved \(shown) -> \(digest)\n"
+            case let .notFound(code):
+                errors += "error: \(shown) not found in its registry (\(code)); check the tag, or push the image first\n"
+                failed = true
+            case let .unknown(reason):
+                errors += "error: \(shown) could not be resolved: \(Self.line(reason))\n"
+                failed = true
+            case .notConfigured:
+                errors += "error: \(shown): no registry is configured for \(lookup.host)\n"
+                failed = true
+            }
+        }
+        if failed { errors += "error: nothing was written\n" }
+        return (failed ? nil : result, errors)
     }
 
     /// One output line: the text with control characters escaped, so nothing echoed can start a line.

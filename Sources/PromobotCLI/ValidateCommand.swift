@@ -93,6 +93,7 @@ struct ValidateCommand: AsyncParsableCommand {
             if let loadedConfig {
                 diagnostics += ConfigParser.servicesMissing(for: set.policies, config: loadedConfig)
                 diagnostics += ConfigParser.sharedSettingsUnused(by: set.policies, config: loadedConfig)
+                diagnostics += ConfigParser.registriesMissing(for: set.policies, config: loadedConfig, environment: environment)
             }
         }
         return Outcome(diagnostics: diagnostics, policies: policies)

@@ -6,8 +6,9 @@ import Health
 import Logging
 import Manifests
 import Policies
+import Registry
 
-/// One reconcile cycle: observe every stage (git + GitLab + health), plan (pure), act (MRs).
+/// One reconcile cycle: observe every stage (git + GitLab + health + registries), plan (pure), act (MRs).
 ///
 /// Git and the MRs are the only state, so a cycle can be repeated, run twice at once, or killed at
 /// any point: commits are deterministic for a given (target tip, candidate), pushes carry a lease,
@@ -17,6 +18,9 @@ public struct PromotionEngine: Sendable {
     public var gitlab: GitLabClient
     public var repositories: RepositoryCache
     public var health: HealthChecker
+    /// Asked about the candidate's tags (image-exists, `pin: digest`) only for stages that consider a promotion;
+    /// nil leaves the gate out of every plan.
+    public var registry: (any ImageRegistry)?
     public var configuration: EngineConfiguration
     public var logger: Logger
     public var clock: @Sendable () -> Date
@@ -24,7 +28,9 @@ public struct PromotionEngine: Sendable {
     let sshCloneURLs = SSHCloneURLs()
 
     public init(policies: [Policy], gitlab: GitLabClient, repositories: RepositoryCache, health: HealthChecker,
-                configuration: EngineConfiguration, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() }) {
+                configuration: EngineConfiguration, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() },
+                registry: (any ImageRegistry)? = nil) {
+        self.registry = registry
         self.policies = policies
         self.gitlab = gitlab
         self.repositories = repositories
@@ -159,7 +165,8 @@ public struct PromotionEngine: Sendable {
         let existing = open.bot(sourceBranch, into: stage)
 
         // Fast path: nothing to promote and nothing open: no history walk, no health probes, no API call.
-        let needsWork = existing != nil || request != nil || policy.images.contains { upstreamState.tags[$0] != target.tags[$0] }
+        let needsWork = existing != nil || request != nil
+            || policy.images.contains { !Self.runsOffered(target.tags[$0], offered: upstreamState.tags[$0], stage: stage) }
         var input = PlanInput(
             policy: policy, stage: stage, target: target, upstream: upstreamState, history: [],
             historyHorizon: now.addingTimeInterval(-configuration.historyHorizon), health: [],
@@ -184,6 +191,10 @@ public struct PromotionEngine: Sendable {
                 input.mergeRequest = mr
                 input.proposalHealth = await proposalHealth(mr, policy: policy, stage: stage, upstream: upstream,
                                                             upstreamTags: upstreamState.tags, now: now)
+            }
+            if let registry, let candidate = Planner.plan(input).candidate {
+                // The planner picks the candidate (pick, a pinned request); the registry is asked about exactly that.
+                input.registry = await registry.lookups(candidate, order: policy.images)
             }
         }
 
@@ -223,6 +234,14 @@ public struct PromotionEngine: Sendable {
         let recent = try await read(since)
         if Planner.states(history: recent, images: policy.images).count >= 2 { return recent }
         return try await read(.distantPast)
+    }
+
+    /// Whether the target already runs what the upstream offers: the same version, or, for a `pin: digest` stage,
+    /// the same tag pinned to a digest while the upstream writes the tag alone (what the stage's own promotion wrote).
+    static func runsOffered(_ running: ImageVersion?, offered: ImageVersion?, stage: Stage) -> Bool {
+        if running == offered { return true }
+        guard stage.pin == .digest, let running, let offered, offered.digest == nil, running.digest != nil else { return false }
+        return running.tag == offered.tag
     }
 
     /// The references health checks compare running images with: each policy image at its version.

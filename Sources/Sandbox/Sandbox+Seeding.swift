@@ -4,7 +4,8 @@ import Foundation
 extension Sandbox {
     /// Puts `seed` into the sandbox: its users (with `tokens`, username -> token, which must hold one for
     /// every user), its projects (see ``createProjects(_:)``), its Argo CD applications (synced
-    /// `syncedAgo` before now, at the default-branch tip of their `project`) and its Prometheus values.
+    /// `syncedAgo` before now, at the default-branch tip of their `project`), its Prometheus values and its
+    /// registry images (and token auth).
     ///
     /// Throws `SandboxError` when a token is missing, a project path is taken or git fails; what was applied
     /// before stays. The git work runs on a thread of its own (two processes for all the projects), never on
@@ -31,6 +32,10 @@ extension Sandbox {
                 sourceProject: application.project, sourcePath: application.path))
         }
         for value in seed.prometheus { setPrometheus(query: value.query, value: value.value) }
+        for image in seed.registryImages {
+            for tag in image.tags { pushImage(image.repository, tag: tag) }
+        }
+        if seed.registryTokenAuth { setRegistryTokenAuth(true) }
     }
 
     /// Creates `projects` with their settings (protected branches, approvals, merge method...), each with one

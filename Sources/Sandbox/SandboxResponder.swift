@@ -190,6 +190,9 @@ extension Sandbox {
         if path.hasPrefix("/api/v4/") || path == "/api/v4" {
             return handleGitLab(req)
         }
+        if path == "/v2" || path.hasPrefix("/v2/") || path == "/jwt/auth" {
+            return handleRegistry(req)
+        }
         if path.hasPrefix("/api/v1/applications") {
             return handleArgo(req)
         }

@@ -126,8 +126,26 @@ public struct SandboxSeed: Sendable, Hashable {
         }
     }
 
+    /// A repository of the sandbox's container registry and the tags pushed to it (each gets a manifest of its own).
+    public struct RegistryImage: Sendable, Hashable {
+        /// The repository path inside the registry (`oms/app`), as the image name after the registry host.
+        public var repository: String
+        /// Tags, in push order.
+        public var tags: [String]
+
+        /// Creates a repository with its tags.
+        public init(repository: String, tags: [String]) {
+            self.repository = repository
+            self.tags = tags
+        }
+    }
+
     /// Users, in file order.
     public var users: [User]
+    /// Images pushed to the sandbox's registry (`registry.images:`), in file order.
+    public var registryImages: [RegistryImage] = []
+    /// Whether the registry asks for tokens from `/jwt/auth` (`registry.tokenAuth: true`).
+    public var registryTokenAuth = false
     /// Projects in file order, each generator's expanded where it stands.
     public var projects: [Project]
     /// Argo CD applications, in file order.
@@ -137,7 +155,9 @@ public struct SandboxSeed: Sendable, Hashable {
 
     /// Creates a seed; an empty one seeds nothing.
     public init(users: [User] = [], projects: [Project] = [], argoApplications: [ArgoApplication] = [],
-                prometheus: [PrometheusValue] = []) {
+                prometheus: [PrometheusValue] = [], registryImages: [RegistryImage] = [], registryTokenAuth: Bool = false) {
+        self.registryImages = registryImages
+        self.registryTokenAuth = registryTokenAuth
         self.users = users
         self.projects = projects
         self.argoApplications = argoApplications

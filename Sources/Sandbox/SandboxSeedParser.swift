@@ -1,5 +1,6 @@
 import Foundation
 import LocalFiles
+import Manifests
 import Policies
 import Yams
 
@@ -13,7 +14,9 @@ import Yams
 /// without another check. Thread-safe; ``load(path:environment:)`` and ``parse(yaml:path:environment:)`` do
 /// blocking file I/O for `import:`.
 public enum SandboxSeedParser {
-    static let topKeys = ["users", "projects", "generate", "argocd", "prometheus"]
+    static let topKeys = ["users", "projects", "generate", "argocd", "prometheus", "registry"]
+    static let registryKeys = ["tokenAuth", "images"]
+    static let registryImageKeys = ["repository", "tags"]
     static let userKeys = ["username", "name", "role", "tokenEnv"]
     static let projectKeys = ["path", "defaultBranch", "files", "import", "protectedBranches", "approvalsRequired", "mergeMethod",
                               "resetApprovalsOnPush", "pipelineMustSucceed"]
@@ -153,7 +156,33 @@ extension SandboxSeedParser {
             }
             if let node = entries["argocd"]?.value { seed.argoApplications = argoApplications(node, projects: seed.projects) }
             if let node = entries["prometheus"]?.value { seed.prometheus = prometheus(node) }
+            if let node = entries["registry"]?.value { registry(node, into: &seed) }
             return seed
+        }
+
+        /// `registry:` — `tokenAuth` and `images` (repository and tags), checked like image names and tags.
+        func registry(_ node: Node, into seed: inout SandboxSeed) {
+            guard let mapping = reader.mapping(node, "'registry'") else { return }
+            let entries = reader.entries(mapping, allowed: registryKeys, context: "in 'registry'")
+            if let entry = entries["tokenAuth"], let value = reader.bool(entry.value, "'registry.tokenAuth'") { seed.registryTokenAuth = value }
+            guard let imagesNode = entries["images"]?.value else { return }
+            for (itemMapping, itemEntries, index) in items(imagesNode, "registry.images", itemName: "image", allowed: registryImageKeys) {
+                let context = "in image \(index + 1) of 'registry.images'"
+                guard let (repository, repositoryNode) = required("repository", itemEntries, itemMapping, context) else { continue }
+                guard (try? ImageReference.parse("registry.invalid/" + repository))?.repository == repository else {
+                    reader.error("'\(YAMLReader.excerpt(repository))' \(context) is not a repository path like oms/app (lowercase, no host, no tag)", at: repositoryNode)
+                    continue
+                }
+                var tags: [String] = []
+                for (tag, tagNode) in itemEntries["tags"].flatMap({ reader.stringList($0.value, "'tags' \(context)") }) ?? [] {
+                    if (try? ImageReference.parse("registry.invalid/\(repository):\(tag)"))?.tag == tag {
+                        tags.append(tag)
+                    } else {
+                        reader.error("'\(YAMLReader.excerpt(tag))' \(context) is not a valid tag (letters, digits, '_', '.', '-'; at most 128)", at: tagNode)
+                    }
+                }
+                seed.registryImages.append(SandboxSeed.RegistryImage(repository: repository, tags: tags))
+            }
         }
 
         /// The message for a key that would hold a secret; nil for other unknown keys.

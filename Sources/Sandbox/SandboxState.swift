@@ -159,6 +159,8 @@ struct SandboxState: Sendable {
     var nextNoteID = 1
     var nextPipelineID = 1
     var argo: [String: SandboxArgoApplication] = [:]
+    /// The container registry (`/v2/`): repositories, tags, manifests, tokens.
+    var registry = RegistryState()
     var prometheus: [String: Double?] = [:]
     var faults: [FaultRecord] = []
     var hooks: [Int: HookRecord] = [:]

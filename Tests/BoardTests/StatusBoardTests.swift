@@ -66,6 +66,30 @@ import Testing
         #expect(StatusBoard.cellLines(Self.billing, stage: "prod") == nil)
     }
 
+    /// A `pin: digest` stage running the tag its upstream runs, pinned, is not drift; another pin of it is.
+    @Test func aPinnedStageRunningTheUpstreamsTagIsNotDrift() throws {
+        let pinned = "1.5.0@sha256:" + String(repeating: "a", count: 64)
+        let row = StatusRow(policy: "oms", images: [F.app, F.web], stages: [
+            StatusStage(name: "test", tags: F.tags("1.5.0")),
+            StatusStage(name: "prod", upstream: "test", tags: F.tags(pinned)),
+        ])
+        let prod = try #require(StatusBoard.cellLines(row, stage: "prod"))
+        #expect(prod.map(\.text) == ["app 1.5.0@sha256:aaaaaaaaaaaa", "web 1.5.0@sha256:aaaaaaaaaaaa"])
+        #expect(prod.allSatisfy { !$0.drift })
+        let other = StatusRow(policy: "oms", images: [F.app, F.web], stages: [
+            StatusStage(name: "test", tags: F.tags("1.5.0@sha256:" + String(repeating: "b", count: 64))),
+            StatusStage(name: "prod", upstream: "test", tags: F.tags(pinned)),
+        ])
+        #expect(try #require(StatusBoard.cellLines(other, stage: "prod")).allSatisfy(\.drift))
+    }
+
+    @Test func notCheckedReasonsLoseThePlannersOwnWords() {
+        #expect(StatusBoard.notCheckedReason(GateResult(gate: .imageExists, passed: true, reason: "not checked (no registry configured for registry.example.com)",
+                                                        checked: false)) == "no registry configured for registry.example.com")
+        #expect(StatusBoard.notCheckedReason(GateResult(gate: .health, passed: true, reason: "not checked: nothing to promote yet", checked: false))
+                == "nothing to promote yet")
+    }
+
     @Test func unreadableStageShowsItsError() throws {
         let row = StatusRow(policy: "p", images: ["a"], stages: [StatusStage(name: "dev", tags: [:], error: "clone failed")])
         #expect(try #require(StatusBoard.cellLines(row, stage: "dev")).map(\.text) == ["error: clone failed"])

@@ -93,6 +93,21 @@ struct VerdictTests {
         #expect(state == .passed)
     }
 
+    /// Digests are compared when both sides have one (a pinned candidate, Argo CD reporting `image:tag@sha256:…`);
+    /// otherwise the tag decides, so a pin on one side alone never fails a check.
+    @Test(arguments: [
+        ("registry.example.com/oms/app:1.5.0@sha256:\(String(repeating: "a", count: 64))", "registry.example.com/oms/app:1.5.0@sha256:\(String(repeating: "a", count: 64))", HealthState.passed),
+        ("registry.example.com/oms/app:1.5.0@sha256:\(String(repeating: "a", count: 64))", "registry.example.com/oms/app:1.5.0@sha256:\(String(repeating: "b", count: 64))", HealthState.unknown),
+        ("registry.example.com/oms/app:1.5.0@sha256:\(String(repeating: "a", count: 64))", "registry.example.com/oms/app@sha256:\(String(repeating: "a", count: 64))", HealthState.passed),
+        ("registry.example.com/oms/app:1.5.0@sha256:\(String(repeating: "a", count: 64))", "registry.example.com/oms/app:1.5.0", HealthState.passed),
+        ("registry.example.com/oms/app:1.5.0", "registry.example.com/oms/app:1.5.0@sha256:\(String(repeating: "b", count: 64))", HealthState.passed),
+    ])
+    func argoComparesDigestsWhenBothSidesHaveThem(candidate: String, running: String, expected: HealthState) {
+        let (state, _) = ArgoCDVerdict.evaluate(response: Self.argo(images: [running]), application: "x",
+                                                candidate: [ref(candidate)], settle: nil, now: Self.now)
+        #expect(state == expected)
+    }
+
     static func prom(_ json: String, status: Int = 200) -> HTTPResponse { HTTPResponse(status: status, body: Data(json.utf8)) }
 
     struct PromCase: Sendable, CustomTestStringConvertible {

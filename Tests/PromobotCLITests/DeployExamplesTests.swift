@@ -110,3 +110,29 @@ import Yams
         #expect(commands >= 5)
     }
 }
+
+extension DeployExamplesTests {
+    /// The Jenkinsfile's `promobot set-image --resolve` line parses (paths pointed at the example deploy tree),
+    /// and the config it writes for promobot validates and names variables, not secrets.
+    @Test func theJenkinsfileWritesDevWithSetImageResolve() throws {
+        let text = try String(contentsOf: Self.root.appendingPathComponent("deploy/jenkins/Jenkinsfile"), encoding: .utf8)
+        let joined = text.replacingOccurrences(of: "\\\n", with: " ")
+        let line = try #require(joined.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix("promobot set-image") })
+        let examples = Self.root.appendingPathComponent("examples/oms-deploy").path
+        let filled = line.trimmingCharacters(in: .whitespaces)
+            .replacingOccurrences(of: "\"$APP_IMAGE:$VERSION\"", with: "registry.example.com/oms/app:1.5.0")
+            .replacingOccurrences(of: "\"$WEB_IMAGE:$VERSION\"", with: "registry.example.com/oms/web:1.5.0")
+            .replacingOccurrences(of: " dev/", with: " \(examples)/dev/")
+        let args = filled.split(separator: " ", omittingEmptySubsequences: true).dropFirst().map(String.init)
+        #expect(args.contains("--resolve"))
+        let parsed = try Promobot.parseAsRoot(args)
+        #expect(parsed is SetImageCommand)
+
+        let start = try #require(text.range(of: "text: '''\\\n"))
+        let end = try #require(text.range(of: "'''", range: start.upperBound..<text.endIndex))
+        let config = String(text[start.upperBound..<end.lowerBound])
+        let (loaded, diagnostics) = ConfigParser.parse(yaml: config, path: "promobot-ci.yaml", environment: [:])
+        #expect(diagnostics.isEmpty, "\(diagnostics.map(\.formatted))")
+        #expect(loaded?.registries.map(\.host) == ["registry.example.com"])
+    }
+}

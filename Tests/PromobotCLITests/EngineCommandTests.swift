@@ -88,11 +88,40 @@ import TestSupport
             let result = try await s.promobot(["plan"])
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.stdout.contains("oms/test (from dev): open MR: promote app 1.4.2 -> 1.5.0"), "\(result.stdout)")
+            #expect(result.stdout.contains("    – image-exists: not checked (no registry configured for registry.example.com)"), "\(result.stdout)")
             #expect(s.sandbox.mergeRequests(project: "group/oms-deploy").isEmpty)
             let json = try await s.promobot(["plan", "--json"])
             let document = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
             let stages = try #require(document?["stages"] as? [[String: Any]])
             #expect(stages.first?["stage"] as? String == "test")
+        }
+    }
+
+    /// With the sandbox as registry.example.com's registry (token auth, credentials from the environment), `plan`
+    /// says the tag exists; a tag the registry lacks blocks with its code. The password never shows.
+    @Test func planAsksTheConfiguredRegistry() async throws {
+        try await withSetup { s in
+            s.sandbox.addUser("ci", token: "ci-registry-token-5678", role: .developer)
+            s.sandbox.setRegistryTokenAuth(true)
+            s.sandbox.pushImage("oms/app", tag: "1.5.0")
+            let config = try String(contentsOf: s.folder.appendingPathComponent("promobot.yaml"), encoding: .utf8) + """
+            registries:
+              registry.example.com:
+                url: \(s.sandbox.registryURL.absoluteString)
+                usernameEnv: REG_USER
+                passwordEnv: REG_PASSWORD
+
+            """
+            try config.write(to: s.folder.appendingPathComponent("promobot.yaml"), atomically: true, encoding: .utf8)
+            let environment = [s.tokenVariable: s.token, "REG_USER": "ci", "REG_PASSWORD": "ci-registry-token-5678", "DOCKER_CONFIG": s.folder.path]
+            let found = try await BinaryRunner.run(["plan"], in: s.folder, environment: environment)
+            #expect(found.status == 0, "\(found.stderr)")
+            #expect(found.stdout.contains("    ✓ image-exists: app found in the registry"), "\(found.stdout)")
+            s.sandbox.deleteImageTag("oms/app", tag: "1.5.0")
+            let missing = try await BinaryRunner.run(["plan"], in: s.folder, environment: environment)
+            #expect(missing.stdout.contains("oms/test (from dev): blocked (image-exists): registry.example.com/oms/app:1.5.0 not found (MANIFEST_UNKNOWN)"), "\(missing.stdout)")
+            #expect(missing.stdout.contains("    ✗ image-exists: registry.example.com/oms/app:1.5.0 not found (MANIFEST_UNKNOWN)"))
+            #expect(!(found.stdout + found.stderr + missing.stdout + missing.stderr).contains("ci-registry-token-5678"))
         }
     }
 
@@ -202,10 +231,16 @@ import TestSupport
         let result = try await BinaryRunner.run(["demo"], timeout: 300)
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         let steps = ["opened !1", "merged !1", "opened !2", "merged !2", "prod runs 1.5.0",
+                     // prod pins digests resolved from the sandbox's registry.
+                     "open MR: promote app 1.4.0 -> 1.5.0@sha256:", "image-exists: app, web found in the registry (digests pinned)",
+                     "!2 prod/app/deploy.yaml: image: registry.example.com/oms/app:1.5.0@sha256:",
                      // The way back: automatic rollback, the hold, the fix flowing.
-                     "open rollback MR: roll back app 1.5.0 -> 1.4.0, web 1.5.0 -> 1.4.0", "action: opened !3, merged !3",
-                     "blocked (hold): held: app 1.5.0, web 1.5.0 were rolled back from prod", "by promobot (automatic rollback)",
-                     "merged !5", "prod runs 1.5.1"]
+                     "open rollback MR: roll back app 1.5.0@sha256:", "action: opened !3, merged !3",
+                     "blocked (hold): held: app 1.5.0@sha256:", "by promobot (automatic rollback)",
+                     "merged !5", "prod runs 1.5.1",
+                     // Promote exactly what was tested: a typo'd tag, a re-pushed tag.
+                     "blocked (image-exists): registry.example.com/oms/app:1.6.O not found (MANIFEST_UNKNOWN)",
+                     "blocked (image-exists): tag moved: registry.example.com/oms/app:1.6.0 now points at sha256:"]
         for step in steps {
             #expect(result.stdout.contains(step), "missing '\(step)' in:\n\(result.stdout)")
         }

@@ -41,7 +41,7 @@ import TestSupport
             let tokenFile = data.appendingPathComponent("tokens/promobot")
             #expect(started.contains("  User:         alice (maintainer), token from ALICE_TOKEN\n"))
             #expect(started.contains("  User:         promobot (developer), token written to \(tokenFile.path)\n"))
-            #expect(started.contains("  Seeded:       5 projects, 3 users, 2 Argo CD applications, 3 Prometheus values from \(Self.example) in "))
+            #expect(started.contains("  Seeded:       5 projects, 3 users, 2 Argo CD applications, 3 Prometheus values, 6 registry tags from \(Self.example) in "))
 
             let attributes = try FileManager.default.attributesOfItem(atPath: tokenFile.path)
             #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)

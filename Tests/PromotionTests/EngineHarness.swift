@@ -8,6 +8,7 @@ import Logging
 import Manifests
 import Policies
 import Promotion
+import Registry
 import Sandbox
 import Synchronization
 import Testing
@@ -72,6 +73,8 @@ final class EngineHarness: @unchecked Sendable {
     /// Tokens of the two maintainers, who approve, push to bot branches and close MRs like people do.
     let aliceToken = "alice-token-\(UUID().uuidString)"
     let bobToken = "bob-token-\(UUID().uuidString)"
+    /// The registry engines ask (image-exists, `pin: digest`); nil leaves the gate out, as before registries.
+    var registry: (any ImageRegistry)?
     /// Applied to every engine's configuration (e.g. a shorter mergeability wait).
     var configure: @Sendable (inout EngineConfiguration) -> Void = { _ in }
     /// The git transport settings of every engine's cache (e.g. a test sshd's `known_hosts`).
@@ -135,7 +138,8 @@ final class EngineHarness: @unchecked Sendable {
                                   prometheus: ServiceAccess(baseURL: sandbox.baseURL, token: nil)),
             configuration: configuration,
             logger: Logger(label: "promobot.test", factory: { _ in LogCapture.Handler(capture: self.logs) }),
-            clock: { [clock] in clock.now }
+            clock: { [clock] in clock.now },
+            registry: registry
         )
     }
 
@@ -152,13 +156,14 @@ final class EngineHarness: @unchecked Sendable {
         try await engine(dryRun: dryRun).runCycle()
     }
 
-    /// CI writes `version` for both images into dev (like `promobot set-image` in the seed's Jenkins stage).
-    func setDev(_ version: String) throws {
+    /// CI writes `version` for both images into dev (like `promobot set-image` in the seed's Jenkins stage),
+    /// pinned to `digests` (image -> digest) when given (`set-image --resolve`).
+    func setDev(_ version: String, digests: [String: String] = [:]) throws {
         var files: [String: String] = [:]
         for path in ["dev/app/deploy.yaml", "dev/app/migration.yaml", "dev/web/deploy.yaml"] {
             let text = try sandbox.fileContent(project: Self.project, ref: "master", path: path) ?? ""
             files[path] = try ManifestEditor.edit(text, path: path, updates: [
-                ImageUpdate(image: Self.app, tag: version), ImageUpdate(image: Self.web, tag: version),
+                ImageUpdate(image: Self.app, tag: version, digest: digests[Self.app]), ImageUpdate(image: Self.web, tag: version, digest: digests[Self.web]),
             ]).text
         }
         try sandbox.commit(project: Self.project, branch: "master", files: files, message: "[jenkins] dev \(version)", author: "jenkins")

@@ -16,6 +16,24 @@ struct SeedParserTests {
         return (seed, diagnostics.map { "\($0.line):\($0.column): \($0.severity.rawValue): \($0.message)" })
     }
 
+    @Test func registryProblemsArePositioned() {
+        let (seed, problems) = Self.parse("""
+        registry:
+          tokenAuth: yes please
+          images:
+            - repository: Oms/App
+              tags: [1.0]
+            - repository: oms/web
+              tags: ["bad tag"]
+            - tags: [1.0]
+        """)
+        #expect(seed == nil)
+        #expect(problems.count == 4, "\(problems)")
+        #expect(problems.contains { $0.hasPrefix("4:19: error: 'Oms/App' in image 1 of 'registry.images' is not a repository path") })
+        #expect(problems.contains { $0.hasPrefix("7:14: error: 'bad tag' in image 2 of 'registry.images' is not a valid tag") })
+        #expect(problems.contains { $0.contains("missing required key 'repository'") })
+    }
+
     @Test func theShippedExampleUsesEveryKey() throws {
         let (seed, diagnostics) = SandboxSeedParser.load(path: Self.example, environment: Self.environment)
         #expect(diagnostics.isEmpty, "\(diagnostics.map(\.formatted))")
@@ -58,6 +76,9 @@ struct SeedParserTests {
                                         syncedAgo: 3600, project: "group/oms-deploy", path: "dev"),
             SandboxSeed.ArgoApplication(name: "oms-prod", health: "Progressing", sync: "OutOfSync", images: ["registry.example.com/oms/app:1.4.0"]),
         ])
+        #expect(s.registryImages == [SandboxSeed.RegistryImage(repository: "oms/app", tags: ["1.4.0", "1.4.2", "1.5.0"]),
+                                     SandboxSeed.RegistryImage(repository: "oms/web", tags: ["1.4.0", "1.4.2", "1.5.0"])])
+        #expect(s.registryTokenAuth == false)
         #expect(s.prometheus == [
             SandboxSeed.PrometheusValue(query: #"sum(rate(http_errors_total{env="dev"}[5m]))"#, value: 0.01),
             SandboxSeed.PrometheusValue(query: #"sum(rate(http_errors_total{env="prod"}[5m]))"#, value: 0),
