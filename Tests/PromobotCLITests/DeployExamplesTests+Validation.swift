@@ -15,6 +15,8 @@ extension DeployExamplesTests {
     static let cronFile = "deploy/cron/promobot.cron"
     /// Checked in ServerTests (`promobot_*` names it uses are ones promobot exports).
     static let alertsFile = "deploy/prometheus/alerts.yaml"
+    /// Checked by `theJenkinsfileWritesDevWithSetImageResolve` (its promobot line and the config it writes).
+    static let jenkinsFile = "deploy/jenkins/Jenkinsfile"
 
     @Test func everyFileInDeployIsChecked() throws {
         let deploy = Self.root.appendingPathComponent("deploy")
@@ -22,7 +24,7 @@ extension DeployExamplesTests {
             var folder: ObjCBool = false
             return FileManager.default.fileExists(atPath: deploy.appendingPathComponent(path).path, isDirectory: &folder) && !folder.boolValue
         }
-        let checked = Set(Self.kubernetesFiles + Self.gitLabFiles + [Self.cronFile, Self.alertsFile])
+        let checked = Set(Self.kubernetesFiles + Self.gitLabFiles + [Self.cronFile, Self.alertsFile, Self.jenkinsFile])
         for file in files.map({ "deploy/" + $0 }) {
             #expect(checked.contains(file), "\(file) is checked by no test: add it to DeployExamplesTests")
         }
