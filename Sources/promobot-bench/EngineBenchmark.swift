@@ -141,37 +141,30 @@ struct EngineBenchmark: AsyncParsableCommand {
             return Measurement(seconds: result.seconds, requests: requests, maxRSSKiB: result.maxRSSKiB,
                                clientCPU: result.cpuSeconds, serverCPU: server)
         }
-        func lsRemote() async throws -> Measurement {
-            let environment = ChildProcess.environment(["BENCH_GIT_TOKEN": jenkinsToken, "HOME": root.path, "GIT_CONFIG_GLOBAL": "/dev/null"])
-            let loop = BenchSupport.scriptPath("bench-baseline-ls-remote.sh", override: nil)
+        /// Runs a baseline shell script over the repository list, with the script user's token.
+        func baseline(_ script: String, what: String, log: String, extra: [String: String] = [:]) async throws -> Measurement {
+            let environment = ChildProcess.environment(extra.merging([
+                "BENCH_GIT_TOKEN": jenkinsToken, "HOME": root.path, "GIT_CONFIG_GLOBAL": "/dev/null",
+            ]) { $1 })
             let cpuBefore = CPUTime.selfAndChildren()
             let (result, requests) = try await sandbox.tally {
-                try ChildProcess.run("/bin/sh", [loop, list.path], environment: environment, currentDirectory: root.path,
-                                     logPath: root.appendingPathComponent("ls-remote.log").path)
+                try ChildProcess.run("/bin/sh", [script, list.path], environment: environment, currentDirectory: root.path,
+                                     logPath: root.appendingPathComponent(log).path)
             }
             let server = CPUTime.selfAndChildren() - cpuBefore - result.cpuSeconds
             guard result.status == 0 else {
-                throw ValidationError("the git ls-remote loop (N=\(n)) exited with \(result.status):\n\(result.logTail())")
+                throw ValidationError("\(what) (N=\(n)) exited with \(result.status):\n\(result.logTail())")
             }
             return Measurement(seconds: result.seconds, requests: requests, maxRSSKiB: nil, clientCPU: result.cpuSeconds, serverCPU: server)
         }
+        func lsRemote() async throws -> Measurement {
+            try await baseline(BenchSupport.scriptPath("bench-baseline-ls-remote.sh", override: nil), what: "the git ls-remote loop",
+                               log: "ls-remote.log")
+        }
         func jenkins(_ phase: String) async throws -> Measurement {
-            let environment = ChildProcess.environment([
-                "BENCH_GIT_TOKEN": jenkinsToken, "BENCH_API_URL": sandbox.baseURL.absoluteString + "/api/v4",
-                "HOME": root.path, "GIT_CONFIG_GLOBAL": "/dev/null",
-            ])
             try? FileManager.default.removeItem(at: root.appendingPathComponent("jenkins"))
-            let cpuBefore = CPUTime.selfAndChildren()
-            let (result, requests) = try await sandbox.tally {
-                try ChildProcess.run("/bin/sh", [scriptPath, list.path], environment: environment, currentDirectory: root.path,
-                                     logPath: root.appendingPathComponent("jenkins-\(phase).log").path)
-            }
-            let server = CPUTime.selfAndChildren() - cpuBefore - result.cpuSeconds
-            guard result.status == 0 else {
-                throw ValidationError("the Jenkins-style script (N=\(n), \(phase)) exited with \(result.status):\n\(result.logTail())")
-            }
-            return Measurement(seconds: result.seconds, requests: requests, maxRSSKiB: nil,
-                               clientCPU: result.cpuSeconds, serverCPU: server)
+            return try await baseline(scriptPath, what: "the Jenkins-style script, \(phase)", log: "jenkins-\(phase).log",
+                                      extra: ["BENCH_API_URL": sandbox.baseURL.absoluteString + "/api/v4"])
         }
 
         BenchSupport.progress("N=\(n): warm-up run (fills the cache)…")
