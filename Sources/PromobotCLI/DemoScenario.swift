@@ -73,7 +73,7 @@ struct DemoScenario {
         let engine = PromotionEngine(
             policies: [policy],
             gitlab: GitLabClient(baseURL: sandbox.baseURL, token: GitLabToken(botToken), transport: transport),
-            repositories: try RepositoryCache(root: workspace.appendingPathComponent("cache"), options: GitTransportOptions()),
+            repositories: RepositoryCache(root: workspace.appendingPathComponent("cache"), options: GitTransportOptions()),
             health: HealthChecker(transport: transport, argocd: ServiceAccess(baseURL: sandbox.baseURL, token: nil),
                                   prometheus: ServiceAccess(baseURL: sandbox.baseURL, token: nil)),
             configuration: EngineConfiguration(authorName: "promobot", authorEmail: "promobot@example.com",

@@ -85,7 +85,7 @@ struct ServeBenchmark: AsyncParsableCommand {
         let engine = PromotionEngine(
             policies: [policy],
             gitlab: GitLabClient(baseURL: sandbox.baseURL, token: GitLabToken(token), transport: MeteredTransport(client, metrics: metrics)),
-            repositories: try RepositoryCache(root: folder.appendingPathComponent("cache"), options: GitTransportOptions()),
+            repositories: RepositoryCache(root: folder.appendingPathComponent("cache"), options: GitTransportOptions()),
             health: HealthChecker(transport: client, argocd: nil, prometheus: nil),
             configuration: EngineConfiguration(authorName: "promobot", authorEmail: "promobot@example.com",
                                                gitlabURL: sandbox.baseURL, gitCredentials: .token(token)),

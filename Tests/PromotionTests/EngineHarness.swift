@@ -133,7 +133,7 @@ final class EngineHarness: @unchecked Sendable {
         return PromotionEngine(
             policies: policies ?? [policy],
             gitlab: GitLabClient(baseURL: sandbox.baseURL, token: GitLabToken(botToken), transport: http),
-            repositories: try RepositoryCache(root: directory.appendingPathComponent(cache), options: gitOptions),
+            repositories: RepositoryCache(root: directory.appendingPathComponent(cache), options: gitOptions),
             health: HealthChecker(transport: http, argocd: ServiceAccess(baseURL: sandbox.baseURL, token: nil),
                                   prometheus: ServiceAccess(baseURL: sandbox.baseURL, token: nil)),
             configuration: configuration,

@@ -79,7 +79,7 @@ final class ServeHarness: @unchecked Sendable {
         return PromotionEngine(
             policies: [policy],
             gitlab: GitLabClient(baseURL: sandbox.baseURL, token: GitLabToken(botToken), transport: transport),
-            repositories: try RepositoryCache(root: folder.appendingPathComponent("cache"), options: GitTransportOptions()),
+            repositories: RepositoryCache(root: folder.appendingPathComponent("cache"), options: GitTransportOptions()),
             health: HealthChecker(transport: client, argocd: nil, prometheus: nil),
             configuration: configuration,
             logger: Logger(label: "promobot.serve.test") { _ in CapturingLog(lines: logs) })
