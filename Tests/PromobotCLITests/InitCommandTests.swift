@@ -96,9 +96,14 @@ import TestSupport
             #expect(written.stages.map(\.paths) == [["overlays/dev/"], ["overlays/staging/"], ["overlays/production/"]])
             #expect(written.stages[1].health == [.argocd(application: "api-staging", settle: nil)])
             // And its plan runs against the same repository: nothing to merge yet, every stage read.
-            let plan = try await Self.promobot(["plan", "--policy", "api"], in: folder, token: token)
+            let plan = try await Self.promobot(["plan", "--policy", "api", "--explain"], in: folder, token: token)
             #expect(plan.status == 0, "\(plan.stdout)\n\(plan.stderr)")
             #expect(plan.stdout.contains("api/staging") && plan.stdout.contains("api/production"), "\(plan.stdout)")
+            // --explain: each stage's effective settings with their source lines in the written policy.
+            let lines = plan.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+            #expect(lines.contains("api/production (policies/api.yaml):"), "\(plan.stdout)")
+            #expect(lines.contains { $0.hasPrefix("merge approved policies/api.yaml:") && $0.hasSuffix("(stage)") }, "\(plan.stdout)")
+            #expect(lines.contains("pick latest built in"), "\(plan.stdout)")
         }
     }
 
