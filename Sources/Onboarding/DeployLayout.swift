@@ -28,8 +28,9 @@ public struct DeployRepositorySnapshot: Sendable {
 ///   folders with different tags (`dev/`, `test/`, `prod/`, or `overlays/<env>/`). Of all folders with two
 ///   or more such children, the one with the most wins (the shallowest on a tie); folders named like a
 ///   shared base (`base`, `common`, `components`) are never environments.
-/// - **Several repositories**: each repository is one environment, in the order given; its paths are
-///   the deepest folder holding every file with a shared image.
+/// - **Several repositories**, in the order given: a repository with environment folders (found as above)
+///   gives those environments; any other repository is one environment, named after the environment word in
+///   its name (`payments-prod` -> `prod`), with the deepest folder holding every file with an image as its path.
 /// - **Images**: those that appear in at least two environments; the others are reported, not promoted.
 /// - **Order**: known names first by their usual order (`dev` … `prod`), other names by their newest tag
 ///   first (CI writes the newest version into the first stage), which `notes` flags as a guess.
@@ -79,13 +80,18 @@ public enum DeployLayout {
         if snapshots.count == 1, let (snapshot, images) = found.first {
             environments = try folderEnvironments(snapshot, images: images)
         } else {
-            environments = found.map { snapshot, images in
-                let shared = images.keys.sorted()
-                return Environment(name: stageName(lastComponent(snapshot.repository)), repository: snapshot.repository,
-                                   branch: snapshot.branch, paths: [deepestCommonFolder(of: Array(images.values.joined().map(\.path)))],
-                                   versions: images.mapValues { $0.first?.version ?? "" }.filter { shared.contains($0.key) })
+            environments = []
+            for (snapshot, images) in found {
+                if let folders = try? folderEnvironments(snapshot, images: images) {
+                    environments += promotionOrder(folders).ordered
+                } else {
+                    environments.append(Environment(
+                        name: environmentName(ofRepository: snapshot.repository), repository: snapshot.repository, branch: snapshot.branch,
+                        paths: [deepestCommonFolder(of: Array(images.values.joined().map(\.path)))],
+                        versions: images.mapValues { $0.first?.version ?? "" }))
+                }
             }
-            notes.append("one stage per repository, in the order --repository named them")
+            notes.append("stages follow the order --repository named the repositories")
         }
         // Images shared by at least two environments are promoted; the rest stay out.
         var seenIn: [String: Int] = [:]
@@ -98,7 +104,8 @@ public enum DeployLayout {
         if !single.isEmpty { notes.append("left out, found in one environment only: \(single.joined(separator: ", "))") }
         for index in environments.indices { environments[index].versions = environments[index].versions.filter { shared.contains($0.key) } }
         environments = environments.filter { !$0.versions.isEmpty }
-        let (ordered, guessed) = promotionOrder(environments)
+        // One repository: the usual order of environment names. Several: the order the user gave.
+        let (ordered, guessed) = snapshots.count == 1 ? promotionOrder(environments) : (environments, false)
         if guessed { notes.append("the stage order is a guess (newest tags first, as CI writes the first stage): check it") }
         // Names must be unique: a second `prod` (two repositories named alike) gets a suffix.
         var used: [String: Int] = [:]
@@ -213,6 +220,13 @@ public enum DeployLayout {
     }
 
     static func lastComponent(_ path: String) -> String { path.split(separator: "/").last.map(String.init) ?? path }
+
+    /// The stage name for a repository that is one environment: the last environment word in its name
+    /// (`group/payments-prod` -> `prod`, `pay/api-dev` -> `dev`), else the whole name.
+    static func environmentName(ofRepository repository: String) -> String {
+        let name = stageName(lastComponent(repository))
+        return name.split(separator: "-").map(String.init).last(where: knownOrder.contains) ?? name
+    }
 
     /// The deepest folder holding every path (`a/b/x.yaml`, `a/c/y.yaml` -> `a/`); `./` for the root.
     static func deepestCommonFolder(of paths: [String]) -> String {

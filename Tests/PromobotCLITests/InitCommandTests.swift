@@ -122,9 +122,49 @@ import TestSupport
             #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
             let written = try Self.policy(at: folder.appendingPathComponent("payments.yaml"))
             #expect(written.name == "payments" && written.images == [image])
-            #expect(written.stages.map(\.name) == ["api-dev", "api-prod"])
+            #expect(written.stages.map(\.name) == ["dev", "prod"], "named after the environment word in each repository's name")
             #expect(written.stages.map(\.repository) == ["pay/api-dev", "pay/api-prod"])
             #expect(written.stages.map(\.paths) == [["apps/api/"], ["apps/api/"]])
+        }
+    }
+
+    /// The files of an `examples/` deploy tree, by repository path.
+    static func exampleFiles(_ folder: String) throws -> [String: String] {
+        let root = URL(fileURLWithPath: TestPaths.repositoryRoot()).appendingPathComponent("examples/\(folder)")
+        var files: [String: String] = [:]
+        for path in try FileManager.default.subpathsOfDirectory(atPath: root.path) {
+            var isFolder: ObjCBool = false
+            let full = root.appendingPathComponent(path)
+            guard FileManager.default.fileExists(atPath: full.path, isDirectory: &isFolder), !isFolder.boolValue else { continue }
+            files[path] = try String(contentsOf: full, encoding: .utf8)
+        }
+        return files
+    }
+
+    /// The shipped multi-repository example: dev and test as folders of one repository, prod a repository of its own.
+    @Test func theMultiRepositoryExampleGivesThePolicyItShipsWith() async throws {
+        try await withSandbox("cli-init-payments") { sandbox, folder in
+            let token = "glpat-init-" + UUID().uuidString
+            try Self.configure(sandbox, folder, token: token)
+            try sandbox.createProject(path: "group/payments-deploy", defaultBranch: "master", files: try Self.exampleFiles("payments-deploy"))
+            try sandbox.createProject(path: "group/payments-prod", defaultBranch: "main", files: try Self.exampleFiles("payments-prod"))
+            for env in ["dev", "test"] {
+                sandbox.setArgoApplication(SandboxArgoApplication(name: "payments-\(env)", sourceProject: "group/payments-deploy", sourcePath: env))
+            }
+            let result = try await Self.promobot(["init", "--repository", "group/payments-deploy", "--repository", "group/payments-prod"],
+                                                 in: folder, token: token)
+            #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+            let written = try Self.policy(at: folder.appendingPathComponent("policies/payments.yaml"))
+            let shipped = try Self.policy(at: URL(fileURLWithPath: TestPaths.repositoryRoot()).appendingPathComponent("policies/payments.yaml"))
+            // The shipped policy also lists a worker image that the example trees do not hold.
+            #expect(written.name == shipped.name && written.images == ["registry.example.com/payments/api"])
+            #expect(Set(written.images).isSubset(of: Set(shipped.images)))
+            #expect(written.stages.map(\.name) == shipped.stages.map(\.name))
+            #expect(written.stages.map(\.repository) == shipped.stages.map(\.repository))
+            #expect(written.stages.map(\.branch) == shipped.stages.map(\.branch))
+            #expect(written.stages.map(\.paths) == shipped.stages.map(\.paths))
+            #expect(written.stages.prefix(2).map(\.health) == [[.argocd(application: "payments-dev", settle: nil)],
+                                                               [.argocd(application: "payments-test", settle: nil)]])
         }
     }
 
