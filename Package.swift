@@ -121,7 +121,7 @@ let package = Package(
         .testTarget(name: "PoliciesTests", dependencies: ["Policies", "LocalFiles", "TestSupport"]),
         // Servers and headless Chromium shared by test targets (not shipped); `withSandbox` is the one way tests run a Sandbox.
         .target(name: "TestSupport", dependencies: ["Sandbox", "BlockingWork"], path: "Tests/TestSupport"),
-        .testTarget(name: "GitTests", dependencies: ["Git", "HTTP", "Sandbox", "TestSupport"]),
+        .testTarget(name: "GitTests", dependencies: ["Git", "HTTP", "Sandbox", "BlockingWork", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport", .product(name: "Hummingbird", package: "hummingbird")]),
         .testTarget(name: "GitLabTests", dependencies: ["GitLab", "HTTP", "Sandbox", "TestSupport"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "GitLab", "HTTP", "Manifests", "Policies", "Sandbox", "TestSupport"]),
