@@ -44,11 +44,13 @@ public enum BlockingWork {
 /// Why: a long-lived process (`promobot serve`) makes thousands of git calls per cycle; a new thread for
 /// each leaves per-thread caches behind (libdispatch's continuation caches, glibc's malloc arenas) that
 /// grew the process by about 50 bytes per call. An idle thread waits up to `idleTimeout` for the next job,
-/// and at most `maxIdle` wait at once. A job never waits for a thread: with no idle one, a new one starts.
+/// and at most `maxIdle` (about the engine's concurrent lanes) wait at once: each idle thread keeps its stack
+/// and malloc arena, so more would raise the floor more than reuse saves. A job never waits for a thread:
+/// with no idle one, a new one starts.
 final class ThreadCache: @unchecked Sendable {
     static let shared = ThreadCache()
     /// Most threads kept waiting for work.
-    static let maxIdle = 16
+    static let maxIdle = 4
     /// How long an idle thread waits for work before it ends.
     static let idleTimeout: TimeInterval = 10
 
