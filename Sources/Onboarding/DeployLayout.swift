@@ -158,8 +158,10 @@ public enum DeployLayout {
                 }
             }
         }
+        // Shallowest first, so a tie keeps the shallower parent.
+        let parents = byParent.keys.sorted { ($0.split(separator: "/").count, $0) < ($1.split(separator: "/").count, $1) }
         var best: (parent: String, children: [String: [String: String]])?
-        for parent in byParent.keys.sorted(by: { ($0.split(separator: "/").count, $0) < ($1.split(separator: "/").count, $1) }) {
+        for parent in parents {
             let children = byParent[parent]!.filter { !sharedFolderNames.contains($0.key.lowercased()) }
             // Children that share an image with a sibling, at a different version from at least one sibling.
             let environments = children.filter { child, versions in
@@ -171,7 +173,7 @@ public enum DeployLayout {
         }
         // All environments at the same version (a quiet repository) still count when their names say so.
         if best == nil {
-            for parent in byParent.keys.sorted(by: { ($0.split(separator: "/").count, $0) < ($1.split(separator: "/").count, $1) }) {
+            for parent in parents {
                 let children = byParent[parent]!.filter { knownOrder.contains($0.key.lowercased()) }
                 if children.count >= 2, children.count > (best?.children.count ?? 0) { best = (parent, children) }
             }

@@ -102,12 +102,8 @@ extension ConfigParser {
             }
         }
         if let node = entries["sshPassphraseEnv"]?.value {
-            if case let .scalar(scalar) = node, isEnvironmentName(scalar.string) {
-                config.sshPassphraseEnv = scalar.string
-            } else {
-                reader.error("'git.sshPassphraseEnv' must be the name of an environment variable (letters, digits and '_', like PROMOBOT_SSH_PASSPHRASE), not the passphrase itself",
-                             at: node)
-            }
+            config.sshPassphraseEnv = environmentName(node, key: "git.sshPassphraseEnv", example: "PROMOBOT_SSH_PASSPHRASE",
+                                                      noun: "passphrase", reader: reader)
         }
         if let node = entries["knownHostsFile"]?.value, let path = reader.string(node, "'git.knownHostsFile'") {
             config.knownHostsFile = path

@@ -295,7 +295,7 @@ public enum ConfigParser {
 
     /// The name of an environment variable, or nil (reported at `node`, not echoed: a wrong value here is often
     /// the secret itself).
-    private static func environmentName(_ node: Node, key: String, example: String, noun: String, reader: YAMLReader) -> String? {
+    static func environmentName(_ node: Node, key: String, example: String, noun: String, reader: YAMLReader) -> String? {
         if case let .scalar(scalar) = node, isEnvironmentName(scalar.string) { return scalar.string }
         reader.error("'\(key)' must be the name of an environment variable (letters, digits and '_', like \(example)), not the \(noun) itself",
                      at: node)

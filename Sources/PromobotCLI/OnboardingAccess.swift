@@ -103,21 +103,22 @@ struct OnboardingAccess {
         let refreshed = try await repository.refresh(branches: [target, branch])
         guard let base = refreshed.tips[target] else { throw ValidationError("\(policiesRepository) has no branch \(target)") }
         let existing = refreshed.remoteRefs[branch]
-        let author = GitSignature(name: config.gitAuthorName, email: config.gitAuthorEmail)
+        var rewrite = true
         if let existing {
             let current = try await repository.readFile(path, at: existing).flatMap { String(data: $0, encoding: .utf8) }
             // The last change to the policy file on the branch: promobot's own, or a person's (left alone).
             let lastChange = try await repository.history(from: existing, paths: [path], since: .distantPast, maxCommits: 50).first
             let byBot = lastChange?.author == config.gitAuthorName
-            if current != yaml, byBot {
-                let commit = try await repository.commit(parent: base, changes: [path: Data(yaml.utf8)], author: author,
-                                                         message: "Add promotion policy \(policy) (promobot init)")
-                try await repository.push(commit, to: branch, expecting: existing)
+            if current != yaml, !byBot {
+                FileHandle.standardError.write(Data("promobot: \(lastChange?.author ?? "someone") changed \(path) on \(branch) in \(policiesRepository): left as it is; the MR text is still updated\n".utf8))
             }
-        } else {
-            let commit = try await repository.commit(parent: base, changes: [path: Data(yaml.utf8)], author: author,
+            rewrite = current != yaml && byBot
+        }
+        if rewrite {
+            let commit = try await repository.commit(parent: base, changes: [path: Data(yaml.utf8)],
+                                                     author: GitSignature(name: config.gitAuthorName, email: config.gitAuthorEmail),
                                                      message: "Add promotion policy \(policy) (promobot init)")
-            try await repository.push(commit, to: branch, expecting: nil)
+            try await repository.push(commit, to: branch, expecting: existing)
         }
         let title = "Onboard \(policy) to promobot"
         let description = Self.description(policy: policy, path: path, plan: plan)

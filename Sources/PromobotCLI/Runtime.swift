@@ -161,16 +161,17 @@ struct Runtime {
     /// before any network call, naming the config key to fix.
     static func gitCredentials(_ config: PromobotConfig, token: String, environment: [String: String]) throws -> GitCredentials {
         guard config.gitTransport == .ssh else { return .token(token) }
+        let file = config.sourcePath ?? ConfigParser.defaultFileName
         guard let key = config.sshKeyFile else {
-            throw ConfigurationError("'git.transport: ssh' needs 'git.sshKeyFile': the path of the private key promobot pushes with")
+            throw ConfigurationError("'git.transport: ssh' in \(file) needs 'git.sshKeyFile': the path of the private key promobot pushes with")
         }
         guard FileManager.default.isReadableFile(atPath: key) else {
-            throw ConfigurationError("cannot read the SSH key named by 'git.sshKeyFile' (\(EchoText.escapingControls(key))): no such file, or no permission")
+            throw ConfigurationError("cannot read the SSH key named by 'git.sshKeyFile' (\(EchoText.escapingControls(key))) in \(file): no such file, or no permission")
         }
         var passphrase: String?
         if let name = config.sshPassphraseEnv {
             guard let value = environment[name], !value.isEmpty else {
-                throw ConfigurationError("'git.sshPassphraseEnv' names \(name), which is not set: export the SSH key's passphrase in \(name)")
+                throw ConfigurationError("'git.sshPassphraseEnv' names \(name), which is not set (\(file)): export the SSH key's passphrase in \(name)")
             }
             passphrase = value
         }

@@ -46,7 +46,7 @@ struct ProjectCache {
     mutating func project(_ repository: String) async throws -> ResolvedProject {
         if let known = projects[repository] { return known }
         let ref = ProjectRef(repository)
-        let resolved: ResolvedProject
+        var resolved: ResolvedProject
         switch ref {
         case .path(let path):
             resolved = Self.resolved(path: path, gitlabURL: engine.configuration.gitlabURL)
@@ -55,10 +55,7 @@ struct ProjectCache {
             resolved = ResolvedProject(ref: ref, path: project.pathWithNamespace, cloneURL: project.httpURLToRepo, webURL: project.webURL)
         }
         if engine.configuration.gitTransport == .ssh {
-            var overSSH = resolved
-            overSSH.cloneURL = try await engine.sshCloneURLs.url(for: resolved, gitlab: engine.gitlab)
-            projects[repository] = overSSH
-            return overSSH
+            resolved.cloneURL = try await engine.sshCloneURLs.url(for: resolved, gitlab: engine.gitlab)
         }
         projects[repository] = resolved
         return resolved
