@@ -4,14 +4,16 @@ import PackageDescription
 /// promobot: a GitOps promotion bot for GitLab.
 ///
 /// Layering (each arrow is "depends on"; every arrow is an `import` somewhere in the source):
-///   promobot -> PromobotCLI -> {Promotion, Board, Onboarding, Planning, Policies, Manifests, Git, GitLab, HTTP, Health, Registry,
-///                               Server, Sandbox (`promobot sandbox` and `demo`)}
+///   promobot -> {PromobotCLI, ProcessMemory};  PromobotCLI -> {Promotion, Board, Onboarding, Planning, Policies, Manifests, Git, GitLab, HTTP, Health, Registry,
+///                               Server, Sandbox (`promobot sandbox` and `demo`), ProcessMemory}
 ///   Board (the status board and page) -> {Planning, Policies, Manifests, Mustache (swift-mustache)}
 ///   Promotion -> {Planning, Policies, Manifests, Git, GitLab, Health, Registry};  Planning -> {Policies, Manifests}
 ///   Onboarding (`promobot init`: deploy layouts -> a policy draft) -> {Policies, Manifests}
 ///   Health -> {HTTP, Policies, Manifests};  GitLab -> HTTP -> {CCurl, CCurlShims}
 ///   Registry (container registries: tag -> digest) -> {HTTP, GitLab (its RequestBudget), Policies, Manifests}
 ///   Git -> {BlockingWork, CGit2, CGitShims, HTTP (its RetryPolicy and Redaction)}
+///   ProcessMemory (RSS; glibc's arena limit and freed pages given back) -> {BlockingWork, CMalloc}; used by promobot,
+///                                 Server and PromobotCLI (the long-lived loops) and promobot-bench
 ///   Policies -> {Manifests, LocalFiles, Yams, CYaml};  LocalFiles -> Manifests
 ///   Manifests -> {Yams, CYaml (Yams' C module: libyaml events)}
 ///   Sandbox (a GitLab-compatible test server and registry) -> {BlockingWork, Policies and LocalFiles (seed files), Manifests (SHA256), Yams, Hummingbird,
@@ -50,6 +52,8 @@ let package = Package(
         // Fixed-argument wrappers: libcurl's for HTTP, libgit2's (and the git TCP stream) for Git.
         .target(name: "CCurlShims", dependencies: ["CCurl"]),
         .target(name: "CGitShims", dependencies: ["CGit2"]),
+        // glibc's allocator controls (`malloc_trim`): a header only, for ProcessMemory.
+        .systemLibrary(name: "CMalloc"),
 
         // MARK: - Pure core
         .target(name: "Manifests", dependencies: [.product(name: "Yams", package: "Yams")]),
@@ -60,6 +64,8 @@ let package = Package(
         // MARK: - Adapters
         // The one "run this blocking work on a thread of its own" helper, for Git and Sandbox.
         .target(name: "BlockingWork"),
+        // This process's memory (RSS, threads, descriptors) and giving glibc's freed pages back between cycles.
+        .target(name: "ProcessMemory", dependencies: ["BlockingWork", "CMalloc"]),
         .target(name: "Git", dependencies: ["BlockingWork", "CGit2", "CGitShims", "HTTP"]),
         .target(name: "HTTP", dependencies: ["CCurl", "CCurlShims"]),
         .target(name: "GitLab", dependencies: ["HTTP"]),
@@ -88,7 +94,7 @@ let package = Package(
         ]),
         // `promobot serve`: the reconcile loop, GitLab webhooks, /metrics, probes and the status page.
         .target(name: "Server", dependencies: [
-            "Planning", "Policies", "Promotion", "GitLab", "HTTP", "Git",
+            "Planning", "Policies", "Promotion", "GitLab", "HTTP", "Git", "ProcessMemory",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -98,16 +104,16 @@ let package = Package(
         ]),
         .target(name: "PromobotCLI", dependencies: [
             "Policies", "Manifests", "LocalFiles", "Git", "HTTP", "GitLab", "Health", "Registry", "Planning", "Promotion", "Board", "Sandbox", "Server",
-            "Onboarding",
+            "Onboarding", "ProcessMemory",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], plugins: ["VersionStamp"]),
         // Bakes the version from `git describe` (or PROMOBOT_VERSION) into PromobotCLI on every build: scripts/version.
         // Applied to the top module only, so a new commit recompiles one file, not the package.
         .plugin(name: "VersionStamp", capability: .buildTool()),
-        .executableTarget(name: "promobot", dependencies: ["PromobotCLI"]),
+        .executableTarget(name: "promobot", dependencies: ["PromobotCLI", "ProcessMemory"]),
         .executableTarget(name: "promobot-bench", dependencies: [
-            "Manifests", "LocalFiles", "Git", "Sandbox", "PromobotCLI", "Server", "Promotion", "Policies", "GitLab", "HTTP", "Health",
+            "Manifests", "LocalFiles", "Git", "Sandbox", "PromobotCLI", "Server", "Promotion", "Policies", "GitLab", "HTTP", "Health", "ProcessMemory",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -122,6 +128,7 @@ let package = Package(
         // Servers and headless Chromium shared by test targets (not shipped); `withSandbox` is the one way tests run a Sandbox.
         .target(name: "TestSupport", dependencies: ["Sandbox", "BlockingWork"], path: "Tests/TestSupport"),
         .testTarget(name: "GitTests", dependencies: ["Git", "HTTP", "Sandbox", "BlockingWork", "TestSupport"]),
+        .testTarget(name: "ProcessMemoryTests", dependencies: ["ProcessMemory"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport", .product(name: "Hummingbird", package: "hummingbird")]),
         .testTarget(name: "GitLabTests", dependencies: ["GitLab", "HTTP", "Sandbox", "TestSupport"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "GitLab", "HTTP", "Manifests", "Policies", "Sandbox", "TestSupport"]),
@@ -134,7 +141,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         .testTarget(name: "ServerTests", dependencies: [
-            "Server", "Board", "Planning", "Policies", "Promotion", "GitLab", "HTTP", "Git", "Health", "Sandbox", "TestSupport",
+            "Server", "Board", "Planning", "Policies", "Promotion", "GitLab", "HTTP", "Git", "Health", "Sandbox", "TestSupport", "ProcessMemory",
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         .testTarget(name: "BoardTests", dependencies: ["Board", "Planning", "Policies", "Manifests", "TestSupport"]),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Planning
+import ProcessMemory
 import Promotion
 
 /// `promobot run`: one reconcile cycle over all policies, or a loop with `--watch`.
@@ -46,6 +47,7 @@ struct RunCommand: AsyncParsableCommand {
             } catch let error as ConfigurationError {
                 FileHandle.standardError.write(Data("promobot: \(error.description)\npromobot: skipping this cycle; next in \(watch)\n".utf8))
             }
+            await ProcessMemory.releaseFreePages()  // what the cycle freed goes back to the kernel while we wait
             try await Task.sleep(for: .seconds(interval))
         }
     }

@@ -131,23 +131,6 @@ extension Sandbox {
     }
 }
 
-// MARK: - Memory
-
-/// This process's memory as the kernel counts it (`/proc/self/status`).
-enum ProcessMemory {
-    /// Resident set size now (`VmRSS`) and its peak so far (`VmHWM`), in KiB, the live threads, and the
-    /// open file descriptors; 0 when unreadable.
-    static func current() -> (rssKiB: Int, hwmKiB: Int, threads: Int, descriptors: Int) {
-        let text = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
-        func field(_ name: String) -> Int {
-            guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") }) else { return 0 }
-            return Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "") ?? 0
-        }
-        let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0
-        return (field("VmRSS"), field("VmHWM"), field("Threads"), descriptors)
-    }
-}
-
 // MARK: - Child processes
 
 /// The outcome of one child process run by `ChildProcess.run`.

@@ -27,7 +27,9 @@ extension EngineBenchmark {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
         let checkpoints = Array(Set([1, 10, 50, 100, cycles].filter { $0 <= cycles })).sorted()
         print("engine memory benchmark: \(cycles) cycles per run, repos \(counts.map(String.init).joined(separator: ", ")), "
-              + "\(ProcessInfo.processInfo.activeProcessorCount) cores")
+              + "\(ProcessInfo.processInfo.activeProcessorCount) cores, freed memory "
+              + (defaultAllocator ? "kept by glibc's default allocator (--default-allocator)"
+                 : "given back after each cycle and two malloc arenas, as `promobot` does"))
         var held = true
         for n in counts {
             let root = try BenchSupport.makeTempFolder("promobot-bench-cycles")
@@ -56,7 +58,7 @@ extension EngineBenchmark {
         let log = root.appendingPathComponent("cycles.log").path
         let arguments = ["engine-cycles", "--gitlab", sandbox.baseURL.absoluteString, "--policies", policies.path,
                          "--cache", root.appendingPathComponent("cache").path, "--cycles", String(cycles),
-                         "--checkpoints", checkpoints.map(String.init).joined(separator: ",")]
+                         "--checkpoints", checkpoints.map(String.init).joined(separator: ",")] + (defaultAllocator ? ["--default-allocator"] : [])
         let result = try ChildProcess.run(
             wrapper ?? binary, wrapper == nil ? arguments : [binary] + arguments,
             environment: ChildProcess.environment(["PROMOBOT_BENCH_TOKEN": token, "HOME": root.path]),

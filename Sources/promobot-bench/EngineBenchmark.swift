@@ -38,6 +38,9 @@ struct EngineBenchmark: AsyncParsableCommand {
     @Option(help: "With --cycles: run the engine's process under this tool, e.g. /usr/bin/heaptrack (the memory figures then include the tool's).")
     var wrapper: String?
 
+    @Flag(help: "With --cycles: leave glibc's allocator as it is (no arena limit, freed memory not given back after each cycle), as promobot did before; for comparison.")
+    var defaultAllocator = false
+
     var counts: [Int] { repos.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
 
     func validate() throws {

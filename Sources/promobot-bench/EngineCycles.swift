@@ -6,6 +6,7 @@ import Health
 import HTTP
 import Logging
 import Policies
+import ProcessMemory
 import Promotion
 
 /// `promobot-bench engine-cycles` (hidden): the child of `engine --cycles N`. Runs N cycles of the engine
@@ -34,7 +35,11 @@ struct EngineCycles: AsyncParsableCommand {
     @Option(help: "Comma-separated cycle numbers after which to print the memory.")
     var checkpoints: String
 
+    @Flag(help: "Leave glibc's allocator as it is: no arena limit, nothing given back after each cycle.")
+    var defaultAllocator = false
+
     func run() async throws {
+        if !defaultAllocator { ProcessMemory.limitAllocatorArenas() }  // as `promobot`'s entry point does
         guard let url = URL(string: gitlab), let token = ProcessInfo.processInfo.environment["PROMOBOT_BENCH_TOKEN"] else {
             throw ValidationError("--gitlab must be a URL and PROMOBOT_BENCH_TOKEN set")
         }
@@ -63,10 +68,11 @@ struct EngineCycles: AsyncParsableCommand {
             let started = clock.now
             let report = await engine.runCycle()
             let seconds = BenchSupport.seconds(clock.now - started)
+            if !defaultAllocator { await ProcessMemory.releaseFreePages() }
             if marks.contains(cycle) {
                 let memory = ProcessMemory.current()
                 let point = EngineBenchmark.MemoryPoint(
-                    cycle: cycle, seconds: seconds, rssKiB: memory.rssKiB, hwmKiB: memory.hwmKiB, threads: memory.threads,
+                    cycle: cycle, seconds: seconds, rssKiB: memory.rssKiB, hwmKiB: memory.peakKiB, threads: memory.threads,
                     descriptors: memory.descriptors, errors: report.errors.count + report.stages.filter { $0.error != nil }.count)
                 FileHandle.standardOutput.write(Data((point.line + "\n").utf8))
             }

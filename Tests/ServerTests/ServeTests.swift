@@ -1,6 +1,7 @@
 import Foundation
 import HTTP
 import Planning
+import ProcessMemory
 import Server
 import Testing
 import TestSupport
@@ -104,6 +105,17 @@ import TestSupport
                 #expect(metrics.contains(line), "missing \(line) in\n\(metrics)")
             }
             #expect(!h.logs.text.contains(h.secret))
+        }
+    }
+
+    @Test func everyCycleGivesWhatItFreedBackToTheKernel() async throws {
+        try await withServe { h in
+            try await h.start()
+            let (cycles, releases) = (await h.loop.current.cycles, ProcessMemory.releases)
+            let answer = try await h.deliver("Merge Request Hook", Self.mergeRequestHook(1, action: "update"))
+            #expect(answer.status == 202)
+            #expect(try await h.eventually { ProcessMemory.releases > releases }, "no release after the webhook's cycle")
+            #expect(await h.loop.current.cycles == cycles + 1)
         }
     }
 
