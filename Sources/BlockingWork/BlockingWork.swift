@@ -41,12 +41,12 @@ public enum BlockingWork {
 
 /// Threads for `BlockingWork`, kept for a while after their work so the next call reuses one.
 ///
-/// Why: a long-lived process (`promobot serve`) makes thousands of git calls per cycle; a new thread for
-/// each leaves per-thread caches behind (libdispatch's continuation caches, glibc's malloc arenas) that
-/// grew the process by about 50 bytes per call. An idle thread waits up to `idleTimeout` for the next job,
-/// and at most `maxIdle` (about the engine's concurrent lanes) wait at once: each idle thread keeps its stack
-/// and malloc arena, so more would raise the floor more than reuse saves. A job never waits for a thread:
-/// with no idle one, a new one starts.
+/// Why: a long-lived process (`promobot serve`) makes thousands of git calls per cycle, and a new thread
+/// for each costs a thread start and leaves per-thread caches behind (libdispatch's continuation caches).
+/// An idle thread waits up to `idleTimeout` for the next job, and at most `maxIdle` (about the engine's
+/// concurrent lanes) wait at once: each idle thread keeps its stack (and, where glibc's arenas are not
+/// limited as `promobot` limits them — see ProcessMemory — a malloc arena), so more would raise the floor
+/// more than reuse saves. A job never waits for a thread: with no idle one, a new one starts.
 final class ThreadCache: @unchecked Sendable {
     static let shared = ThreadCache()
     /// Most threads kept waiting for work.
