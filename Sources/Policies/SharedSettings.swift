@@ -37,13 +37,8 @@ public enum SettingSource: Sendable, Hashable, CustomStringConvertible {
 /// `windows` gets exactly its own windows). `approvals` from defaults applies only where the effective
 /// `merge` is `approved`.
 public struct StageDefaults: Sendable, Hashable {
-    /// The stage keys a defaults block may set: how a stage is promoted into, not where it lives
-    /// (`name`, `from`, `repository`, `branch`, `paths`) nor its `rollback` (the policy's own `rollback:`
-    /// block already applies to every stage).
-    public static let keys = [
-        "health", "soak", "merge", "approvals", "timezone", "windows", "freeze", "tags", "downgrade", "pick",
-        "labels", "reviewers", "assignees", "imageExists", "pin",
-    ]
+    /// The stage keys a defaults block may set (`StageSetting.all`).
+    public static let keys = StageSetting.all.map(\.key)
 
     /// The values, on an otherwise built-in stage.
     var values: Stage
@@ -59,33 +54,12 @@ public struct StageDefaults: Sendable, Hashable {
 
     /// Sets every key of this block on `stage` (replacing what it had) and records where each came from.
     func apply(to stage: inout Stage) {
-        for (key, source) in sources {
-            Self.copy(key, from: values, to: &stage)
-            stage.sources[key] = source
+        for setting in StageSetting.all {
+            guard let source = sources[setting.key] else { continue }
+            setting.copy(values, &stage)
+            stage.sources[setting.key] = source
         }
         Self.normalizeApprovals(&stage)
-    }
-
-    /// Copies the field(s) that `key` sets.
-    static func copy(_ key: String, from source: Stage, to stage: inout Stage) {
-        switch key {
-        case "health": stage.health = source.health
-        case "soak": stage.soak = source.soak
-        case "merge": stage.merge = source.merge
-        case "approvals": stage.approvals = source.approvals
-        case "timezone": stage.timezone = source.timezone
-        case "windows": stage.windows = source.windows
-        case "freeze": stage.freezes = source.freezes
-        case "tags": stage.tagPattern = source.tagPattern
-        case "downgrade": stage.allowDowngrade = source.allowDowngrade
-        case "pick": stage.pick = source.pick
-        case "labels": stage.labels = source.labels
-        case "reviewers": stage.reviewers = source.reviewers
-        case "assignees": stage.assignees = source.assignees
-        case "imageExists": stage.imageExists = source.imageExists
-        case "pin": stage.pin = source.pin
-        default: assertionFailure("'\(key)' is not a defaults key")
-        }
     }
 
     /// Approvals mean something only with `merge: approved` (then at least 1): layered defaults may set
