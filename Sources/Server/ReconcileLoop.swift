@@ -140,6 +140,7 @@ public actor ReconcileLoop {
         // The cycle's engine, clones and HTTP client are gone: without this, what they freed stays with
         // glibc's arenas and the process grows by a few MiB a day (see ProcessMemory).
         await ProcessMemory.releaseFreePages()
+        metrics.residentMemory(kiB: ProcessMemory.current().rssKiB)
         for watcher in cycleWatchers { watcher.resume() }
         cycleWatchers = []
     }
@@ -211,6 +212,7 @@ public actor ReconcileLoop {
         // The cycle's engine, clones and HTTP client are gone: without this, what they freed stays with
         // glibc's arenas and the process grows by a few MiB a day (see ProcessMemory).
         await ProcessMemory.releaseFreePages()
+        metrics.residentMemory(kiB: ProcessMemory.current().rssKiB)
         for watcher in cycleWatchers { watcher.resume() }
         cycleWatchers = []
     }

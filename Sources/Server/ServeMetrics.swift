@@ -31,13 +31,15 @@ public final class ServeMetrics: Sendable {
         static var webhooks: MetricNameDescriptor { d("webhook_events", "total", "GitLab webhook deliveries by event kind and result.") }
         static var emergencyStop: MetricNameDescriptor { d("emergency", "stop", "1 while the emergency stop is on.") }
         static var buildInfo: MetricNameDescriptor { d("build", "info", "Build metadata; the value is always 1.") }
+        static var residentMemory: MetricNameDescriptor { d("resident_memory", "bytes", "Resident memory of the process after the last cycle, once freed pages were given back.") }
     }
 
     /// Every metric name `/metrics` may show (docs/serve.md lists each; tests keep the two and the example
     /// alert rules in step).
     public static var names: [String] {
         [Name.cycleDuration, Name.cycles, Name.policyErrors, Name.lastSuccess, Name.stageState, Name.mergeRequests, Name.rollbacks,
-         Name.gitlabRequests, Name.gitRequests, Name.budget, Name.webhooks, Name.emergencyStop, Name.buildInfo].map(\.name)
+         Name.gitlabRequests, Name.gitRequests, Name.budget, Name.webhooks, Name.emergencyStop, Name.buildInfo,
+         Name.residentMemory].map(\.name)
     }
 
     /// - Parameter build: labels of `promobot_build_info` (`version`, `libgit2`, `libcurl`).
@@ -47,6 +49,11 @@ public final class ServeMetrics: Sendable {
         _ = registry.makeGauge(descriptor: Name.lastSuccess)
         _ = registry.makeGauge(descriptor: Name.emergencyStop)
         _ = registry.makeCounter(descriptor: Name.policyErrors)
+    }
+
+    /// The process's resident memory after a cycle (`ProcessMemory.current()`): flat in a healthy `serve`.
+    public func residentMemory(kiB: Int) {
+        registry.makeGauge(descriptor: Name.residentMemory).set(to: Double(kiB) * 1024)
     }
 
     /// The exposition text for `GET /metrics`.

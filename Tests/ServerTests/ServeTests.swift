@@ -108,7 +108,7 @@ import TestSupport
         }
     }
 
-    @Test func everyCycleGivesWhatItFreedBackToTheKernel() async throws {
+    @Test func everyCycleGivesWhatItFreedBackToTheKernelAndReportsWhatIsLeft() async throws {
         try await withServe { h in
             try await h.start()
             let (cycles, releases) = (await h.loop.current.cycles, ProcessMemory.releases)
@@ -116,6 +116,12 @@ import TestSupport
             #expect(answer.status == 202)
             #expect(try await h.eventually { ProcessMemory.releases > releases }, "no release after the webhook's cycle")
             #expect(await h.loop.current.cycles == cycles + 1)
+            // and says how much the process holds afterwards
+            func line() -> Substring? { h.metrics.render().split(separator: "\n").first { $0.hasPrefix("promobot_resident_memory_bytes ") } }
+            _ = try await h.eventually { line() != nil }
+            let line = line()
+            let bytes = line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+            #expect(bytes > 16 * 1024 * 1024, "\(line ?? "no promobot_resident_memory_bytes")")
         }
     }
 
