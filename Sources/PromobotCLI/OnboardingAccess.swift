@@ -7,28 +7,17 @@ import Manifests
 import Onboarding
 import Policies
 
-/// The I/O of `promobot init`: the same config, GitLab client, repository cache and credentials as `run`,
-/// used to read deploy repositories and Argo CD's applications, and to open the onboarding MR.
+/// The I/O of `promobot init`: the same config and GitLab access as `run` (`GitLabAccess`), used to read
+/// deploy repositories and Argo CD's applications, and to open the onboarding MR.
 struct OnboardingAccess {
     let config: PromobotConfig
-    let gitlab: GitLabClient
-    let repositories: RepositoryCache
-    let credentials: GitCredentials
+    let gitlab: GitLabAccess
     let health: HealthChecker?
-    let gitlabURL: URL
 
     /// - Throws: ``ConfigurationError`` naming what to set (GitLab URL or token, SSH key).
     init(configPath: String?, environment: [String: String]) throws {
         config = try Runtime.loadConfig(configPath, environment: environment)
-        let (url, token) = try Runtime.gitlabAccess(config, environment: environment)
-        gitlabURL = url
-        let curl = Runtime.client(caBundle: config.gitlab.caBundle)
-        let budget = RequestBudget(requestsPerMinute: config.requestsPerMinute)
-        gitlab = GitLabClient(baseURL: url, token: GitLabToken(token), transport: curl, budget: budget)
-        repositories = RepositoryCache(root: URL(fileURLWithPath: config.cache),
-                                       options: Runtime.gitOptions(caBundle: config.gitlab.caBundle, retry: curl.configuration.retry,
-                                                                   budget: budget, knownHosts: config.knownHostsFile))
-        credentials = try Runtime.gitCredentials(config, token: token, environment: environment)
+        gitlab = try GitLabAccess(config, environment: environment)
         let argocd = try Runtime.access(config.argocd, environment: environment, read: Runtime.readSecretFile)
         health = argocd.map { HealthChecker(transport: Runtime.client(caBundle: nil), argocd: $0, prometheus: nil) }
     }
@@ -45,7 +34,7 @@ struct OnboardingAccess {
         }
         var snapshots: [DeployRepositorySnapshot] = []
         for path in paths {
-            let project = try await gitlab.project(ProjectRef(path))
+            let project = try await gitlab.client.project(ProjectRef(path))
             guard let target = branch ?? project.defaultBranch else {
                 throw ValidationError("\(path) has no default branch (an empty repository?): name one with --branch")
             }
@@ -69,7 +58,7 @@ struct OnboardingAccess {
     /// The project's clone in the cache, over the configured transport.
     func checkout(_ project: GitLabProject) async throws -> CachedRepository {
         let url = config.gitTransport == .ssh ? (project.sshURLToRepo ?? project.httpURLToRepo) : project.httpURLToRepo
-        return try await repositories.repository(for: GitRemote(url: url, credentials: credentials))
+        return try await gitlab.repositories.repository(for: GitRemote(url: url, credentials: gitlab.credentials))
     }
 
     /// A repository URL as Argo CD and GitLab may spell it differently: no scheme, user, `.git` or case.
@@ -96,7 +85,7 @@ struct OnboardingAccess {
         }
         if let problem = PolicyParser.pathProblem(path) { throw ValidationError("--output '\(EchoText.escapingControls(path))' \(problem)") }
         let ref = ProjectRef(policiesRepository)
-        let project = try await gitlab.project(ref)
+        let project = try await gitlab.client.project(ref)
         guard let target = project.defaultBranch else { throw ValidationError("\(policiesRepository) has no default branch") }
         let branch = "promobot/onboarding/\(policy)"
         let repository = try await checkout(project)
@@ -122,12 +111,12 @@ struct OnboardingAccess {
         }
         let title = "Onboard \(policy) to promobot"
         let description = Self.description(policy: policy, path: path, plan: plan)
-        let open = try await gitlab.mergeRequests(ref, MergeRequestQuery(state: .opened, sourceBranch: branch))
+        let open = try await gitlab.client.mergeRequests(ref, MergeRequestQuery(state: .opened, sourceBranch: branch))
         if let mine = open.first {
-            let updated = try await gitlab.updateMergeRequest(ref, iid: mine.iid, UpdateMergeRequest(title: title, description: description))
+            let updated = try await gitlab.client.updateMergeRequest(ref, iid: mine.iid, UpdateMergeRequest(title: title, description: description))
             return updated.webURL
         }
-        let created = try await gitlab.createMergeRequest(ref, CreateMergeRequest(
+        let created = try await gitlab.client.createMergeRequest(ref, CreateMergeRequest(
             title: title, description: description, sourceBranch: branch, targetBranch: target, labels: ["promobot"]))
         return created.webURL
     }

@@ -42,10 +42,7 @@ struct Runtime {
             }
             policies = Sharding.owned(policies, by: shard!)
         }
-        let (gitlabURL, gitlabToken) = try gitlabAccess(config, environment: environment)
-
-        let curl = client(caBundle: config.gitlab.caBundle)
-        let transport: any HTTPTransport = metrics.map { MeteredTransport(curl, metrics: $0) } ?? curl
+        let gitlab = try GitLabAccess(config, environment: environment, metrics: metrics)
         let argocd = try access(config.argocd, environment: environment, read: readSecretFile)
         let prometheus = try access(config.prometheus, environment: environment, read: readSecretFile)
 
@@ -55,28 +52,24 @@ struct Runtime {
             return handler
         }
 
-        // One budget for the run: every REST call and every git smart-HTTP request to GitLab takes a token.
-        let budget = RequestBudget(requestsPerMinute: config.requestsPerMinute)
         var configuration = EngineConfiguration(
-            authorName: config.gitAuthorName, authorEmail: config.gitAuthorEmail, gitlabURL: gitlabURL,
-            gitCredentials: try gitCredentials(config, token: gitlabToken, environment: environment), dryRun: dryRun,
+            authorName: config.gitAuthorName, authorEmail: config.gitAuthorEmail, gitlabURL: gitlab.url,
+            gitCredentials: gitlab.credentials, dryRun: dryRun,
             emergencyStop: emergencyStop(config, policiesPath: policiesPath),
             closeOrphans: options.only.isEmpty, concurrency: config.concurrency)
         configuration.promobotVersion = Promobot.version
         configuration.gitTransport = config.gitTransport
         let engine = PromotionEngine(
             policies: policies,
-            gitlab: GitLabClient(baseURL: gitlabURL, token: GitLabToken(gitlabToken), transport: transport, budget: budget),
-            repositories: RepositoryCache(root: URL(fileURLWithPath: config.cache),
-                                          options: gitOptions(caBundle: config.gitlab.caBundle, retry: curl.configuration.retry,
-                                                              budget: budget, metrics: metrics, knownHosts: config.knownHostsFile)),
+            gitlab: gitlab.client,
+            repositories: gitlab.repositories,
             // Health checks trust the system roots (or their service's own `caBundle`), not GitLab's bundle.
-            health: HealthChecker(transport: config.gitlab.caBundle == nil ? curl : client(caBundle: nil),
+            health: HealthChecker(transport: config.gitlab.caBundle == nil ? gitlab.curl : client(caBundle: nil),
                                   argocd: argocd, prometheus: prometheus),
             configuration: configuration,
             logger: logger,
             registry: try registryClient(config, environment: environment))
-        return Runtime(engine: engine, logger: logger, budget: budget, config: config, shard: shard, loadedPolicies: selected)
+        return Runtime(engine: engine, logger: logger, budget: gitlab.budget, config: config, shard: shard, loadedPolicies: selected)
     }
 
     /// `--config FILE`, else `./promobot.yaml` when present, else defaults from the environment
