@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import Planning
 import ProcessMemory
 import Promotion
@@ -43,21 +44,27 @@ struct RunCommand: AsyncParsableCommand {
             // or a committed stop file takes effect without restarting the watcher. A broken policy
             // skips the cycle (and says why) rather than ending the watch.
             do {
-                _ = try await cycle(Runtime.load(options, dryRun: dryRun, logFormat: logFormat))
+                _ = try await cycle(Runtime.load(options, dryRun: dryRun, logFormat: logFormat), watching: true)
             } catch let error as ConfigurationError {
                 FileHandle.standardError.write(Data("promobot: \(error.description)\npromobot: skipping this cycle; next in \(watch)\n".utf8))
             }
-            await ProcessMemory.releaseFreePages()  // what the cycle freed goes back to the kernel while we wait
             try await Task.sleep(for: .seconds(interval))
         }
     }
 
-    private func cycle(_ runtime: Runtime) async -> CycleReport {
+    /// One cycle and its log line. `watching`: the process lives on, so what the cycle freed goes back to the
+    /// kernel before the wait, and the line says how much memory the process holds then (flat when healthy).
+    private func cycle(_ runtime: Runtime, watching: Bool = false) async -> CycleReport {
         let report = await runtime.engine.runCycle()
-        runtime.logger.info("cycle done", metadata: [
+        var metadata: Logger.Metadata = [
             "stages": "\(report.stages.count)", "errors": "\(report.errors.count + report.stages.filter { $0.error != nil }.count)",
             "actions": "\(report.stages.compactMap(\.action).count)",
-        ])
+        ]
+        if watching {
+            await ProcessMemory.releaseFreePages()
+            metadata["rss_mib"] = "\(String(format: "%.1f", Double(ProcessMemory.current().rssKiB) / 1024))"
+        }
+        runtime.logger.info("cycle done", metadata: metadata)
         return report
     }
 }

@@ -201,6 +201,9 @@ import TestSupport
             let result = try await watched
             #expect(opened, "no MR after the stop file was removed:\n\(result.stderr)")
             #expect(s.sandbox.mergeRequests(project: "group/oms-deploy").count == 1)
+            // Each watched cycle gives its freed memory back and says what the process holds then.
+            let done = result.stderr.split(separator: "\n").filter { $0.contains("cycle done") }
+            #expect(done.count >= 2 && done.allSatisfy { $0.contains("rss_mib=") }, "\(result.stderr)")
         }
     }
 
