@@ -9,10 +9,11 @@ import Synchronization
 /// everything a cycle allocated, but glibc keeps freed memory in the arena it came from, and gives each new
 /// thread an arena of its own up to 8 × cores of them. The engine's threads come and go (git work, the HTTP
 /// client's thread, the cooperative pool), so each cycle's short-lived objects land in whichever arenas, and
-/// long-lived ones pin pages in all of them. heaptrack over 100 no-op cycles showed the live heap flat at
-/// about 4 MiB while the resident arenas grew by 2-6 MiB (200-1,000 repositories); with two arenas and freed
-/// pages given back after each cycle, the same run stayed within 0.2 MiB. So `promobot` calls
-/// `limitAllocatorArenas()` first thing, and the loops call `releaseFreePages()` after each cycle.
+/// long-lived ones pin pages in all of them. heaptrack showed the live heap flat at about 4 MiB while the
+/// resident arenas grew by 2-6 MiB over 100 no-op cycles (200-1,000 repositories); with two arenas and freed
+/// pages given back after each cycle, the peak grew by 0.6 MiB at 1,000 repositories and then stayed put
+/// (docs/benchmarks-engine.md). So `promobot` calls `limitAllocatorArenas()` first thing, and the loops call
+/// `releaseFreePages()` after each cycle.
 public enum ProcessMemory {
     /// The kernel's view of this process (`/proc/self/status`, `/proc/self/fd`); 0 where unreadable.
     public struct Usage: Sendable, Equatable {
