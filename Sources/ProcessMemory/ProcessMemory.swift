@@ -71,9 +71,9 @@ public enum ProcessMemory {
 
     /// Gives the pages glibc's allocator holds free, in every arena, back to the kernel (`malloc_trim(0)`).
     ///
-    /// Runs on a thread of its own (`BlockingWork`): it walks every arena under its lock, which takes a few
-    /// milliseconds and makes other threads' allocations wait meanwhile. Call it when the process goes idle
-    /// (after a cycle), not on a hot path.
+    /// Runs on a thread of its own (`BlockingWork`): it walks every arena under its lock (1.0-1.5 ms after a
+    /// 1,000-repository cycle, with promobot's two arenas), and other threads' allocations wait meanwhile.
+    /// Call it when the process goes idle (after a cycle), not on a hot path.
     /// - Returns: whether any memory was given back.
     @discardableResult
     public static func releaseFreePages() async -> Bool {

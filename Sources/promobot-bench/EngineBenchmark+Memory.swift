@@ -13,10 +13,12 @@ extension EngineBenchmark {
         var threads: Int
         var descriptors: Int
         var errors: Int
+        /// How long giving freed pages back took after this cycle (0 with `--default-allocator`).
+        var releaseSeconds: Double = 0
 
-        /// `cycle 10 seconds 0.412 rss_kib 41234 hwm_kib 45678 threads 9 fds 12 errors 0`.
+        /// `cycle 10 seconds 0.412 rss_kib 41234 hwm_kib 45678 threads 9 fds 12 errors 0 release 0.003`.
         var line: String {
-            "cycle \(cycle) seconds \(String(format: "%.3f", seconds)) rss_kib \(rssKiB) hwm_kib \(hwmKiB) threads \(threads) fds \(descriptors) errors \(errors)"
+            "cycle \(cycle) seconds \(String(format: "%.3f", seconds)) rss_kib \(rssKiB) hwm_kib \(hwmKiB) threads \(threads) fds \(descriptors) errors \(errors) release \(String(format: "%.4f", releaseSeconds))"
         }
     }
 
@@ -80,9 +82,9 @@ extension EngineBenchmark {
     private func report(_ points: [MemoryPoint], n: Int, root: URL) -> Bool {
         func mib(_ kib: Int) -> String { String(format: "%.1f MiB", Double(kib) / 1024) }
         print("")
-        BenchSupport.printTable([["N", "after cycle", "cycle wall", "VmRSS", "VmHWM (peak)", "threads", "open fds", "cycle errors"]] + points.map {
-            [String(n), String($0.cycle), String(format: "%.2f s", $0.seconds), mib($0.rssKiB), mib($0.hwmKiB),
-             String($0.threads), String($0.descriptors), String($0.errors)]
+        BenchSupport.printTable([["N", "after cycle", "cycle wall", "pages given back in", "VmRSS", "VmHWM (peak)", "threads", "open fds", "cycle errors"]] + points.map {
+            [String(n), String($0.cycle), String(format: "%.2f s", $0.seconds), String(format: "%.1f ms", $0.releaseSeconds * 1000),
+             mib($0.rssKiB), mib($0.hwmKiB), String($0.threads), String($0.descriptors), String($0.errors)]
         })
         let cacheKiB = Int(RepositoryCache.diskUsage(of: root.appendingPathComponent("cache")) / 1024)
         print("N=\(n): cache folder \(mib(cacheKiB)) for \(n) clones (\(String(format: "%.0f KiB", Double(cacheKiB) / Double(n))) per repository)")
@@ -102,9 +104,10 @@ extension EngineBenchmark.MemoryPoint {
     /// Parses a `line`; nil for any other line of the child's output (its warnings).
     init?(line: Substring) {
         let words = line.split(separator: " ")
-        guard words.count == 14, words[0] == "cycle", let cycle = Int(words[1]), let seconds = Double(words[3]),
+        guard words.count == 16, words[0] == "cycle", let cycle = Int(words[1]), let seconds = Double(words[3]),
               let rss = Int(words[5]), let hwm = Int(words[7]), let threads = Int(words[9]), let descriptors = Int(words[11]),
-              let errors = Int(words[13]) else { return nil }
-        self.init(cycle: cycle, seconds: seconds, rssKiB: rss, hwmKiB: hwm, threads: threads, descriptors: descriptors, errors: errors)
+              let errors = Int(words[13]), let release = Double(words[15]) else { return nil }
+        self.init(cycle: cycle, seconds: seconds, rssKiB: rss, hwmKiB: hwm, threads: threads, descriptors: descriptors, errors: errors,
+                  releaseSeconds: release)
     }
 }

@@ -68,12 +68,15 @@ struct EngineCycles: AsyncParsableCommand {
             let started = clock.now
             let report = await engine.runCycle()
             let seconds = BenchSupport.seconds(clock.now - started)
+            let releasing = clock.now
             if !defaultAllocator { await ProcessMemory.releaseFreePages() }
+            let releaseSeconds = BenchSupport.seconds(clock.now - releasing)
             if marks.contains(cycle) {
                 let memory = ProcessMemory.current()
                 let point = EngineBenchmark.MemoryPoint(
                     cycle: cycle, seconds: seconds, rssKiB: memory.rssKiB, hwmKiB: memory.peakKiB, threads: memory.threads,
-                    descriptors: memory.descriptors, errors: report.errors.count + report.stages.filter { $0.error != nil }.count)
+                    descriptors: memory.descriptors, errors: report.errors.count + report.stages.filter { $0.error != nil }.count,
+                    releaseSeconds: releaseSeconds)
                 FileHandle.standardOutput.write(Data((point.line + "\n").utf8))
             }
         }
