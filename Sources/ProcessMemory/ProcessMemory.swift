@@ -42,8 +42,8 @@ public enum ProcessMemory {
         return Usage(rssKiB: field("VmRSS"), peakKiB: field("VmHWM"), threads: field("Threads"), descriptors: descriptors)
     }
 
-    /// The arenas `limitAllocatorArenas()` allows: one for the main thread, one shared by all others. Every
-    /// thread keeps a small cache of its own (glibc's tcache), so the lock they share is rarely contended.
+    /// The arenas `limitAllocatorArenas()` allows: glibc's main arena and one more, shared by every thread.
+    /// Each thread keeps a small cache of its own (glibc's tcache), so their locks are rarely contended.
     public static let defaultArenaLimit = 2
 
     /// Caps glibc's malloc arenas at `limit` (`mallopt(M_ARENA_MAX)`), unless the operator set
