@@ -13,7 +13,7 @@ import Synchronization
 /// resident arenas grew by 2-6 MiB over 100 no-op cycles (200-1,000 repositories); with two arenas and freed
 /// pages given back after each cycle, the peak grew by 0.6 MiB at 1,000 repositories and then stayed put
 /// (docs/benchmarks-engine.md). So `promobot` calls `limitAllocatorArenas()` first thing, and the loops call
-/// `releaseFreePages()` after each cycle.
+/// `afterCycle()` when a cycle is over.
 public enum ProcessMemory {
     /// The kernel's view of this process (`/proc/self/status`, `/proc/self/fd`); 0 where unreadable.
     public struct Usage: Sendable, Equatable {
@@ -25,10 +25,6 @@ public enum ProcessMemory {
         public var threads: Int
         /// Open file descriptors.
         public var descriptors: Int
-
-        public init(rssKiB: Int, peakKiB: Int, threads: Int, descriptors: Int) {
-            (self.rssKiB, self.peakKiB, self.threads, self.descriptors) = (rssKiB, peakKiB, threads, descriptors)
-        }
     }
 
     /// This process's memory, threads and descriptors now.
@@ -79,6 +75,13 @@ public enum ProcessMemory {
     public static func releaseFreePages() async -> Bool {
         releaseCounter.add(1, ordering: .relaxed)
         return (try? await BlockingWork.run(name: "promobot.trim") { malloc_trim(0) != 0 }) ?? false
+    }
+
+    /// What a long-lived loop does when a cycle is over (`serve`, `run --watch`): gives the cycle's freed pages
+    /// back, then returns what the process holds, which stays flat in a healthy process.
+    public static func afterCycle() async -> Usage {
+        await releaseFreePages()
+        return current()
     }
 
     /// How many times `releaseFreePages()` was called in this process (tests check the loops call it).

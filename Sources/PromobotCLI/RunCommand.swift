@@ -61,8 +61,7 @@ struct RunCommand: AsyncParsableCommand {
             "actions": "\(report.stages.compactMap(\.action).count)",
         ]
         if watching {
-            await ProcessMemory.releaseFreePages()
-            metadata["rss_mib"] = "\(String(format: "%.1f", Double(ProcessMemory.current().rssKiB) / 1024))"
+            metadata["rss_mib"] = "\(String(format: "%.1f", Double(await ProcessMemory.afterCycle().rssKiB) / 1024))"
         }
         runtime.logger.info("cycle done", metadata: metadata)
         return report

@@ -137,10 +137,6 @@ public actor ReconcileLoop {
             }
             await sleep(until: nextResync)
         }
-        // The cycle's engine, clones and HTTP client are gone: without this, what they freed stays with
-        // glibc's arenas and the process grows by a few MiB a day (see ProcessMemory).
-        await ProcessMemory.releaseFreePages()
-        metrics.residentMemory(kiB: ProcessMemory.current().rssKiB)
         for watcher in cycleWatchers { watcher.resume() }
         cycleWatchers = []
     }
@@ -209,10 +205,7 @@ public actor ReconcileLoop {
             "kind": "\(kind)", "policies": "\(engine.policies.count)", "stages": "\(report.stages.count)",
             "errors": "\(report.counters.errors)", "seconds": "\(Self.seconds(duration))",
         ])
-        // The cycle's engine, clones and HTTP client are gone: without this, what they freed stays with
-        // glibc's arenas and the process grows by a few MiB a day (see ProcessMemory).
-        await ProcessMemory.releaseFreePages()
-        metrics.residentMemory(kiB: ProcessMemory.current().rssKiB)
+        metrics.residentMemory(kiB: await ProcessMemory.afterCycle().rssKiB)
         for watcher in cycleWatchers { watcher.resume() }
         cycleWatchers = []
     }

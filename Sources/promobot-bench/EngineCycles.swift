@@ -69,10 +69,9 @@ struct EngineCycles: AsyncParsableCommand {
             let report = await engine.runCycle()
             let seconds = BenchSupport.seconds(clock.now - started)
             let releasing = clock.now
-            if !defaultAllocator { await ProcessMemory.releaseFreePages() }
-            let releaseSeconds = BenchSupport.seconds(clock.now - releasing)
+            let memory = defaultAllocator ? ProcessMemory.current() : await ProcessMemory.afterCycle()
+            let releaseSeconds = defaultAllocator ? 0 : BenchSupport.seconds(clock.now - releasing)
             if marks.contains(cycle) {
-                let memory = ProcessMemory.current()
                 let point = EngineBenchmark.MemoryPoint(
                     cycle: cycle, seconds: seconds, rssKiB: memory.rssKiB, hwmKiB: memory.peakKiB, threads: memory.threads,
                     descriptors: memory.descriptors, errors: report.errors.count + report.stages.filter { $0.error != nil }.count,
