@@ -1,4 +1,5 @@
 import Foundation
+import LocalFiles
 import Policies
 import Sandbox
 import Testing
@@ -128,16 +129,12 @@ import TestSupport
         }
     }
 
-    /// The files of an `examples/` deploy tree, by repository path.
+    /// The files of an `examples/` deploy tree, by repository path (the project's one folder walk).
     static func exampleFiles(_ folder: String) throws -> [String: String] {
-        let root = URL(fileURLWithPath: TestPaths.repositoryRoot()).appendingPathComponent("examples/\(folder)")
+        let root = TestPaths.repositoryRoot() + "/examples/" + folder
+        let paths = try #require(YAMLFileWalk.files(under: root, including: { _ in true }), "cannot list \(root)")
         var files: [String: String] = [:]
-        for path in try FileManager.default.subpathsOfDirectory(atPath: root.path) {
-            var isFolder: ObjCBool = false
-            let full = root.appendingPathComponent(path)
-            guard FileManager.default.fileExists(atPath: full.path, isDirectory: &isFolder), !isFolder.boolValue else { continue }
-            files[path] = try String(contentsOf: full, encoding: .utf8)
-        }
+        for path in paths { files[String(path.dropFirst(root.count + 1))] = try String(contentsOfFile: path, encoding: .utf8) }
         return files
     }
 
