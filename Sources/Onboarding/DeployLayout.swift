@@ -77,13 +77,17 @@ public enum DeployLayout {
         let found = snapshots.map { snapshot in (snapshot, images(in: snapshot)) }
         var environments: [Environment]
         var notes: [String] = []
+        // Whether some order below comes from tags rather than names (said in the notes).
+        var guessed = false
         if snapshots.count == 1, let (snapshot, images) = found.first {
             environments = try folderEnvironments(snapshot, images: images)
         } else {
             environments = []
             for (snapshot, images) in found {
                 if let folders = try? folderEnvironments(snapshot, images: images) {
-                    environments += promotionOrder(folders).ordered
+                    let (ordered, guessedHere) = promotionOrder(folders)
+                    environments += ordered
+                    guessed = guessed || guessedHere
                 } else {
                     environments.append(Environment(
                         name: environmentName(ofRepository: snapshot.repository), repository: snapshot.repository, branch: snapshot.branch,
@@ -104,8 +108,10 @@ public enum DeployLayout {
         if !single.isEmpty { notes.append("left out, found in one environment only: \(single.joined(separator: ", "))") }
         for index in environments.indices { environments[index].versions = environments[index].versions.filter { shared.contains($0.key) } }
         environments = environments.filter { !$0.versions.isEmpty }
-        // One repository: the usual order of environment names. Several: the order the user gave.
-        let (ordered, guessed) = snapshots.count == 1 ? promotionOrder(environments) : (environments, false)
+        // One repository: the usual order of environment names. Several: the order the user gave (each
+        // repository's own folders ordered above).
+        var ordered = environments
+        if snapshots.count == 1 { (ordered, guessed) = promotionOrder(environments) }
         if guessed { notes.append("the stage order is a guess (newest tags first, as CI writes the first stage): check it") }
         // Names must be unique: a second `prod` (two repositories named alike) gets a suffix.
         var used: [String: Int] = [:]

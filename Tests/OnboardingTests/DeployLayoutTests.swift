@@ -100,6 +100,19 @@ import Testing
         #expect(policy.stages.map(\.branch) == ["main", "release"])
     }
 
+    /// Several repositories: one with folders of unknown names is ordered by its tags, and the notes say so.
+    @Test func unknownFolderNamesInOneOfSeveralRepositoriesAreAGuessAndSaySo() throws {
+        let image = "registry.example.com/x/app"
+        let snapshots = [
+            DeployRepositorySnapshot(repository: "g/x-deploy", branch: "main", files: ["blue/app.yaml": Self.deployment(image, "1.0.0"),
+                                                                                      "green/app.yaml": Self.deployment(image, "1.1.0")]),
+            DeployRepositorySnapshot(repository: "g/x-prod", branch: "main", files: ["app.yaml": Self.deployment(image, "0.9.0")]),
+        ]
+        let discovery = try DeployLayout.discover(snapshots)
+        #expect(discovery.environments.map(\.name) == ["green", "blue", "prod"])
+        #expect(discovery.notes.contains { $0.contains("the stage order is a guess") }, "\(discovery.notes)")
+    }
+
     @Test func aRepositoryWithoutEnvironmentsSaysWhatWasLookedFor() {
         let files = ["app/deploy.yaml": Self.deployment("registry.example.com/a/b", "1.0.0")]
         #expect(throws: DeployLayout.Failure.self) {
