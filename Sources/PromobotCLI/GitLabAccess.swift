@@ -23,7 +23,7 @@ struct GitLabAccess {
     /// - Parameter metrics: `serve`'s metrics, which then count GitLab's answers and the git requests.
     /// - Throws: ``ConfigurationError`` naming what to set (GitLab URL or token, SSH key or passphrase).
     init(_ config: PromobotConfig, environment: [String: String], metrics: ServeMetrics? = nil) throws {
-        let (url, token) = try Runtime.gitlabAccess(config, environment: environment)
+        let (url, token) = try Runtime.gitlabURLAndToken(config, environment: environment)
         self.url = url
         let curl = Runtime.client(caBundle: config.gitlab.caBundle), budget = RequestBudget(requestsPerMinute: config.requestsPerMinute)
         (self.curl, self.budget) = (curl, budget)

@@ -105,7 +105,7 @@ struct Runtime {
 
     /// GitLab's URL (`gitlab.url`, else `$CI_SERVER_URL`) and the token (`gitlab.tokenEnv` / `tokenFile`).
     /// - Throws: ``ConfigurationError`` naming the key or variable to set; never the token.
-    static func gitlabAccess(_ config: PromobotConfig, environment: [String: String]) throws -> (url: URL, token: String) {
+    static func gitlabURLAndToken(_ config: PromobotConfig, environment: [String: String]) throws -> (url: URL, token: String) {
         guard let gitlabText = config.gitlab.url, let gitlabURL = URL(string: gitlabText), gitlabURL.scheme != nil else {
             throw ConfigurationError("no GitLab URL: set 'gitlab.url' in \(config.sourcePath ?? "promobot.yaml") or the CI_SERVER_URL environment variable")
         }

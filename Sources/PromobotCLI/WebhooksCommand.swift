@@ -96,7 +96,7 @@ struct WebhookInstall {
             throw ConfigurationError("no webhook URL: pass --url or set 'webhook.url' in \(file)")
         }
         let (policies, _) = try Runtime.loadPolicies(options, config: config)
-        let (gitlabURL, gitlabToken) = try Runtime.gitlabAccess(config, environment: environment)
+        let (gitlabURL, gitlabToken) = try Runtime.gitlabURLAndToken(config, environment: environment)
         let secret: String
         do {
             guard let resolved = try config.webhook.resolveSecret(environment: environment, readFile: Runtime.readSecretFile) else {
